@@ -1,0 +1,5 @@
+//! Report maths over rollups. Every ratio is computed from exact sums and
+//! rounded once with [`crate::rdiv`]; values are integer hundredths until they
+//! are printed.
+
+pub mod daily;
