@@ -1,1 +1,184 @@
-//! placeholder
+//! The database: one [`Db`] handle over SQLite (the embedded default) or
+//! PostgreSQL (production), the migrations of both, and one query module per
+//! feature. SQL is written out with `$1…` placeholders, one text for both
+//! backends where the dialects agree; where they differ, the two texts stand
+//! side by side in the feature's module.
+//!
+//! Error policy: every function returns [`DbError`]. Driver errors pass
+//! through with their detail for the log; the conditions a user can act on
+//! (no database yet, a schema from a newer opsdesk, a bad URL) are variants of
+//! their own with a message in both languages.
+
+mod error;
+mod migrate;
+pub mod audit;
+pub mod imports;
+pub mod reports;
+pub mod sales;
+pub mod scope;
+pub mod settings;
+pub mod stores;
+pub mod testing;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use error::DbError;
+pub use migrate::{SCHEMA_VERSION, SchemaStatus};
+pub use scope::Scope;
+
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+/// Which engine a [`Db`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on the opsdesk database. Cheap to clone (a connection pool).
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) pool: Pool,
+    url: String,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("url", &redact(&self.url)).finish()
+    }
+}
+
+/// Runs the same tokens against whichever pool the handle holds; each arm is
+/// type-checked for its own driver.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match &$db.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A database URL with its password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((auth, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// The path a `sqlite://` URL names: `sqlite://opsdesk.db` is relative,
+/// `sqlite:///var/lib/opsdesk.db` absolute.
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = rest.split('?').next().unwrap_or(rest);
+    (!rest.is_empty()).then(|| PathBuf::from(rest))
+}
+
+impl Db {
+    /// Connects and checks that the schema is the one this binary knows.
+    pub async fn open(url: &str) -> Result<Db> {
+        let db = Db::connect(url, false).await?;
+        match db.schema_status().await? {
+            SchemaStatus::Current => Ok(db),
+            SchemaStatus::Empty => Err(DbError::NotInitialised(redact(url))),
+            SchemaStatus::Older(found) => Err(DbError::Outdated { found, known: SCHEMA_VERSION }),
+            SchemaStatus::Newer(found) => Err(DbError::TooNew { found, known: SCHEMA_VERSION }),
+        }
+    }
+
+    /// Creates the database if need be and brings its schema up to date.
+    /// Returns the handle and the schema version it found before.
+    pub async fn init(url: &str) -> Result<(Db, i64)> {
+        let db = Db::connect(url, true).await?;
+        let before = db.migrate().await?;
+        Ok((db, before))
+    }
+
+    async fn connect(url: &str, create: bool) -> Result<Db> {
+        let pool = if url.starts_with("sqlite:") {
+            let path = sqlite_path(url).ok_or_else(|| DbError::BadUrl(url.to_string()))?;
+            if !create && !path.exists() {
+                return Err(DbError::NotInitialised(path.display().to_string()));
+            }
+            let opts = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(create)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+                .pragma("temp_store", "memory")
+                .pragma("cache_size", "-65536");
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|_| DbError::BadUrl(redact(url)))?;
+            let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(DbError::BadUrl(redact(url)));
+        };
+        Ok(Db { pool, url: url.to_string() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with its password hidden.
+    pub fn display_url(&self) -> String {
+        redact(&self.url)
+    }
+
+    /// Closes every connection (SQLite checkpoints its log).
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+
+    /// SQLite's own consistency check (`PRAGMA integrity_check`); PostgreSQL
+    /// guards its own files and answers `ok`.
+    pub async fn integrity_check(&self) -> Result<String> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let (s,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(p).await?;
+                Ok(s)
+            }
+            Pool::Postgres(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+                Ok("ok".to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_hide_passwords_and_name_sqlite_files() {
+        assert_eq!(redact("postgres://ops:s3cret@db:5432/opsdesk"), "postgres://ops:***@db:5432/opsdesk");
+        assert_eq!(redact("postgres://ops@db/opsdesk"), "postgres://ops@db/opsdesk");
+        assert_eq!(sqlite_path("sqlite://opsdesk.db"), Some(PathBuf::from("opsdesk.db")));
+        assert_eq!(sqlite_path("sqlite:///var/lib/o.db"), Some(PathBuf::from("/var/lib/o.db")));
+        assert_eq!(sqlite_path("sqlite://"), None);
+    }
+}

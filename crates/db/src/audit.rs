@@ -1,0 +1,64 @@
+//! The audit log: every change of business data writes who, when, what, and
+//! the value before and after, in the same transaction as the change.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::{Db, Result, Scope, on_pool};
+
+/// Writes one audit event with the given executor (a transaction).
+macro_rules! audit {
+    ($ex:expr, $actor:expr, $action:expr, $entity:expr, $entity_id:expr, $before:expr, $after:expr) => {
+        sqlx::query(
+            "INSERT INTO audit_event (at, actor, action, entity, entity_id, before, after)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(chrono::Utc::now())
+        .bind($actor)
+        .bind($action)
+        .bind($entity)
+        .bind($entity_id)
+        .bind($before.map(|v: serde_json::Value| v.to_string()))
+        .bind($after.map(|v: serde_json::Value| v.to_string()))
+        .execute($ex)
+        .await?
+    };
+}
+pub(crate) use audit;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn before_json(&self) -> Option<Value> {
+        self.before.as_deref().and_then(|s| serde_json::from_str(s).ok())
+    }
+    pub fn after_json(&self) -> Option<Value> {
+        self.after.as_deref().and_then(|s| serde_json::from_str(s).ok())
+    }
+}
+
+impl Db {
+    /// The newest audit events, newest first. Only a scope that sees every
+    /// store reads the whole log; others read their own actions.
+    pub async fn audit_events(&self, scope: &Scope, limit: i64) -> Result<Vec<AuditEvent>> {
+        const ALL: &str = "SELECT id, at, actor, action, entity, entity_id, before, after
+                           FROM audit_event ORDER BY id DESC LIMIT $1";
+        const OWN: &str = "SELECT id, at, actor, action, entity, entity_id, before, after
+                           FROM audit_event WHERE actor = $2 ORDER BY id DESC LIMIT $1";
+        Ok(if scope.sees_all() {
+            on_pool!(self, p => sqlx::query_as(ALL).bind(limit).fetch_all(p).await?)
+        } else {
+            on_pool!(self, p => sqlx::query_as(OWN).bind(limit).bind(scope.actor()).fetch_all(p).await?)
+        })
+    }
+}

@@ -1,0 +1,119 @@
+//! Schema migrations, embedded in the binary: the same numbered steps for
+//! SQLite and PostgreSQL. A database whose schema is newer than the binary is
+//! refused rather than touched.
+
+use chrono::Utc;
+
+use crate::{Db, Pool, Result, on_pool};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../../../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../../../migrations/postgres/0001_foundation.sql"),
+}];
+
+/// The schema version this binary creates and expects.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaStatus {
+    Empty,
+    Current,
+    Older(i64),
+    Newer(i64),
+}
+
+const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migration (
+    version    BIGINT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
+
+/// Notes a step as applied, inside its transaction.
+macro_rules! record_step {
+    ($tx:ident, $m:ident) => {
+        sqlx::query("INSERT INTO schema_migration (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind($m.version)
+            .bind($m.name)
+            .bind(Utc::now().to_rfc3339())
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+
+impl Db {
+    async fn schema_version(&self) -> Result<i64> {
+        let exists: i64 = match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'")
+                    .fetch_one(p)
+                    .await?
+            }
+            Pool::Postgres(p) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_name = 'schema_migration'",
+                )
+                .fetch_one(p)
+                .await?
+            }
+        };
+        if exists == 0 {
+            return Ok(0);
+        }
+        let v: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT MAX(version) FROM schema_migration").fetch_one(p).await?);
+        Ok(v.unwrap_or(0))
+    }
+
+    pub async fn schema_status(&self) -> Result<SchemaStatus> {
+        let v = self.schema_version().await?;
+        Ok(match v {
+            0 => SchemaStatus::Empty,
+            v if v == SCHEMA_VERSION => SchemaStatus::Current,
+            v if v < SCHEMA_VERSION => SchemaStatus::Older(v),
+            v => SchemaStatus::Newer(v),
+        })
+    }
+
+    /// Applies the missing steps, each in its own transaction. Returns the
+    /// version found before.
+    pub(crate) async fn migrate(&self) -> Result<i64> {
+        let before = self.schema_version().await?;
+        if before > SCHEMA_VERSION {
+            return Err(crate::DbError::TooNew { found: before, known: SCHEMA_VERSION });
+        }
+        on_pool!(self, p => { sqlx::query(CREATE_VERSION_TABLE).execute(p).await?; });
+        for m in MIGRATIONS.iter().filter(|m| m.version > before) {
+            match &self.pool {
+                Pool::Sqlite(p) => {
+                    let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                    sqlx::raw_sql(m.sqlite).execute(&mut *tx).await?;
+                    record_step!(tx, m);
+                    tx.commit().await?;
+                }
+                Pool::Postgres(p) => {
+                    let mut tx = p.begin().await?;
+                    sqlx::query("SELECT pg_advisory_xact_lock(7402001)").execute(&mut *tx).await?;
+                    let done: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migration")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if done.unwrap_or(0) >= m.version {
+                        continue;
+                    }
+                    sqlx::raw_sql(m.postgres).execute(&mut *tx).await?;
+                    record_step!(tx, m);
+                    tx.commit().await?;
+                }
+            }
+        }
+        Ok(before)
+    }
+}

@@ -1,0 +1,489 @@
+//! Sales rollups: writing an import batch with partition replace, and reading
+//! the rollups back.
+//!
+//! A batch covers a set of (store, business date) pairs completely. Writing it
+//! replaces exactly those pairs in every rollup, inside one transaction, and
+//! records the batch; a crash at any moment leaves it wholly in or wholly out.
+//! SQLite takes the rows as multi-row `INSERT … VALUES` statements, PostgreSQL
+//! as `COPY … FROM STDIN`.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use opsdesk_domain::calendar::{iso_week_key, month_key};
+use opsdesk_domain::sales::{CategoryTotals, DayKey, DayRow, MemberDay, StoreId};
+use serde_json::json;
+use sqlx::sqlite::{Sqlite, SqliteArguments};
+use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
+
+use crate::audit::audit;
+use crate::imports::{BatchMeta, ImportResult, bind_batch};
+use crate::{Db, DbError, Pool, Result, Scope, on_pool};
+
+/// One store × day × category rollup row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryRow<'a> {
+    pub key: DayKey,
+    pub category: &'a str,
+    pub totals: CategoryTotals,
+}
+
+/// One member × store × day rollup row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRow<'a> {
+    pub key: DayKey,
+    pub member: &'a str,
+    pub day: MemberDay,
+}
+
+/// One POS line, kept when line detail is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRow {
+    pub key: DayKey,
+    pub ticket_no: String,
+    pub sold_at: NaiveDateTime,
+    pub member: Option<String>,
+    pub sku: String,
+    pub category: String,
+    pub qty: i64,
+    pub amount: i64,
+    pub cost: i64,
+}
+
+/// The rows of one batch, each list sorted by its key.
+#[derive(Debug, Default)]
+pub struct SalesData<'a> {
+    pub days: Vec<DayRow>,
+    pub categories: Vec<CategoryRow<'a>>,
+    pub members: Vec<MemberRow<'a>>,
+    pub lines: Vec<LineRow>,
+}
+
+/// What writing a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Imported { batch_id: i64, pairs_new: i64, pairs_replaced: i64 },
+    /// The same file was imported before and still owns all its store-days.
+    AlreadyImported { batch_id: i64 },
+}
+
+/// Consecutive dates of one store that a batch covers, where at least one
+/// date is already stored: the ranges to delete before the batch goes in.
+fn replaced_runs(days: &[DayRow], existing: &HashSet<DayKey>) -> Vec<(StoreId, NaiveDate, NaiveDate)> {
+    let mut runs = Vec::new();
+    let mut cur: Option<(StoreId, NaiveDate, NaiveDate, bool)> = None;
+    for d in days {
+        let k = d.key;
+        let hit = existing.contains(&k);
+        match &mut cur {
+            Some((s, _, end, any)) if *s == k.store && end.succ_opt() == Some(k.date) => {
+                *end = k.date;
+                *any |= hit;
+            }
+            _ => {
+                if let Some((s, a, b, true)) = cur {
+                    runs.push((s, a, b));
+                }
+                cur = Some((k.store, k.date, k.date, hit));
+            }
+        }
+    }
+    if let Some((s, a, b, true)) = cur {
+        runs.push((s, a, b));
+    }
+    runs
+}
+
+const ROWS_PER_INSERT: usize = 100;
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+
+fn values_sql(head: &str, ncols: usize, nrows: usize) -> String {
+    let mut s = String::with_capacity(head.len() + 8 + nrows * ncols * 6);
+    s.push_str(head);
+    s.push_str(" VALUES ");
+    let mut n = 1;
+    for r in 0..nrows {
+        s.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..ncols {
+            if c > 0 {
+                s.push(',');
+            }
+            let _ = write!(s, "${n}");
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Inserts rows with multi-row `VALUES` statements of [`ROWS_PER_INSERT`] rows.
+async fn sqlite_insert<T>(
+    conn: &mut SqliteConnection,
+    head: &str,
+    ncols: usize,
+    rows: &[T],
+    bind: impl for<'q> Fn(SqliteQuery<'q>, &'q T) -> SqliteQuery<'q>,
+) -> Result<()> {
+    let full = values_sql(head, ncols, ROWS_PER_INSERT);
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = if chunk.len() == ROWS_PER_INSERT { full.clone() } else { values_sql(head, ncols, chunk.len()) };
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in chunk {
+            q = bind(q, r);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Streams rows through `COPY … FROM STDIN` (text format).
+async fn pg_copy<T>(conn: &mut PgConnection, stmt: &str, rows: &[T], write: impl Fn(&mut String, &T)) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut copy = conn.copy_in_raw(stmt).await?;
+    let mut buf = String::with_capacity(1 << 20);
+    for r in rows {
+        write(&mut buf, r);
+        if buf.len() >= 1 << 20 {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// A text value escaped for COPY's text format.
+fn copy_text(buf: &mut String, s: &str) {
+    for ch in s.chars() {
+        match ch {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
+    }
+}
+
+fn copy_opt(buf: &mut String, v: Option<i64>) {
+    match v {
+        Some(v) => {
+            let _ = write!(buf, "{v}");
+        }
+        None => buf.push_str("\\N"),
+    }
+}
+
+const DAY_COLS: &str = "INSERT INTO sales_day (store_id, d, month, iso_week, revenue_c, cost_c, qty, tickets,
+    member_revenue_c, member_tickets, returns_c, lines, source, batch_id)";
+const CAT_COLS: &str = "INSERT INTO sales_day_category (store_id, d, category, month, revenue_c, cost_c, qty, lines)";
+const MEM_COLS: &str = "INSERT INTO sales_member_day (store_id, d, member, tickets, net_c)";
+const LINE_COLS: &str =
+    "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
+
+async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData<'_>, batch_id: i64) -> Result<()> {
+    sqlite_insert(conn, DAY_COLS, 14, &data.days, |q, r| {
+        q.bind(r.key.store)
+            .bind(r.key.date)
+            .bind(month_key(r.key.date))
+            .bind(iso_week_key(r.key.date))
+            .bind(r.revenue)
+            .bind(r.cost)
+            .bind(r.qty)
+            .bind(r.tickets)
+            .bind(r.member_revenue)
+            .bind(r.member_tickets)
+            .bind(r.returns)
+            .bind(r.lines)
+            .bind(r.source.as_str())
+            .bind(batch_id)
+    })
+    .await?;
+    sqlite_insert(conn, CAT_COLS, 8, &data.categories, |q, r| {
+        q.bind(r.key.store)
+            .bind(r.key.date)
+            .bind(r.category)
+            .bind(month_key(r.key.date))
+            .bind(r.totals.revenue)
+            .bind(r.totals.cost)
+            .bind(r.totals.qty)
+            .bind(r.totals.lines)
+    })
+    .await?;
+    sqlite_insert(conn, MEM_COLS, 5, &data.members, |q, r| {
+        q.bind(r.key.store).bind(r.key.date).bind(r.member).bind(r.day.tickets).bind(r.day.net)
+    })
+    .await?;
+    sqlite_insert(conn, LINE_COLS, 10, &data.lines, |q, r| {
+        q.bind(r.key.store)
+            .bind(r.key.date)
+            .bind(&r.ticket_no)
+            .bind(r.sold_at)
+            .bind(r.member.as_deref())
+            .bind(&r.sku)
+            .bind(&r.category)
+            .bind(r.qty)
+            .bind(r.amount)
+            .bind(r.cost)
+    })
+    .await?;
+    Ok(())
+}
+
+async fn pg_rows(conn: &mut PgConnection, data: &SalesData<'_>, batch_id: i64) -> Result<()> {
+    let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
+    pg_copy(conn, &copy(DAY_COLS), &data.days, |b, r| {
+        let _ = write!(
+            b,
+            "{}\t{}\t{}\t{}\t{}\t{}\t",
+            r.key.store,
+            r.key.date,
+            month_key(r.key.date),
+            iso_week_key(r.key.date),
+            r.revenue,
+            r.cost
+        );
+        copy_opt(b, r.qty);
+        let _ = write!(b, "\t{}\t", r.tickets);
+        copy_opt(b, r.member_revenue);
+        b.push('\t');
+        copy_opt(b, r.member_tickets);
+        b.push('\t');
+        copy_opt(b, r.returns);
+        b.push('\t');
+        copy_opt(b, r.lines);
+        let _ = writeln!(b, "\t{}\t{batch_id}", r.source.as_str());
+    })
+    .await?;
+    pg_copy(conn, &copy(CAT_COLS), &data.categories, |b, r| {
+        let _ = write!(b, "{}\t{}\t", r.key.store, r.key.date);
+        copy_text(b, r.category);
+        let t = &r.totals;
+        let _ = writeln!(b, "\t{}\t{}\t{}\t{}\t{}", month_key(r.key.date), t.revenue, t.cost, t.qty, t.lines);
+    })
+    .await?;
+    pg_copy(conn, &copy(MEM_COLS), &data.members, |b, r| {
+        let _ = write!(b, "{}\t{}\t", r.key.store, r.key.date);
+        copy_text(b, r.member);
+        let _ = writeln!(b, "\t{}\t{}", r.day.tickets, r.day.net);
+    })
+    .await?;
+    pg_copy(conn, &copy(LINE_COLS), &data.lines, |b, r| {
+        let _ = write!(b, "{}\t{}\t", r.key.store, r.key.date);
+        copy_text(b, &r.ticket_no);
+        let _ = write!(b, "\t{}\t", r.sold_at.format("%Y-%m-%d %H:%M:%S"));
+        match &r.member {
+            Some(m) => copy_text(b, m),
+            None => b.push_str("\\N"),
+        }
+        b.push('\t');
+        copy_text(b, &r.sku);
+        b.push('\t');
+        copy_text(b, &r.category);
+        let _ = writeln!(b, "\t{}\t{}\t{}", r.qty, r.amount, r.cost);
+    })
+    .await?;
+    Ok(())
+}
+
+/// The steps both backends share once a write transaction holds the lock:
+/// the already-imported check, the replaced pairs, the batch row, the
+/// deletes. Expands to the outcome (returning early when already imported).
+macro_rules! replace_partitions {
+    ($tx:ident, $db:ident, $scope:ident, $meta:ident, $data:ident, $insert_rows:ident) => {{
+        let prior: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, pairs_new + pairs_replaced FROM import_batch
+             WHERE sha256 = $1 AND kind = $2 AND result = 'imported' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&$meta.sha256)
+        .bind(&$meta.kind)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some((prior_id, pairs)) = prior {
+            let owned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sales_day WHERE batch_id = $1")
+                .bind(prior_id)
+                .fetch_one(&mut *$tx)
+                .await?;
+            if owned == pairs {
+                bind_batch!($meta, $scope.actor(), ImportResult::AlreadyImported, 0i64, 0i64)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                $tx.commit().await?;
+                return Ok(WriteOutcome::AlreadyImported { batch_id: prior_id });
+            }
+        }
+        let existing: HashSet<DayKey> = match ($data.days.first(), $data.days.iter().map(|d| d.key.date).max()) {
+            (Some(_), Some(last)) => {
+                let first = $data.days.iter().map(|d| d.key.date).min().unwrap_or(last);
+                let rows: Vec<(i64, NaiveDate)> =
+                    sqlx::query_as("SELECT store_id, d FROM sales_day WHERE d BETWEEN $1 AND $2")
+                        .bind(first)
+                        .bind(last)
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                rows.into_iter().map(|(store, date)| DayKey { store, date }).collect()
+            }
+            _ => HashSet::new(),
+        };
+        let replaced = $data.days.iter().filter(|d| existing.contains(&d.key)).count() as i64;
+        let new = $data.days.len() as i64 - replaced;
+        let batch_id: i64 = bind_batch!($meta, $scope.actor(), ImportResult::Imported, new, replaced)
+            .fetch_one(&mut *$tx)
+            .await?;
+        for (store, a, b) in replaced_runs(&$data.days, &existing) {
+            for table in ["sales_day", "sales_day_category", "sales_member_day", "sales_line"] {
+                let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE store_id = $1 AND d BETWEEN $2 AND $3"));
+                sqlx::query(sql).bind(store).bind(a).bind(b).execute(&mut *$tx).await?;
+            }
+        }
+        $insert_rows(&mut *$tx, $data, batch_id).await?;
+        sqlx::query("UPDATE import_batch SET duration_ms = $2 WHERE id = $1")
+            .bind(batch_id)
+            .bind(crate::imports::elapsed_ms($meta.started_at))
+            .execute(&mut *$tx)
+            .await?;
+        let after = json!({
+            "file": $meta.file_name, "sha256": $meta.sha256, "rows": $meta.rows_imported,
+            "pairs_new": new, "pairs_replaced": replaced,
+        });
+        audit!(&mut *$tx, $scope.actor(), "import", "import_batch", batch_id.to_string(), None, Some(after));
+        $tx.commit().await?;
+        WriteOutcome::Imported { batch_id, pairs_new: new, pairs_replaced: replaced }
+    }};
+}
+
+impl Db {
+    /// Writes one import batch: replaces the store-days it covers in every
+    /// rollup and records it, in one transaction. The same file a second time
+    /// (while it still owns its store-days) changes nothing.
+    pub async fn write_sales(&self, scope: &Scope, meta: &BatchMeta, data: &SalesData<'_>) -> Result<WriteOutcome> {
+        let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
+        if let Some(d) = data.days.iter().find(|d| !allowed.contains(&d.key.store)) {
+            return Err(DbError::Rule(format!("store id {} is outside the reach of {}", d.key.store, scope.actor())));
+        }
+        debug_assert!(data.days.windows(2).all(|w| w[0].key < w[1].key), "days must be sorted");
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                replace_partitions!(tx, self, scope, meta, data, sqlite_rows)
+            }
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7402002)").execute(&mut *tx).await?;
+                replace_partitions!(tx, self, scope, meta, data, pg_rows)
+            }
+        })
+    }
+
+    /// Every rollup row within reach, sorted: what tests and checks compare.
+    pub async fn rollup_snapshot(&self, scope: &Scope) -> Result<RollupSnapshot> {
+        let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
+        let (days, categories, members): (Vec<DaySnap>, Vec<CategorySnap>, Vec<MemberSnap>) = on_pool!(self, p => (
+            sqlx::query_as("SELECT store_id, d, revenue_c, cost_c, qty, tickets, member_revenue_c, member_tickets,
+                returns_c, lines, source FROM sales_day ORDER BY store_id, d").fetch_all(p).await?,
+            sqlx::query_as("SELECT store_id, d, category, revenue_c, cost_c, qty, lines FROM sales_day_category
+                ORDER BY store_id, d, category").fetch_all(p).await?,
+            sqlx::query_as("SELECT store_id, d, member, tickets, net_c FROM sales_member_day
+                ORDER BY store_id, d, member").fetch_all(p).await?,
+        ));
+        let mut snap = RollupSnapshot {
+            days: days.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
+            categories: categories.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
+            members: members.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
+        };
+        // Text keys in byte order, whatever the server's collation.
+        snap.categories.sort_by(|a, b| (a.store_id, a.d, a.category.as_bytes()).cmp(&(b.store_id, b.d, b.category.as_bytes())));
+        snap.members.sort_by(|a, b| (a.store_id, a.d, a.member.as_bytes()).cmp(&(b.store_id, b.d, b.member.as_bytes())));
+        Ok(snap)
+    }
+
+    /// How many POS lines are kept as detail (the line-detail setting).
+    pub async fn line_detail_count(&self) -> Result<i64> {
+        Ok(on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM sales_line").fetch_one(p).await?))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DaySnap {
+    pub store_id: i64,
+    pub d: NaiveDate,
+    pub revenue_c: i64,
+    pub cost_c: i64,
+    pub qty: Option<i64>,
+    pub tickets: i64,
+    pub member_revenue_c: Option<i64>,
+    pub member_tickets: Option<i64>,
+    pub returns_c: Option<i64>,
+    pub lines: Option<i64>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CategorySnap {
+    pub store_id: i64,
+    pub d: NaiveDate,
+    pub category: String,
+    pub revenue_c: i64,
+    pub cost_c: i64,
+    pub qty: i64,
+    pub lines: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberSnap {
+    pub store_id: i64,
+    pub d: NaiveDate,
+    pub member: String,
+    pub tickets: i64,
+    pub net_c: i64,
+}
+
+/// The rollups as sorted rows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RollupSnapshot {
+    pub days: Vec<DaySnap>,
+    pub categories: Vec<CategorySnap>,
+    pub members: Vec<MemberSnap>,
+}
+
+impl RollupSnapshot {
+    pub fn revenue(&self) -> i64 {
+        self.days.iter().map(|d| d.revenue_c).sum()
+    }
+    pub fn lines(&self) -> i64 {
+        self.days.iter().filter_map(|d| d.lines).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsdesk_domain::sales::{DayTotals, DaySource};
+
+    fn day(store: StoreId, d: u32) -> DayRow {
+        let key = DayKey { store, date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap() };
+        let mut r = DayRow::from_lines(key, &DayTotals::default());
+        r.source = DaySource::Lines;
+        r
+    }
+
+    #[test]
+    fn runs_cover_consecutive_batch_days_that_touch_stored_ones() {
+        let days = [day(1, 1), day(1, 2), day(1, 3), day(1, 5), day(2, 1), day(2, 2)];
+        let existing: HashSet<DayKey> = [day(1, 2).key, day(2, 7).key].into_iter().collect();
+        let d = |x| NaiveDate::from_ymd_opt(2026, 10, x).unwrap();
+        assert_eq!(replaced_runs(&days, &existing), vec![(1, d(1), d(3))]);
+    }
+
+    #[test]
+    fn values_statements_number_their_parameters() {
+        assert_eq!(values_sql("INSERT INTO t (a, b)", 2, 2), "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)");
+    }
+}

@@ -1,0 +1,459 @@
+//! The sales import (销售明细导入): POS lines → validated rows → rollups → one
+//! transaction that replaces the store-days the file covers.
+//!
+//! A reader thread cuts the file into chunks at ticket boundaries; worker
+//! threads (one per core) parse, validate and aggregate chunks; this thread
+//! merges their results in file order, checks that no ticket appears in two
+//! places, keeps the first errors, and writes set-aside rows. Memory holds the
+//! chunks in flight and the rollups, not the file.
+
+use std::cell::{Cell, OnceCell};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hasher};
+use std::path::Path;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use opsdesk_db::imports::{BatchMeta, ImportResult};
+use opsdesk_db::sales::{CategoryRow, LineRow, MemberRow, SalesData, WriteOutcome};
+use opsdesk_db::settings::KEEP_LINE_DETAIL;
+use opsdesk_db::{Db, Scope};
+use opsdesk_domain::i18n::Lang;
+use opsdesk_domain::sales::{DayKey, DayRow, Rollup, StoreId, TicketSums};
+use rustc_hash::FxHashSet;
+
+use crate::errors::RejectsWriter;
+use crate::options::{ImportOptions, ImportSummary, Outcome, blocking};
+use crate::source::{Chunk, Encoding, read_file};
+use crate::{ErrorReport, ImportKind, IngestError, Mapping, Progress, RowError, rows};
+
+// Field numbers in `SALES_FIELDS` order.
+const TICKET: usize = 0;
+const STORE: usize = 1;
+const SOLD_AT: usize = 2;
+const MEMBER: usize = 3;
+const SKU: usize = 4;
+const CATEGORY: usize = 5;
+const QTY: usize = 6;
+const AMOUNT: usize = 7;
+const COST: usize = 8;
+
+/// What every worker needs to read a chunk.
+struct Ctx<'a> {
+    stores: &'a HashMap<String, StoreId>,
+    keep_detail: bool,
+    skip_bad_rows: bool,
+    lang: Lang,
+}
+
+/// A ticket whose lines are being read.
+struct OpenTicket {
+    no: String,
+    key: DayKey,
+    sold_at: NaiveDateTime,
+    member: Option<String>,
+    sums: TicketSums,
+    skus: Vec<String>,
+}
+
+/// A chunk's result.
+struct ChunkOut {
+    index: usize,
+    position: (u64, u64),
+    rollup: Rollup,
+    /// Each run of lines with one ticket number: (hash, line, ticket number).
+    runs: Vec<(u64, u64, String)>,
+    errors: ErrorReport,
+    rejects: Vec<(Vec<String>, String)>,
+    lines: Vec<LineRow>,
+    rows: u64,
+    good: u64,
+    first_date: Option<NaiveDate>,
+    last_date: Option<NaiveDate>,
+}
+
+fn ticket_hash(no: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write(no.as_bytes());
+    h.finish()
+}
+
+/// A parsed line, borrowing its text from the record.
+struct Line<'r> {
+    ticket: &'r str,
+    store: StoreId,
+    sold_at: NaiveDateTime,
+    member: Option<&'r str>,
+    sku: &'r str,
+    category: &'r str,
+    qty: i64,
+    amount: i64,
+    cost: i64,
+}
+
+fn parse_line<'r>(ctx: &Ctx<'_>, m: &Mapping, f: &'r crate::source::Fields<'r>) -> Result<Line<'r>, (usize, String)> {
+    let lang = ctx.lang;
+    let get = |field: usize| m.col(field).map(|c| f.get(c)).unwrap_or("");
+    let ticket = rows::code(get(TICKET), lang).map_err(|e| (TICKET, e))?;
+    let store_code = rows::code(get(STORE), lang).map_err(|e| (STORE, e))?;
+    let store = *ctx.stores.get(store_code).ok_or_else(|| {
+        (STORE, lang.pick("未知门店编码（不在门店清单中）", "unknown store code (not in the store list)").to_string())
+    })?;
+    Ok(Line {
+        ticket,
+        store,
+        sold_at: rows::datetime(get(SOLD_AT), lang).map_err(|e| (SOLD_AT, e))?,
+        member: rows::optional_code(get(MEMBER), lang).map_err(|e| (MEMBER, e))?,
+        sku: rows::code(get(SKU), lang).map_err(|e| (SKU, e))?,
+        category: rows::code(get(CATEGORY), lang).map_err(|e| (CATEGORY, e))?,
+        qty: rows::integer(get(QTY), lang).map_err(|e| (QTY, e))?,
+        amount: rows::money(get(AMOUNT), lang).map_err(|e| (AMOUNT, e))?,
+        cost: rows::money(get(COST), lang).map_err(|e| (COST, e))?,
+    })
+}
+
+/// Why a line does not fit the ticket it continues, if it does not.
+fn misfit(open: &OpenTicket, l: &Line<'_>, lang: Lang) -> Option<(usize, String)> {
+    if open.key.store != l.store {
+        Some((STORE, lang.pick("同一单号的各行门店不一致", "differs from the store of earlier lines of this ticket").into()))
+    } else if open.sold_at != l.sold_at {
+        Some((SOLD_AT, lang.pick("同一单号的各行销售时间不一致", "differs from the time of earlier lines of this ticket").into()))
+    } else if open.member.as_deref() != l.member {
+        Some((MEMBER, lang.pick("同一单号的各行会员号不一致", "differs from the member of earlier lines of this ticket").into()))
+    } else if open.skus.iter().any(|s| s == l.sku) {
+        Some((SKU, lang.pick("同一单号中商品编码重复（重复行）", "this SKU already appears in this ticket (duplicate line)").into()))
+    } else {
+        None
+    }
+}
+
+fn close(out: &mut ChunkOut, open: Option<OpenTicket>) {
+    if let Some(t) = open {
+        out.rollup.add_ticket(t.key, t.member.as_deref(), &t.sums);
+    }
+}
+
+fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64)) -> ChunkOut {
+    let mut out = ChunkOut {
+        index: chunk.index,
+        position,
+        rollup: Rollup::default(),
+        runs: Vec::new(),
+        errors: ErrorReport::default(),
+        rejects: Vec::new(),
+        lines: Vec::new(),
+        rows: 0,
+        good: 0,
+        first_date: None,
+        last_date: None,
+    };
+    let mut open: Option<OpenTicket> = None;
+    let mut run = String::new();
+    let ncols = m.header.len();
+    let lang = ctx.lang;
+    chunk.for_each_record(|rec| {
+        out.rows += 1;
+        let f = &rec.fields;
+        let ticket_text = m.col(TICKET).map(|c| f.get(c)).unwrap_or("");
+        if out.runs.is_empty() || ticket_text != run {
+            run.clear();
+            run.push_str(ticket_text);
+            out.runs.push((ticket_hash(ticket_text), rec.line, ticket_text.to_string()));
+        }
+        let result = if rec.bad_encoding {
+            Err((None, lang.pick("含有无法按文件编码解读的字节", "holds bytes that are not valid in the file's encoding").to_string()))
+        } else if f.len() != ncols {
+            Err((None, format!("{} {ncols}, {} {}", lang.pick("应有字段数", "expected fields:"), lang.pick("实际", "found"), f.len())))
+        } else {
+            parse_line(ctx, m, f).map_err(|(field, reason)| (Some(field), reason)).and_then(|l| {
+                match &open {
+                    Some(t) if t.no == l.ticket => match misfit(t, &l, lang) {
+                        Some((field, reason)) => return Err((Some(field), reason)),
+                        None => {}
+                    },
+                    _ => {
+                        let member = l.member.map(str::to_string);
+                        let key = DayKey { store: l.store, date: l.sold_at.date() };
+                        close(&mut out, open.replace(OpenTicket { no: l.ticket.to_string(), key, sold_at: l.sold_at, member, sums: TicketSums::default(), skus: Vec::new() }));
+                    }
+                }
+                Ok(l)
+            })
+        };
+        match result {
+            Ok(l) => {
+                let t = open.as_mut().expect("a ticket is open for every good line");
+                t.sums.add_line(l.qty, l.amount, l.cost);
+                t.skus.push(l.sku.to_string());
+                out.rollup.add_line(t.key, l.category, l.qty, l.amount, l.cost);
+                let d = t.key.date;
+                out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
+                out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
+                if ctx.keep_detail {
+                    out.lines.push(LineRow {
+                        key: t.key,
+                        ticket_no: l.ticket.to_string(),
+                        sold_at: l.sold_at,
+                        member: l.member.map(str::to_string),
+                        sku: l.sku.to_string(),
+                        category: l.category.to_string(),
+                        qty: l.qty,
+                        amount: l.amount,
+                        cost: l.cost,
+                    });
+                }
+                out.good += 1;
+            }
+            Err((field, reason)) => {
+                let (column, value) = match field {
+                    Some(fi) => (m.column_name(fi), m.col(fi).map(|c| f.get(c).to_string()).unwrap_or_default()),
+                    None => (lang.pick("(整行)", "(record)").to_string(), f.to_strings().join(",")),
+                };
+                if ctx.skip_bad_rows {
+                    out.rejects.push((f.to_strings(), reason.clone()));
+                }
+                out.errors.push(RowError { row: rec.line - 1, line: rec.line, column, value, reason });
+            }
+        }
+    });
+    close(&mut out, open);
+    out
+}
+
+/// Everything the parse of a file yields.
+struct Parsed {
+    rollup: Rollup,
+    errors: ErrorReport,
+    /// Lines of one ticket found in two places: the file is refused whatever
+    /// the options, since its tickets cannot be told apart.
+    scattered_tickets: u64,
+    rows: u64,
+    good: u64,
+    rejected: u64,
+    lines: Vec<LineRow>,
+    first_date: Option<NaiveDate>,
+    last_date: Option<NaiveDate>,
+    sha256: String,
+    encoding: Encoding,
+}
+
+fn parse_file(path: &Path, ctx: &Ctx<'_>, opts: &ImportOptions<'_>, saved: &[(String, String)]) -> Result<Parsed, IngestError> {
+    let file = path.display().to_string();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
+    let (chunk_tx, chunk_rx) = sync_channel::<(Arc<Mapping>, Chunk, (u64, u64))>(workers * 2);
+    let chunk_rx: Mutex<Receiver<_>> = Mutex::new(chunk_rx);
+    let (out_tx, out_rx) = sync_channel::<(Arc<Mapping>, ChunkOut)>(workers * 2);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mapping: OnceCell<Arc<Mapping>> = OnceCell::new();
+            let encoding = Cell::new(Encoding::Utf8);
+            let sha = read_file(
+                path,
+                |h, enc| {
+                    encoding.set(enc);
+                    let m = Mapping::build(ImportKind::Sales, h, saved, &file)?;
+                    let key = m.col(TICKET);
+                    let _ = mapping.set(Arc::new(m));
+                    Ok(key)
+                },
+                |chunk, pos| {
+                    let m = mapping.get().cloned().expect("the header is mapped before the first chunk");
+                    chunk_tx.send((m, chunk, pos)).map_err(|_| IngestError::file(&file, "import stopped"))
+                },
+            )?;
+            Ok::<_, IngestError>((sha, encoding.get()))
+        });
+        for _ in 0..workers {
+            let out_tx = out_tx.clone();
+            let chunk_rx = &chunk_rx;
+            s.spawn(move || {
+                loop {
+                    let msg = chunk_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((m, chunk, pos))) = msg else { break };
+                    let out = process_chunk(ctx, &m, chunk, pos);
+                    if out_tx.send((m, out)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(out_tx);
+        let merged = merge(out_rx, path, opts);
+        let read = reader.join().unwrap_or_else(|_| Err(IngestError::file(&path.display().to_string(), "the reader thread failed")));
+        let (sha256, encoding) = read?;
+        let mut parsed = merged?;
+        parsed.sha256 = sha256;
+        parsed.encoding = encoding;
+        Ok(parsed)
+    })
+}
+
+fn merge(out_rx: Receiver<(Arc<Mapping>, ChunkOut)>, path: &Path, opts: &ImportOptions<'_>) -> Result<Parsed, IngestError> {
+    let mut p = Parsed {
+        rollup: Rollup::default(),
+        errors: ErrorReport::default(),
+        scattered_tickets: 0,
+        rows: 0,
+        good: 0,
+        rejected: 0,
+        lines: Vec::new(),
+        first_date: None,
+        last_date: None,
+        sha256: String::new(),
+        encoding: Encoding::Utf8,
+    };
+    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    let mut waiting: BTreeMap<usize, (Arc<Mapping>, ChunkOut)> = BTreeMap::new();
+    let mut next = 0usize;
+    let mut rejects: Option<RejectsWriter> = None;
+    let rejects_path = opts.rejects_file(path);
+    let io = |e: std::io::Error| IngestError::io(&rejects_path.display().to_string(), e);
+    let scattered = opts.lang.pick(
+        "该单号的行不连续（前面已出现过）；请按单号排序",
+        "lines of this ticket are not together (it appeared earlier); sort the file by ticket",
+    );
+    for (m, out) in out_rx {
+        waiting.insert(out.index, (m, out));
+        while let Some((m, out)) = waiting.remove(&next) {
+            next += 1;
+            for (hash, line, no) in &out.runs {
+                if !seen.insert(*hash) {
+                    p.scattered_tickets += 1;
+                    let column = m.column_name(TICKET);
+                    p.errors.push(RowError { row: line - 1, line: *line, column, value: no.clone(), reason: scattered.into() });
+                }
+            }
+            let unlisted = out.errors.total - out.errors.errors.len() as u64;
+            for e in out.errors.errors {
+                p.errors.push(e);
+            }
+            p.errors.total += unlisted;
+            p.rows += out.rows;
+            p.good += out.good;
+            if !out.rejects.is_empty() {
+                if rejects.is_none() {
+                    rejects = Some(RejectsWriter::create(&rejects_path, &m.header).map_err(io)?);
+                }
+                let w = rejects.as_mut().expect("just created");
+                for (fields, reason) in &out.rejects {
+                    w.write(fields, reason).map_err(io)?;
+                }
+                p.rejected += out.rejects.len() as u64;
+            }
+            p.rollup.merge(out.rollup);
+            p.lines.extend(out.lines);
+            p.first_date = match (p.first_date, out.first_date) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            p.last_date = p.last_date.max(out.last_date);
+            if let Some(progress) = opts.progress {
+                progress(Progress { done: out.position.0, total: out.position.1, rows: p.rows });
+            }
+        }
+    }
+    if let Some(w) = rejects {
+        w.finish().map_err(io)?;
+    }
+    Ok(p)
+}
+
+/// The rollup as sorted rows for the database.
+fn sales_data(rollup: &Rollup, lines: Vec<LineRow>) -> SalesData<'_> {
+    let mut days: Vec<DayRow> = rollup.days.iter().map(|(k, t)| DayRow::from_lines(*k, t)).collect();
+    days.sort_unstable_by_key(|d| d.key);
+    let mut categories: Vec<CategoryRow<'_>> = rollup
+        .categories
+        .iter()
+        .map(|((key, c), t)| CategoryRow { key: *key, category: rollup.category_names.name(*c), totals: *t })
+        .collect();
+    categories.sort_unstable_by(|a, b| (a.key, a.category.as_bytes()).cmp(&(b.key, b.category.as_bytes())));
+    let mut members: Vec<MemberRow<'_>> = rollup
+        .members
+        .iter()
+        .map(|((key, m), d)| MemberRow { key: *key, member: rollup.member_codes.name(*m), day: *d })
+        .collect();
+    members.sort_unstable_by(|a, b| (a.key, a.member.as_bytes()).cmp(&(b.key, b.member.as_bytes())));
+    let mut lines = lines;
+    lines.sort_unstable_by(|a, b| (a.key, &a.ticket_no, &a.sku).cmp(&(b.key, &b.ticket_no, &b.sku)));
+    SalesData { days, categories, members, lines }
+}
+
+/// Imports a file of POS lines (CSV or XLSX).
+pub async fn import_sales(db: &Db, scope: &Scope, path: &Path, opts: &ImportOptions<'_>) -> Result<ImportSummary, IngestError> {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stores = db.store_codes(scope).await?;
+    let mut saved = db.column_mappings(ImportKind::Sales.as_str()).await?;
+    saved.extend(opts.mappings.iter().cloned());
+    let keep_detail = db.setting_bool(KEEP_LINE_DETAIL).await?;
+    let ctx = Ctx { stores: &stores, keep_detail, skip_bad_rows: opts.skip_bad_rows, lang: opts.lang };
+    let parsed = blocking(|| parse_file(path, &ctx, opts, &saved))?;
+    let refused = parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
+    let total = parsed.rollup.total();
+    let mut meta = BatchMeta {
+        kind: ImportKind::Sales.as_str().to_string(),
+        file_name: file_name.clone(),
+        sha256: parsed.sha256.clone(),
+        started_at,
+        rows_read: parsed.rows as i64,
+        rows_imported: if refused { 0 } else { parsed.good as i64 },
+        rows_rejected: parsed.errors.total as i64,
+        first_date: parsed.first_date,
+        last_date: parsed.last_date,
+        message: String::new(),
+    };
+    let mut summary = ImportSummary {
+        kind: ImportKind::Sales.as_str(),
+        file_name,
+        sha256: parsed.sha256.clone(),
+        encoding: parsed.encoding,
+        outcome: Outcome::Refused,
+        batch_id: None,
+        rows_read: parsed.rows,
+        rows_imported: 0,
+        rows_rejected: parsed.errors.total,
+        pairs_new: 0,
+        pairs_replaced: 0,
+        first_date: parsed.first_date,
+        last_date: parsed.last_date,
+        revenue: 0,
+        errors: parsed.errors.clone(),
+        rejects_path: (opts.skip_bad_rows && parsed.rejected > 0).then(|| opts.rejects_file(path)),
+        error_report_path: None,
+        stores: None,
+        duration: started.elapsed(),
+    };
+    if let Some(report) = &opts.error_report_path {
+        if !parsed.errors.is_empty() {
+            parsed.errors.write_csv(report, &summary.file_name, opts.lang).map_err(|e| IngestError::io(&report.display().to_string(), e))?;
+            summary.error_report_path = Some(report.clone());
+        }
+    }
+    if refused {
+        meta.message = format!("{} bad rows", parsed.errors.total);
+        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
+        summary.duration = started.elapsed();
+        return Ok(summary);
+    }
+    let data = sales_data(&parsed.rollup, parsed.lines);
+    match db.write_sales(scope, &meta, &data).await? {
+        WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
+            summary.outcome = Outcome::Imported;
+            summary.batch_id = Some(batch_id);
+            summary.pairs_new = pairs_new;
+            summary.pairs_replaced = pairs_replaced;
+            summary.rows_imported = parsed.good;
+            summary.revenue = total.revenue;
+        }
+        WriteOutcome::AlreadyImported { batch_id } => {
+            summary.outcome = Outcome::AlreadyImported;
+            summary.batch_id = Some(batch_id);
+        }
+    }
+    summary.duration = started.elapsed();
+    Ok(summary)
+}

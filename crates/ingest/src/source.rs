@@ -1,0 +1,459 @@
+//! Reading a file as a stream of chunks of whole records.
+//!
+//! A CSV file is read in blocks of a few megabytes; each chunk ends on a
+//! record boundary (a newline outside quotes) and, when a key column is
+//! given, where that column changes value, so that a sales ticket never spans
+//! two chunks and chunks can be parsed in parallel. The encoding is decided
+//! from the bytes: a UTF-8 BOM or valid UTF-8 means UTF-8; otherwise bytes
+//! that decode as GB18030 (a superset of GBK) mean GB18030; anything else is
+//! refused. XLSX sheets are read cell by cell through [`crate::xlsx`].
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::IngestError;
+
+const BLOCK: usize = 4 << 20;
+const SNIFF: usize = 1 << 20;
+/// A ticket (or record) larger than this is not a POS export.
+const MAX_RUN: usize = 64 << 20;
+
+/// The text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    /// GB18030, which includes GBK and GB2312 (Excel's 'CSV' on Chinese Windows).
+    Gb18030,
+    /// Not text: an XLSX workbook.
+    Xlsx,
+}
+
+impl Encoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Gb18030 => "GB18030/GBK",
+            Encoding::Xlsx => "XLSX",
+        }
+    }
+}
+
+/// A chunk of whole records.
+pub struct Chunk {
+    pub index: usize,
+    pub data: ChunkData,
+}
+
+pub enum ChunkData {
+    /// CSV bytes in the file's encoding, starting at physical line `first_line`.
+    Csv { bytes: Vec<u8>, first_line: u64, encoding: Encoding },
+    /// Rows of a sheet with their line numbers.
+    Rows(Vec<(u64, Vec<String>)>),
+}
+
+/// The fields of one record.
+pub enum Fields<'a> {
+    Text { text: &'a str, ranges: &'a [Range<usize>] },
+    Owned(&'a [String]),
+}
+
+impl Fields<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Fields::Text { ranges, .. } => ranges.len(),
+            Fields::Owned(v) => v.len(),
+        }
+    }
+
+    /// Field `i`, without surrounding whitespace; empty when absent.
+    pub fn get(&self, i: usize) -> &str {
+        match self {
+            Fields::Text { text, ranges } => ranges.get(i).map(|r| text[r.clone()].trim_ascii()).unwrap_or(""),
+            Fields::Owned(v) => v.get(i).map(|s| s.trim_ascii()).unwrap_or(""),
+        }
+    }
+
+    pub fn to_strings(&self) -> Vec<String> {
+        (0..self.len())
+            .map(|i| match self {
+                Fields::Text { text, ranges } => text[ranges[i].clone()].to_string(),
+                Fields::Owned(v) => v[i].clone(),
+            })
+            .collect()
+    }
+}
+
+/// One record as a chunk yields it.
+pub struct Record<'a> {
+    pub line: u64,
+    pub fields: Fields<'a>,
+    /// The bytes were not valid in the file's encoding.
+    pub bad_encoding: bool,
+}
+
+impl Chunk {
+    /// Calls `f` for every record of the chunk, in order. Blank lines are skipped.
+    pub fn for_each_record(&self, mut f: impl FnMut(Record<'_>)) {
+        match &self.data {
+            ChunkData::Rows(rows) => {
+                for (line, fields) in rows {
+                    f(Record { line: *line, fields: Fields::Owned(fields), bad_encoding: false });
+                }
+            }
+            ChunkData::Csv { bytes, first_line, encoding } => {
+                let decoded: Cow<[u8]> = match encoding {
+                    Encoding::Gb18030 => {
+                        let (text, _, _) = encoding_rs::GB18030.decode(bytes);
+                        match text {
+                            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+                        }
+                    }
+                    _ => Cow::Borrowed(bytes),
+                };
+                let mut rdr = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .terminator(csv::Terminator::Any(b'\n'))
+                    .from_reader(&decoded[..]);
+                let mut rec = csv::ByteRecord::new();
+                let mut ranges: Vec<Range<usize>> = Vec::with_capacity(16);
+                loop {
+                    match rdr.read_byte_record(&mut rec) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            // Only I/O can fail on an in-memory slice with flexible records.
+                            let line = e.position().map(|p| p.line()).unwrap_or(1);
+                            f(Record { line: first_line + line - 1, fields: Fields::Owned(&[]), bad_encoding: true });
+                            break;
+                        }
+                    }
+                    let line = first_line + rec.position().map(|p| p.line()).unwrap_or(1) - 1;
+                    ranges.clear();
+                    ranges.extend((0..rec.len()).filter_map(|i| rec.range(i)));
+                    match std::str::from_utf8(rec.as_slice()) {
+                        Ok(text) => {
+                            let bad = *encoding == Encoding::Gb18030 && text.contains('\u{fffd}');
+                            f(Record { line, fields: Fields::Text { text, ranges: &ranges }, bad_encoding: bad });
+                        }
+                        Err(_) => {
+                            let owned: Vec<String> = rec.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+                            f(Record { line, fields: Fields::Owned(&owned), bad_encoding: true });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads a CSV or XLSX file (decided by its first bytes, not its name):
+/// hands its header and encoding to `plan`, which answers the key column
+/// chunks must not split (or refuses the file), then hands over each chunk
+/// with the position (bytes or rows done, and in all). Returns the file's
+/// sha256.
+pub fn read_file(
+    path: &Path,
+    plan: impl FnOnce(&[String], Encoding) -> Result<Option<usize>, IngestError>,
+    mut each: impl FnMut(Chunk, (u64, u64)) -> Result<(), IngestError>,
+) -> Result<String, IngestError> {
+    let name = path.display().to_string();
+    let mut f = File::open(path).map_err(|e| IngestError::io(&name, e))?;
+    let mut magic = [0u8; 4];
+    let n = f.read(&mut magic).map_err(|e| IngestError::io(&name, e))?;
+    if n == 4 && magic == *b"PK\x03\x04" {
+        crate::xlsx::read_xlsx(path, |h| plan(h, Encoding::Xlsx), each)?;
+        return crate::xlsx::sha256_file(path);
+    }
+    let mut csv = CsvSource::open(path)?;
+    let key_col = plan(&csv.header, csv.encoding)?;
+    while let Some(chunk) = csv.next_chunk(key_col)? {
+        each(chunk, (csv.consumed, csv.size))?;
+    }
+    Ok(hex(&csv.hasher.finalize()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A CSV file read block by block.
+struct CsvSource {
+    name: String,
+    file: File,
+    encoding: Encoding,
+    header: Vec<String>,
+    buf: Vec<u8>,
+    eof: bool,
+    next_line: u64,
+    index: usize,
+    hasher: Sha256,
+    size: u64,
+    consumed: u64,
+}
+
+fn count(bytes: &[u8], b: u8) -> usize {
+    bytes.iter().filter(|&&x| x == b).count()
+}
+
+/// Record boundaries (positions just after a newline outside quotes), from
+/// the end of `buf` backwards, assuming `buf` starts at a record start.
+fn boundaries_from_end(buf: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let total_quotes = count(buf, b'"');
+    let mut pos = buf.len();
+    let mut quotes_after = 0usize;
+    std::iter::from_fn(move || {
+        loop {
+            let p = buf[..pos].iter().rposition(|&b| b == b'\n')?;
+            quotes_after += count(&buf[p + 1..pos], b'"');
+            pos = p;
+            if (total_quotes - quotes_after) % 2 == 0 {
+                return Some(p + 1);
+            }
+        }
+    })
+}
+
+/// Field `idx` of one CSV record (without its line end), unquoted.
+fn field_of(rec: &[u8], idx: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut field = 0;
+    let mut in_quotes = false;
+    let mut i = 0;
+    while i < rec.len() {
+        let b = rec[i];
+        if in_quotes {
+            if b == b'"' {
+                if rec.get(i + 1) == Some(&b'"') {
+                    if field == idx {
+                        out.push(b'"');
+                    }
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else if field == idx {
+                out.push(b);
+            }
+        } else if b == b'"' {
+            in_quotes = true;
+        } else if b == b',' {
+            if field == idx {
+                break;
+            }
+            field += 1;
+        } else if field == idx && b != b'\r' {
+            out.push(b);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Where to end a chunk taken from `buf`: after the last complete record,
+/// or with a key column, before the run of records that share the last
+/// complete record's key (it may go on in the next block). `None` when no
+/// such place exists yet.
+fn cut_point(buf: &[u8], key_col: Option<usize>) -> Option<usize> {
+    let mut bounds = boundaries_from_end(buf);
+    let last_end = bounds.next()?;
+    let Some(col) = key_col else { return Some(last_end) };
+    let mut run_start = bounds.next().unwrap_or(0);
+    let key = field_of(&buf[run_start..last_end - 1], col);
+    loop {
+        if run_start == 0 {
+            return None;
+        }
+        let prev_start = bounds.next().unwrap_or(0);
+        if field_of(&buf[prev_start..run_start - 1], col) != key {
+            return Some(run_start);
+        }
+        run_start = prev_start;
+    }
+}
+
+impl CsvSource {
+    fn open(path: &Path) -> Result<CsvSource, IngestError> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| IngestError::io(&name, e))?;
+        let size = file.metadata().map_err(|e| IngestError::io(&name, e))?.len();
+        let mut src = CsvSource {
+            name,
+            file,
+            encoding: Encoding::Utf8,
+            header: Vec::new(),
+            buf: Vec::with_capacity(BLOCK * 2),
+            eof: false,
+            next_line: 1,
+            index: 0,
+            hasher: Sha256::new(),
+            size,
+            consumed: 0,
+        };
+        src.fill(SNIFF)?;
+        if src.buf.is_empty() {
+            return Err(IngestError::file(&src.name, "the file is empty / 文件为空"));
+        }
+        let mut start = 0;
+        if src.buf.starts_with(b"\xEF\xBB\xBF") {
+            start = 3;
+        } else if src.buf.starts_with(b"\xFF\xFE") || src.buf.starts_with(b"\xFE\xFF") {
+            return Err(IngestError::file(
+                &src.name,
+                "the file is UTF-16; save it as UTF-8 or GBK CSV, or as XLSX / 文件为 UTF-16 编码，请另存为 UTF-8 或 GBK 的 CSV，或 XLSX",
+            ));
+        } else {
+            src.encoding = sniff_encoding(&src.buf, src.eof).map_err(|line| {
+                IngestError::file(
+                    &src.name,
+                    format!("line {line} is neither UTF-8 nor GB18030/GBK text / 第 {line} 行既不是 UTF-8 也不是 GB18030/GBK 编码"),
+                )
+            })?;
+        }
+        src.buf.drain(..start);
+        src.consumed = start as u64;
+        // The header is the first record.
+        let end = loop {
+            let mut it = boundaries_from_end(&src.buf).collect::<Vec<_>>();
+            it.reverse();
+            if let Some(&first) = it.first() {
+                break first;
+            }
+            if src.eof {
+                break src.buf.len();
+            }
+            if src.buf.len() > MAX_RUN {
+                return Err(IngestError::file(&src.name, "no line end found in the first 64 MB"));
+            }
+            src.fill(src.buf.len() + BLOCK)?;
+        };
+        let head: Vec<u8> = src.buf.drain(..end).collect();
+        src.consumed += end as u64;
+        let text = match src.encoding {
+            Encoding::Gb18030 => encoding_rs::GB18030.decode(&head).0.into_owned(),
+            _ => String::from_utf8_lossy(&head).into_owned(),
+        };
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        let mut rec = csv::StringRecord::new();
+        if !rdr.read_record(&mut rec).unwrap_or(false) {
+            return Err(IngestError::file(&src.name, "the file has no header row / 文件没有表头行"));
+        }
+        src.header = rec.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        src.next_line = 2;
+        Ok(src)
+    }
+
+    /// Reads until the buffer holds `want` bytes or the file ends.
+    fn fill(&mut self, want: usize) -> Result<(), IngestError> {
+        while !self.eof && self.buf.len() < want {
+            let old = self.buf.len();
+            self.buf.resize(want.max(old + 64 * 1024), 0);
+            let n = self.file.read(&mut self.buf[old..]).map_err(|e| IngestError::io(&self.name, e))?;
+            self.buf.truncate(old + n);
+            self.hasher.update(&self.buf[old..]);
+            if n == 0 {
+                self.eof = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn next_chunk(&mut self, key_col: Option<usize>) -> Result<Option<Chunk>, IngestError> {
+        let mut want = BLOCK;
+        loop {
+            self.fill(want)?;
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            let cut = if self.eof { Some(self.buf.len()) } else { cut_point(&self.buf, key_col) };
+            match cut {
+                Some(cut) if cut > 0 => {
+                    let rest = self.buf.split_off(cut);
+                    let bytes = std::mem::replace(&mut self.buf, rest);
+                    let first_line = self.next_line;
+                    self.next_line += count(&bytes, b'\n') as u64;
+                    self.consumed += bytes.len() as u64;
+                    self.index += 1;
+                    return Ok(Some(Chunk {
+                        index: self.index - 1,
+                        data: ChunkData::Csv { bytes, first_line, encoding: self.encoding },
+                    }));
+                }
+                _ if self.buf.len() > MAX_RUN => {
+                    return Err(IngestError::file(
+                        &self.name,
+                        format!("from line {} on, one ticket or record runs over 64 MB; is the file sorted by ticket?", self.next_line),
+                    ));
+                }
+                _ => want = self.buf.len() + BLOCK,
+            }
+        }
+    }
+}
+
+/// Decides the encoding from the first block; on failure returns the line
+/// (1-based) of the first byte that fits neither.
+fn sniff_encoding(block: &[u8], whole_file: bool) -> Result<Encoding, u64> {
+    // A block may end inside a character: judge only complete lines.
+    let judged = if whole_file {
+        block
+    } else {
+        match block.iter().rposition(|&b| b == b'\n') {
+            Some(p) => &block[..=p],
+            None => block,
+        }
+    };
+    match std::str::from_utf8(judged) {
+        Ok(_) => return Ok(Encoding::Utf8),
+        Err(e) if e.error_len().is_none() && !whole_file => return Ok(Encoding::Utf8),
+        Err(_) => {}
+    }
+    let (_, _, had_errors) = encoding_rs::GB18030.decode(judged);
+    if !had_errors {
+        return Ok(Encoding::Gb18030);
+    }
+    let bad = std::str::from_utf8(judged).err().map(|e| e.valid_up_to()).unwrap_or(0);
+    Err(1 + count(&judged[..bad], b'\n') as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_skip_newlines_inside_quotes() {
+        let buf = b"a,\"x\ny\"\nb,c\nd,";
+        let b: Vec<usize> = boundaries_from_end(buf).collect();
+        assert_eq!(b, vec![12, 8]);
+    }
+
+    #[test]
+    fn chunks_end_where_the_ticket_changes() {
+        let buf = b"T1,a\nT1,b\nT2,c\nT2,d\nT2,e";
+        // The last complete record is T2,d: its run starts at T2,c.
+        assert_eq!(cut_point(buf, Some(0)), Some(10));
+        assert_eq!(cut_point(buf, None), Some(20));
+        assert_eq!(cut_point(b"T1,a\nT1,b\nT1,c", Some(0)), None);
+    }
+
+    #[test]
+    fn quoted_fields_are_unquoted_for_comparison() {
+        assert_eq!(field_of(b"\"S1,x\",\"a\"\"b\",c\r", 1), b"a\"b".to_vec());
+        assert_eq!(field_of(b"\"S1,x\",\"a\"\"b\",c\r", 2), b"c".to_vec());
+        assert_eq!(field_of(b"a,b", 5), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn encodings_are_decided_from_the_bytes() {
+        assert_eq!(sniff_encoding("单号,门店\n".as_bytes(), true), Ok(Encoding::Utf8));
+        let (gbk, _, _) = encoding_rs::GBK.encode("单号,门店\n");
+        assert_eq!(sniff_encoding(&gbk, true), Ok(Encoding::Gb18030));
+        assert_eq!(sniff_encoding(b"ok\nok\n\x81\x20\xff\n", true), Err(3));
+    }
+}
