@@ -361,7 +361,7 @@ fn merge(out_rx: Receiver<(Arc<Mapping>, ChunkOut)>, path: &Path, opts: &ImportO
 }
 
 /// The rollup as sorted rows for the database.
-fn sales_data(rollup: &Rollup, lines: Vec<LineRow>) -> SalesData<'_> {
+pub fn sales_data(rollup: &Rollup, lines: Vec<LineRow>) -> SalesData<'_> {
     let mut days: Vec<DayRow> = rollup.days.iter().map(|(k, t)| DayRow::from_lines(*k, t)).collect();
     days.sort_unstable_by_key(|d| d.key);
     let mut categories: Vec<CategoryRow<'_>> = rollup
