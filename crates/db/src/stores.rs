@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use opsdesk_domain::sales::StoreId;
-use opsdesk_domain::stores::StoreRecord;
+use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus};
 use serde_json::json;
 
 use crate::audit::audit;
@@ -62,11 +62,12 @@ struct StoreRow {
     status: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct RegionRow {
-    id: i64,
-    name: String,
-    parent_id: Option<i64>,
+/// A node of the region tree.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Region {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
 }
 
 pub(crate) struct RegionTree {
@@ -93,12 +94,16 @@ const STORE_COLUMNS: &str = "SELECT id, code, name, region_id, area_sqm, staff_c
 
 impl Db {
     pub(crate) async fn region_tree(&self) -> Result<RegionTree> {
-        let rows: Vec<RegionRow> =
-            on_pool!(self, p => sqlx::query_as("SELECT id, name, parent_id FROM region").fetch_all(p).await?);
+        let rows = self.regions().await?;
         Ok(RegionTree {
             parents: rows.iter().map(|r| (r.id, r.parent_id)).collect(),
             names: rows.into_iter().map(|r| (r.id, r.name)).collect(),
         })
+    }
+
+    /// Every region, parents before children.
+    pub async fn regions(&self) -> Result<Vec<Region>> {
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT id, name, parent_id FROM region ORDER BY id").fetch_all(p).await?))
     }
 
     /// The stores within reach, ordered by code (byte order).
@@ -172,8 +177,16 @@ impl Db {
                     area_sqm: rec.area_sqm,
                     staff_count: rec.staff_count,
                     open_date: rec.open_date,
-                    channel: rec.channel.as_str().to_string(),
-                    status: rec.status.as_str().to_string(),
+                    channel: match (rec.channel, existing.get(&rec.code)) {
+                        (Some(c), _) => c.as_str().to_string(),
+                        (None, Some(old)) => old.channel.clone(),
+                        (None, None) => Channel::Store.as_str().to_string(),
+                    },
+                    status: match (rec.status, existing.get(&rec.code)) {
+                        (Some(s), _) => s.as_str().to_string(),
+                        (None, Some(old)) => old.status.clone(),
+                        (None, None) => StoreStatus::Open.as_str().to_string(),
+                    },
                 };
                 match existing.get(&rec.code) {
                     None => {

@@ -62,8 +62,11 @@ pub struct StoreRecord {
     pub area_sqm: i64,
     pub staff_count: i64,
     pub open_date: NaiveDate,
-    pub channel: Channel,
-    pub status: StoreStatus,
+    /// `None` when the file has no such column: an existing store keeps its
+    /// value, a new one is a street store.
+    pub channel: Option<Channel>,
+    /// `None` when the file has no such column: kept, or open for a new store.
+    pub status: Option<StoreStatus>,
 }
 
 /// Splits a region cell into its path; `/`, `>` and `＞` separate levels.

@@ -83,10 +83,18 @@ fn parse_store(m: &Mapping, rec: &Record<'_>, lang: opsdesk_domain::i18n::Lang) 
     let area_sqm = rows::positive(get(3), lang).map_err(|e| (Some(3), e))?;
     let staff_count = rows::non_negative(get(4), lang).map_err(|e| (Some(4), e))?;
     let open_date = rows::date(get(5), lang).map_err(|e| (Some(5), e))?;
-    let channel = Channel::parse(get(6))
-        .ok_or_else(|| (Some(6), lang.pick("应为 store/门店 或 online/网店", "expected store/门店 or online/网店").to_string()))?;
-    let status = StoreStatus::parse(get(7))
-        .ok_or_else(|| (Some(7), lang.pick("应为 open/营业 或 closed/停业", "expected open/营业 or closed/停业").to_string()))?;
+    let channel = match m.col(6) {
+        None => None,
+        Some(_) => Some(Channel::parse(get(6)).ok_or_else(|| {
+            (Some(6), lang.pick("应为 store/门店 或 online/网店", "expected store/门店 or online/网店").to_string())
+        })?),
+    };
+    let status = match m.col(7) {
+        None => None,
+        Some(_) => Some(StoreStatus::parse(get(7)).ok_or_else(|| {
+            (Some(7), lang.pick("应为 open/营业 或 closed/停业", "expected open/营业 or closed/停业").to_string())
+        })?),
+    };
     Ok(StoreRecord { code, name: name.to_string(), region_path: region, area_sqm, staff_count, open_date, channel, status })
 }
 
