@@ -114,7 +114,8 @@ struct DemoStore {
     members: Vec<String>,
 }
 
-fn build_stores(rng: &mut Rng, n: u32, start: NaiveDate) -> Vec<DemoStore> {
+fn build_stores(rng: &mut Rng, n: u32, start: NaiveDate, end: NaiveDate) -> Vec<DemoStore> {
+    let span = (end - start).num_days();
     let mut counts = std::collections::HashMap::new();
     (0..n)
         .map(|i| {
@@ -127,8 +128,9 @@ fn build_stores(rng: &mut Rng, n: u32, start: NaiveDate) -> Vec<DemoStore> {
             let k = counts.entry(city).and_modify(|c| *c += 1).or_insert(1);
             let area = 50 + (rng.unit().powf(1.7) * 300.0) as i64;
             let staff = (3 + area / 35 + rng.below(3) as i64 - 1).clamp(3, 15);
-            let open_date = if rng.unit() < 0.1 {
-                start + Duration::days(60 + rng.below(300) as i64)
+            // One store in ten opens while the data runs, at least a month before its end.
+            let open_date = if span > 120 && rng.unit() < 0.1 {
+                start + Duration::days(30 + rng.below((span - 90) as u64) as i64)
             } else {
                 start - Duration::days(200 + rng.below(4000) as i64)
             };
@@ -235,7 +237,7 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
     let end = args.end.unwrap_or_else(|| Local::now().date_naive() - Duration::days(1));
     let start = end - Duration::days(i64::from(args.days) - 1);
     let mut rng = Rng(args.seed);
-    let stores = build_stores(&mut rng, args.stores, start);
+    let stores = build_stores(&mut rng, args.stores, start, end);
     let records: Vec<StoreRecord> = stores.iter().map(|s| s.record.clone()).collect();
     db.save_stores(scope, &records).await.map_err(err)?;
     let codes = db.store_codes(scope).await.map_err(err)?;
@@ -292,8 +294,8 @@ mod tests {
     fn the_same_seed_builds_the_same_company() {
         let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let end = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
-        let a = build_stores(&mut Rng(7), 3, start);
-        let b = build_stores(&mut Rng(7), 3, start);
+        let a = build_stores(&mut Rng(7), 3, start, end);
+        let b = build_stores(&mut Rng(7), 3, start, end);
         assert_eq!(a.iter().map(|s| &s.record).collect::<Vec<_>>(), b.iter().map(|s| &s.record).collect::<Vec<_>>());
         let ids = [1, 2, 3];
         let ra = sell(&mut Rng(9), &a, &ids, start, end);
