@@ -88,7 +88,10 @@ impl Db {
     pub(crate) async fn migrate(&self) -> Result<i64> {
         let before = self.schema_version().await?;
         if before > SCHEMA_VERSION {
-            return Err(crate::DbError::TooNew { found: before, known: SCHEMA_VERSION });
+            return Err(crate::DbError::TooNew {
+                found: before,
+                known: SCHEMA_VERSION,
+            });
         }
         on_pool!(self, p => { sqlx::query(CREATE_VERSION_TABLE).execute(p).await?; });
         for m in MIGRATIONS.iter().filter(|m| m.version > before) {
@@ -101,10 +104,13 @@ impl Db {
                 }
                 Pool::Postgres(p) => {
                     let mut tx = p.begin().await?;
-                    sqlx::query("SELECT pg_advisory_xact_lock(7402001)").execute(&mut *tx).await?;
-                    let done: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migration")
-                        .fetch_one(&mut *tx)
+                    sqlx::query("SELECT pg_advisory_xact_lock(7402001)")
+                        .execute(&mut *tx)
                         .await?;
+                    let done: Option<i64> =
+                        sqlx::query_scalar("SELECT MAX(version) FROM schema_migration")
+                            .fetch_one(&mut *tx)
+                            .await?;
                     if done.unwrap_or(0) >= m.version {
                         continue;
                     }

@@ -14,20 +14,30 @@ pub const KNOWN: &[(&str, &str)] = &[(KEEP_LINE_DETAIL, "false")];
 
 impl Db {
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(on_pool!(self, p => sqlx::query_scalar("SELECT value FROM setting WHERE key = $1").bind(key).fetch_optional(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar("SELECT value FROM setting WHERE key = $1").bind(key).fetch_optional(p).await?),
+        )
     }
 
     pub async fn setting_bool(&self, key: &str) -> Result<bool> {
-        Ok(matches!(self.setting(key).await?.as_deref(), Some("true" | "1" | "yes" | "on")))
+        Ok(matches!(
+            self.setting(key).await?.as_deref(),
+            Some("true" | "1" | "yes" | "on")
+        ))
     }
 
     pub async fn set_setting(&self, scope: &Scope, key: &str, value: &str) -> Result<()> {
         if !scope.sees_all() {
-            return Err(DbError::Rule("only an administrator may change settings".into()));
+            return Err(DbError::Rule(
+                "only an administrator may change settings".into(),
+            ));
         }
         if !KNOWN.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KNOWN.iter().map(|(k, _)| *k).collect();
-            return Err(DbError::Rule(format!("unknown setting '{key}' (known: {})", known.join(", "))));
+            return Err(DbError::Rule(format!(
+                "unknown setting '{key}' (known: {})",
+                known.join(", ")
+            )));
         }
         let before = self.setting(key).await?;
         on_pool!(self, p => {
@@ -46,13 +56,21 @@ impl Db {
 
     /// Saved header → field mappings of an import kind.
     pub async fn column_mappings(&self, kind: &str) -> Result<Vec<(String, String)>> {
-        Ok(on_pool!(self, p => sqlx::query_as("SELECT header, field FROM column_mapping WHERE kind = $1 ORDER BY header")
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT header, field FROM column_mapping WHERE kind = $1 ORDER BY header")
             .bind(kind)
             .fetch_all(p)
-            .await?))
+            .await?),
+        )
     }
 
-    pub async fn save_column_mapping(&self, scope: &Scope, kind: &str, header: &str, field: &str) -> Result<()> {
+    pub async fn save_column_mapping(
+        &self,
+        scope: &Scope,
+        kind: &str,
+        header: &str,
+        field: &str,
+    ) -> Result<()> {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO column_mapping (kind, header, field) VALUES ($1, $2, $3)

@@ -103,13 +103,16 @@ impl Db {
 
     /// Every region, parents before children.
     pub async fn regions(&self) -> Result<Vec<Region>> {
-        Ok(on_pool!(self, p => sqlx::query_as("SELECT id, name, parent_id FROM region ORDER BY id").fetch_all(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT id, name, parent_id FROM region ORDER BY id").fetch_all(p).await?),
+        )
     }
 
     /// The stores within reach, ordered by code (byte order).
     pub async fn stores(&self, scope: &Scope) -> Result<Vec<Store>> {
         let tree = self.region_tree().await?;
-        let rows: Vec<StoreRow> = on_pool!(self, p => sqlx::query_as(STORE_COLUMNS).fetch_all(p).await?);
+        let rows: Vec<StoreRow> =
+            on_pool!(self, p => sqlx::query_as(STORE_COLUMNS).fetch_all(p).await?);
         let mut stores: Vec<Store> = rows
             .into_iter()
             .filter(|r| scope.allows(r.id, r.region_id, &tree.parents))
@@ -132,17 +135,32 @@ impl Db {
 
     /// Store code → id for the stores within reach.
     pub async fn store_codes(&self, scope: &Scope) -> Result<HashMap<String, StoreId>> {
-        Ok(self.stores(scope).await?.into_iter().map(|s| (s.code, s.id)).collect())
+        Ok(self
+            .stores(scope)
+            .await?
+            .into_iter()
+            .map(|s| (s.code, s.id))
+            .collect())
     }
 
     /// Adds new stores and updates changed ones, all in one transaction, with
     /// an audit event for each change. Regions are created as named.
-    pub async fn save_stores(&self, scope: &Scope, records: &[StoreRecord]) -> Result<StoreChanges> {
+    pub async fn save_stores(
+        &self,
+        scope: &Scope,
+        records: &[StoreRecord],
+    ) -> Result<StoreChanges> {
         if !scope.sees_all() {
-            return Err(DbError::Rule("only operations or an administrator may change stores".into()));
+            return Err(DbError::Rule(
+                "only operations or an administrator may change stores".into(),
+            ));
         }
-        let existing: HashMap<String, Store> =
-            self.stores(scope).await?.into_iter().map(|s| (s.code.clone(), s)).collect();
+        let existing: HashMap<String, Store> = self
+            .stores(scope)
+            .await?
+            .into_iter()
+            .map(|s| (s.code.clone(), s))
+            .collect();
         let mut changes = StoreChanges::default();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;

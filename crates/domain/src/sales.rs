@@ -177,8 +177,9 @@ impl Rollup {
         for (k, v) in other.days {
             self.days.entry(k).or_default().add(&v);
         }
-        let cat_map: Vec<u32> =
-            (0..other.category_names.len() as u32).map(|i| self.category_names.id(other.category_names.name(i))).collect();
+        let cat_map: Vec<u32> = (0..other.category_names.len() as u32)
+            .map(|i| self.category_names.id(other.category_names.name(i)))
+            .collect();
         for ((k, c), v) in other.categories {
             let e = self.categories.entry((k, cat_map[c as usize])).or_default();
             e.revenue += v.revenue;
@@ -186,8 +187,9 @@ impl Rollup {
             e.qty += v.qty;
             e.lines += v.lines;
         }
-        let mem_map: Vec<u32> =
-            (0..other.member_codes.len() as u32).map(|i| self.member_codes.id(other.member_codes.name(i))).collect();
+        let mem_map: Vec<u32> = (0..other.member_codes.len() as u32)
+            .map(|i| self.member_codes.id(other.member_codes.name(i)))
+            .collect();
         for ((k, m), v) in other.members {
             let e = self.members.entry((k, mem_map[m as usize])).or_default();
             e.tickets += v.tickets;
@@ -266,7 +268,10 @@ mod tests {
     use super::*;
 
     fn key(store: StoreId, d: u32) -> DayKey {
-        DayKey { store, date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap() }
+        DayKey {
+            store,
+            date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap(),
+        }
     }
 
     #[test]
@@ -289,12 +294,22 @@ mod tests {
         assert_eq!(d.returns, -1500);
         assert_eq!(d.lines, 3);
         let m = r.members[&(key(1, 1), 0)];
-        assert_eq!(m, MemberDay { tickets: 1, net: 1500 });
+        assert_eq!(
+            m,
+            MemberDay {
+                tickets: 1,
+                net: 1500
+            }
+        );
     }
 
     #[test]
     fn merging_parts_equals_reading_the_whole() {
-        let lines = [(1, "处方药", 1, 1200, 900, Some("M1")), (1, "母婴", 2, 800, 500, None), (2, "处方药", -1, -300, -200, Some("M2"))];
+        let lines = [
+            (1, "处方药", 1, 1200, 900, Some("M1")),
+            (1, "母婴", 2, 800, 500, None),
+            (2, "处方药", -1, -300, -200, Some("M2")),
+        ];
         let mut whole = Rollup::default();
         let mut parts = [Rollup::default(), Rollup::default()];
         for (i, &(store, cat, q, a, c, m)) in lines.iter().enumerate() {
@@ -310,7 +325,11 @@ mod tests {
         assert_eq!(a.days, whole.days);
         assert_eq!(a.total(), whole.total());
         let named = |r: &Rollup| {
-            let mut v: Vec<_> = r.categories.iter().map(|((k, c), t)| (*k, r.category_names.name(*c).to_string(), *t)).collect();
+            let mut v: Vec<_> = r
+                .categories
+                .iter()
+                .map(|((k, c), t)| (*k, r.category_names.name(*c).to_string(), *t))
+                .collect();
             v.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
             v
         };

@@ -38,11 +38,20 @@ fn parse_day(
     record_shape(m, rec, lang).map_err(|e| (None, e))?;
     let get = |field: usize| m.col(field).map(|c| rec.fields.get(c)).unwrap_or("");
     let code = rows::code(get(STORE), lang).map_err(|e| (Some(STORE), e))?;
-    let store = *stores
-        .get(code)
-        .ok_or_else(|| (Some(STORE), lang.pick("未知门店编码（不在门店清单中）", "unknown store code (not in the store list)").to_string()))?;
+    let store = *stores.get(code).ok_or_else(|| {
+        (
+            Some(STORE),
+            lang.pick(
+                "未知门店编码（不在门店清单中）",
+                "unknown store code (not in the store list)",
+            )
+            .to_string(),
+        )
+    })?;
     let date = rows::date(get(DATE), lang).map_err(|e| (Some(DATE), e))?;
-    let optional = |field: usize, parse: fn(&str, Lang) -> Result<i64, String>| -> Result<Option<i64>, (Option<usize>, String)> {
+    let optional = |field: usize,
+                    parse: fn(&str, Lang) -> Result<i64, String>|
+     -> Result<Option<i64>, (Option<usize>, String)> {
         match get(field) {
             "" => Ok(None),
             v => parse(v, lang).map(Some).map_err(|e| (Some(field), e)),
@@ -63,11 +72,19 @@ fn parse_day(
 }
 
 /// Imports a file of store × day summaries (CSV or XLSX).
-pub async fn import_daily(db: &Db, scope: &Scope, path: &Path, opts: &ImportOptions<'_>) -> Result<ImportSummary, IngestError> {
+pub async fn import_daily(
+    db: &Db,
+    scope: &Scope,
+    path: &Path,
+    opts: &ImportOptions<'_>,
+) -> Result<ImportSummary, IngestError> {
     let started = Instant::now();
     let started_at = Utc::now();
     let lang = opts.lang;
-    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stores = db.store_codes(scope).await?;
     let mut saved = db.column_mappings(ImportKind::Daily.as_str()).await?;
     saved.extend(opts.mappings.iter().cloned());
@@ -85,7 +102,14 @@ pub async fn import_daily(db: &Db, scope: &Scope, path: &Path, opts: &ImportOpti
                 if seen.insert(d.key) {
                     Ok(d)
                 } else {
-                    Err((Some(DATE), lang.pick("该门店该日在文件中重复", "this store and date appear earlier in the file").to_string()))
+                    Err((
+                        Some(DATE),
+                        lang.pick(
+                            "该门店该日在文件中重复",
+                            "this store and date appear earlier in the file",
+                        )
+                        .to_string(),
+                    ))
                 }
             });
             match parsed {
@@ -96,7 +120,9 @@ pub async fn import_daily(db: &Db, scope: &Scope, path: &Path, opts: &ImportOpti
                             Some(w) => Ok(w),
                             None => RejectsWriter::create(&rejects_path, &m.header),
                         };
-                        match w.and_then(|mut w| w.write(&rec.fields.to_strings(), &reason).map(|_| w)) {
+                        match w
+                            .and_then(|mut w| w.write(&rec.fields.to_strings(), &reason).map(|_| w))
+                        {
                             Ok(w) => rejects = Some(w),
                             Err(e) => io_error = Some(e),
                         }
@@ -151,20 +177,25 @@ pub async fn import_daily(db: &Db, scope: &Scope, path: &Path, opts: &ImportOpti
         stores: None,
         duration: started.elapsed(),
     };
-    if let Some(report) = &opts.error_report_path {
-        if !summary.errors.is_empty() {
-            summary.errors.write_csv(report, &summary.file_name, lang).map_err(|e| IngestError::io(&report.display().to_string(), e))?;
-            summary.error_report_path = Some(report.clone());
-        }
-    }
+    summary.write_error_report(opts)?;
     if refused {
-        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
+        summary.batch_id = Some(
+            db.record_import(scope, &meta, ImportResult::Refused)
+                .await?,
+        );
         return Ok(summary);
     }
     let revenue = days.iter().map(|d| d.revenue).sum();
-    let data = SalesData { days, ..SalesData::default() };
+    let data = SalesData {
+        days,
+        ..SalesData::default()
+    };
     match db.write_sales(scope, &meta, &data).await? {
-        WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
+        WriteOutcome::Imported {
+            batch_id,
+            pairs_new,
+            pairs_replaced,
+        } => {
             summary.outcome = Outcome::Imported;
             summary.batch_id = Some(batch_id);
             summary.pairs_new = pairs_new;

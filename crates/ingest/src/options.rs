@@ -26,13 +26,18 @@ pub struct ImportOptions<'a> {
 
 impl ImportOptions<'_> {
     pub(crate) fn rejects_file(&self, input: &Path) -> PathBuf {
-        self.rejects_path.clone().unwrap_or_else(|| beside(input, "rejects.csv"))
+        self.rejects_path
+            .clone()
+            .unwrap_or_else(|| beside(input, "rejects.csv"))
     }
 }
 
 /// `sales.csv` → `sales.<suffix>` in the same folder.
 pub fn beside(input: &Path, suffix: &str) -> PathBuf {
-    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".into());
     input.with_file_name(format!("{stem}.{suffix}"))
 }
 
@@ -69,6 +74,24 @@ pub struct ImportSummary {
     pub error_report_path: Option<PathBuf>,
     pub stores: Option<StoreChanges>,
     pub duration: Duration,
+}
+
+impl ImportSummary {
+    /// Writes the error report where the options ask for one, if there are errors.
+    pub(crate) fn write_error_report(
+        &mut self,
+        opts: &ImportOptions<'_>,
+    ) -> Result<(), crate::IngestError> {
+        if let Some(report) = &opts.error_report_path
+            && !self.errors.is_empty()
+        {
+            self.errors
+                .write_csv(report, &self.file_name, opts.lang)
+                .map_err(|e| crate::IngestError::io(&report.display().to_string(), e))?;
+            self.error_report_path = Some(report.clone());
+        }
+        Ok(())
+    }
 }
 
 /// Runs CPU-bound parsing without stalling the async runtime's other tasks.

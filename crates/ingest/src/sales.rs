@@ -93,13 +93,24 @@ struct Line<'r> {
     cost: i64,
 }
 
-fn parse_line<'r>(ctx: &Ctx<'_>, m: &Mapping, f: &'r crate::source::Fields<'r>) -> Result<Line<'r>, (usize, String)> {
+fn parse_line<'r>(
+    ctx: &Ctx<'_>,
+    m: &Mapping,
+    f: &'r crate::source::Fields<'r>,
+) -> Result<Line<'r>, (usize, String)> {
     let lang = ctx.lang;
     let get = |field: usize| m.col(field).map(|c| f.get(c)).unwrap_or("");
     let ticket = rows::code(get(TICKET), lang).map_err(|e| (TICKET, e))?;
     let store_code = rows::code(get(STORE), lang).map_err(|e| (STORE, e))?;
     let store = *ctx.stores.get(store_code).ok_or_else(|| {
-        (STORE, lang.pick("未知门店编码（不在门店清单中）", "unknown store code (not in the store list)").to_string())
+        (
+            STORE,
+            lang.pick(
+                "未知门店编码（不在门店清单中）",
+                "unknown store code (not in the store list)",
+            )
+            .to_string(),
+        )
     })?;
     Ok(Line {
         ticket,
@@ -117,13 +128,41 @@ fn parse_line<'r>(ctx: &Ctx<'_>, m: &Mapping, f: &'r crate::source::Fields<'r>) 
 /// Why a line does not fit the ticket it continues, if it does not.
 fn misfit(open: &OpenTicket, l: &Line<'_>, lang: Lang) -> Option<(usize, String)> {
     if open.key.store != l.store {
-        Some((STORE, lang.pick("同一单号的各行门店不一致", "differs from the store of earlier lines of this ticket").into()))
+        Some((
+            STORE,
+            lang.pick(
+                "同一单号的各行门店不一致",
+                "differs from the store of earlier lines of this ticket",
+            )
+            .into(),
+        ))
     } else if open.sold_at != l.sold_at {
-        Some((SOLD_AT, lang.pick("同一单号的各行销售时间不一致", "differs from the time of earlier lines of this ticket").into()))
+        Some((
+            SOLD_AT,
+            lang.pick(
+                "同一单号的各行销售时间不一致",
+                "differs from the time of earlier lines of this ticket",
+            )
+            .into(),
+        ))
     } else if open.member.as_deref() != l.member {
-        Some((MEMBER, lang.pick("同一单号的各行会员号不一致", "differs from the member of earlier lines of this ticket").into()))
+        Some((
+            MEMBER,
+            lang.pick(
+                "同一单号的各行会员号不一致",
+                "differs from the member of earlier lines of this ticket",
+            )
+            .into(),
+        ))
     } else if open.skus.iter().any(|s| s == l.sku) {
-        Some((SKU, lang.pick("同一单号中商品编码重复（重复行）", "this SKU already appears in this ticket (duplicate line)").into()))
+        Some((
+            SKU,
+            lang.pick(
+                "同一单号中商品编码重复（重复行）",
+                "this SKU already appears in this ticket (duplicate line)",
+            )
+            .into(),
+        ))
     } else {
         None
     }
@@ -160,34 +199,67 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         if out.runs.is_empty() || ticket_text != run {
             run.clear();
             run.push_str(ticket_text);
-            out.runs.push((ticket_hash(ticket_text), rec.line, ticket_text.to_string()));
+            out.runs
+                .push((ticket_hash(ticket_text), rec.line, ticket_text.to_string()));
         }
         let result = if rec.bad_encoding {
-            Err((None, lang.pick("含有无法按文件编码解读的字节", "holds bytes that are not valid in the file's encoding").to_string()))
+            Err((
+                None,
+                lang.pick(
+                    "含有无法按文件编码解读的字节",
+                    "holds bytes that are not valid in the file's encoding",
+                )
+                .to_string(),
+            ))
         } else if f.len() != ncols {
-            Err((None, format!("{} {ncols}, {} {}", lang.pick("应有字段数", "expected fields:"), lang.pick("实际", "found"), f.len())))
+            Err((
+                None,
+                format!(
+                    "{} {ncols}, {} {}",
+                    lang.pick("应有字段数", "expected fields:"),
+                    lang.pick("实际", "found"),
+                    f.len()
+                ),
+            ))
         } else {
-            parse_line(ctx, m, f).map_err(|(field, reason)| (Some(field), reason)).and_then(|l| {
-                match &open {
-                    Some(t) if t.no == l.ticket => match misfit(t, &l, lang) {
-                        Some((field, reason)) => return Err((Some(field), reason)),
-                        None => {}
-                    },
-                    _ => {
-                        let member = l.member.map(str::to_string);
-                        let key = DayKey { store: l.store, date: l.sold_at.date() };
-                        close(&mut out, open.replace(OpenTicket { no: l.ticket.to_string(), key, sold_at: l.sold_at, member, sums: TicketSums::default(), skus: Vec::new() }));
+            parse_line(ctx, m, f)
+                .map_err(|(field, reason)| (Some(field), reason))
+                .and_then(|l| {
+                    match &open {
+                        Some(t) if t.no == l.ticket => {
+                            if let Some((field, reason)) = misfit(t, &l, lang) {
+                                return Err((Some(field), reason));
+                            }
+                        }
+                        _ => {
+                            let member = l.member.map(str::to_string);
+                            let key = DayKey {
+                                store: l.store,
+                                date: l.sold_at.date(),
+                            };
+                            close(
+                                &mut out,
+                                open.replace(OpenTicket {
+                                    no: l.ticket.to_string(),
+                                    key,
+                                    sold_at: l.sold_at,
+                                    member,
+                                    sums: TicketSums::default(),
+                                    skus: Vec::new(),
+                                }),
+                            );
+                        }
                     }
-                }
-                Ok(l)
-            })
+                    Ok(l)
+                })
         };
         match result {
             Ok(l) => {
                 let t = open.as_mut().expect("a ticket is open for every good line");
                 t.sums.add_line(l.qty, l.amount, l.cost);
                 t.skus.push(l.sku.to_string());
-                out.rollup.add_line(t.key, l.category, l.qty, l.amount, l.cost);
+                out.rollup
+                    .add_line(t.key, l.category, l.qty, l.amount, l.cost);
                 let d = t.key.date;
                 out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
                 out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
@@ -208,13 +280,25 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
             }
             Err((field, reason)) => {
                 let (column, value) = match field {
-                    Some(fi) => (m.column_name(fi), m.col(fi).map(|c| f.get(c).to_string()).unwrap_or_default()),
-                    None => (lang.pick("(整行)", "(record)").to_string(), f.to_strings().join(",")),
+                    Some(fi) => (
+                        m.column_name(fi),
+                        m.col(fi).map(|c| f.get(c).to_string()).unwrap_or_default(),
+                    ),
+                    None => (
+                        lang.pick("(整行)", "(record)").to_string(),
+                        f.to_strings().join(","),
+                    ),
                 };
                 if ctx.skip_bad_rows {
                     out.rejects.push((f.to_strings(), reason.clone()));
                 }
-                out.errors.push(RowError { row: rec.line - 1, line: rec.line, column, value, reason });
+                out.errors.push(RowError {
+                    row: rec.line - 1,
+                    line: rec.line,
+                    column,
+                    value,
+                    reason,
+                });
             }
         }
     });
@@ -239,9 +323,17 @@ struct Parsed {
     encoding: Encoding,
 }
 
-fn parse_file(path: &Path, ctx: &Ctx<'_>, opts: &ImportOptions<'_>, saved: &[(String, String)]) -> Result<Parsed, IngestError> {
+fn parse_file(
+    path: &Path,
+    ctx: &Ctx<'_>,
+    opts: &ImportOptions<'_>,
+    saved: &[(String, String)],
+) -> Result<Parsed, IngestError> {
     let file = path.display().to_string();
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
     let (chunk_tx, chunk_rx) = sync_channel::<(Arc<Mapping>, Chunk, (u64, u64))>(workers * 2);
     let chunk_rx: Mutex<Receiver<_>> = Mutex::new(chunk_rx);
     let (out_tx, out_rx) = sync_channel::<(Arc<Mapping>, ChunkOut)>(workers * 2);
@@ -259,8 +351,13 @@ fn parse_file(path: &Path, ctx: &Ctx<'_>, opts: &ImportOptions<'_>, saved: &[(St
                     Ok(key)
                 },
                 |chunk, pos| {
-                    let m = mapping.get().cloned().expect("the header is mapped before the first chunk");
-                    chunk_tx.send((m, chunk, pos)).map_err(|_| IngestError::file(&file, "import stopped"))
+                    let m = mapping
+                        .get()
+                        .cloned()
+                        .expect("the header is mapped before the first chunk");
+                    chunk_tx
+                        .send((m, chunk, pos))
+                        .map_err(|_| IngestError::file(&file, "import stopped"))
                 },
             )?;
             Ok::<_, IngestError>((sha, encoding.get()))
@@ -281,7 +378,12 @@ fn parse_file(path: &Path, ctx: &Ctx<'_>, opts: &ImportOptions<'_>, saved: &[(St
         }
         drop(out_tx);
         let merged = merge(out_rx, path, opts);
-        let read = reader.join().unwrap_or_else(|_| Err(IngestError::file(&path.display().to_string(), "the reader thread failed")));
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(IngestError::file(
+                &path.display().to_string(),
+                "the reader thread failed",
+            ))
+        });
         let (sha256, encoding) = read?;
         let mut parsed = merged?;
         parsed.sha256 = sha256;
@@ -290,7 +392,11 @@ fn parse_file(path: &Path, ctx: &Ctx<'_>, opts: &ImportOptions<'_>, saved: &[(St
     })
 }
 
-fn merge(out_rx: Receiver<(Arc<Mapping>, ChunkOut)>, path: &Path, opts: &ImportOptions<'_>) -> Result<Parsed, IngestError> {
+fn merge(
+    out_rx: Receiver<(Arc<Mapping>, ChunkOut)>,
+    path: &Path,
+    opts: &ImportOptions<'_>,
+) -> Result<Parsed, IngestError> {
     let mut p = Parsed {
         rollup: Rollup::default(),
         errors: ErrorReport::default(),
@@ -322,7 +428,13 @@ fn merge(out_rx: Receiver<(Arc<Mapping>, ChunkOut)>, path: &Path, opts: &ImportO
                 if !seen.insert(*hash) {
                     p.scattered_tickets += 1;
                     let column = m.column_name(TICKET);
-                    p.errors.push(RowError { row: line - 1, line: *line, column, value: no.clone(), reason: scattered.into() });
+                    p.errors.push(RowError {
+                        row: line - 1,
+                        line: *line,
+                        column,
+                        value: no.clone(),
+                        reason: scattered.into(),
+                    });
                 }
             }
             let unlisted = out.errors.total - out.errors.errors.len() as u64;
@@ -350,7 +462,11 @@ fn merge(out_rx: Receiver<(Arc<Mapping>, ChunkOut)>, path: &Path, opts: &ImportO
             };
             p.last_date = p.last_date.max(out.last_date);
             if let Some(progress) = opts.progress {
-                progress(Progress { done: out.position.0, total: out.position.1, rows: p.rows });
+                progress(Progress {
+                    done: out.position.0,
+                    total: out.position.1,
+                    rows: p.rows,
+                });
             }
         }
     }
@@ -362,37 +478,72 @@ fn merge(out_rx: Receiver<(Arc<Mapping>, ChunkOut)>, path: &Path, opts: &ImportO
 
 /// The rollup as sorted rows for the database.
 pub fn sales_data(rollup: &Rollup, lines: Vec<LineRow>) -> SalesData<'_> {
-    let mut days: Vec<DayRow> = rollup.days.iter().map(|(k, t)| DayRow::from_lines(*k, t)).collect();
+    let mut days: Vec<DayRow> = rollup
+        .days
+        .iter()
+        .map(|(k, t)| DayRow::from_lines(*k, t))
+        .collect();
     days.sort_unstable_by_key(|d| d.key);
     let mut categories: Vec<CategoryRow<'_>> = rollup
         .categories
         .iter()
-        .map(|((key, c), t)| CategoryRow { key: *key, category: rollup.category_names.name(*c), totals: *t })
+        .map(|((key, c), t)| CategoryRow {
+            key: *key,
+            category: rollup.category_names.name(*c),
+            totals: *t,
+        })
         .collect();
-    categories.sort_unstable_by(|a, b| (a.key, a.category.as_bytes()).cmp(&(b.key, b.category.as_bytes())));
+    categories.sort_unstable_by(|a, b| {
+        (a.key, a.category.as_bytes()).cmp(&(b.key, b.category.as_bytes()))
+    });
     let mut members: Vec<MemberRow<'_>> = rollup
         .members
         .iter()
-        .map(|((key, m), d)| MemberRow { key: *key, member: rollup.member_codes.name(*m), day: *d })
+        .map(|((key, m), d)| MemberRow {
+            key: *key,
+            member: rollup.member_codes.name(*m),
+            day: *d,
+        })
         .collect();
-    members.sort_unstable_by(|a, b| (a.key, a.member.as_bytes()).cmp(&(b.key, b.member.as_bytes())));
+    members
+        .sort_unstable_by(|a, b| (a.key, a.member.as_bytes()).cmp(&(b.key, b.member.as_bytes())));
     let mut lines = lines;
-    lines.sort_unstable_by(|a, b| (a.key, &a.ticket_no, &a.sku).cmp(&(b.key, &b.ticket_no, &b.sku)));
-    SalesData { days, categories, members, lines }
+    lines
+        .sort_unstable_by(|a, b| (a.key, &a.ticket_no, &a.sku).cmp(&(b.key, &b.ticket_no, &b.sku)));
+    SalesData {
+        days,
+        categories,
+        members,
+        lines,
+    }
 }
 
 /// Imports a file of POS lines (CSV or XLSX).
-pub async fn import_sales(db: &Db, scope: &Scope, path: &Path, opts: &ImportOptions<'_>) -> Result<ImportSummary, IngestError> {
+pub async fn import_sales(
+    db: &Db,
+    scope: &Scope,
+    path: &Path,
+    opts: &ImportOptions<'_>,
+) -> Result<ImportSummary, IngestError> {
     let started = Instant::now();
     let started_at = Utc::now();
-    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stores = db.store_codes(scope).await?;
     let mut saved = db.column_mappings(ImportKind::Sales.as_str()).await?;
     saved.extend(opts.mappings.iter().cloned());
     let keep_detail = db.setting_bool(KEEP_LINE_DETAIL).await?;
-    let ctx = Ctx { stores: &stores, keep_detail, skip_bad_rows: opts.skip_bad_rows, lang: opts.lang };
+    let ctx = Ctx {
+        stores: &stores,
+        keep_detail,
+        skip_bad_rows: opts.skip_bad_rows,
+        lang: opts.lang,
+    };
     let parsed = blocking(|| parse_file(path, &ctx, opts, &saved))?;
-    let refused = parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
+    let refused =
+        parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
     let total = parsed.rollup.total();
     let mut meta = BatchMeta {
         kind: ImportKind::Sales.as_str().to_string(),
@@ -427,21 +578,23 @@ pub async fn import_sales(db: &Db, scope: &Scope, path: &Path, opts: &ImportOpti
         stores: None,
         duration: started.elapsed(),
     };
-    if let Some(report) = &opts.error_report_path {
-        if !parsed.errors.is_empty() {
-            parsed.errors.write_csv(report, &summary.file_name, opts.lang).map_err(|e| IngestError::io(&report.display().to_string(), e))?;
-            summary.error_report_path = Some(report.clone());
-        }
-    }
+    summary.write_error_report(opts)?;
     if refused {
         meta.message = format!("{} bad rows", parsed.errors.total);
-        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
+        summary.batch_id = Some(
+            db.record_import(scope, &meta, ImportResult::Refused)
+                .await?,
+        );
         summary.duration = started.elapsed();
         return Ok(summary);
     }
     let data = sales_data(&parsed.rollup, parsed.lines);
     match db.write_sales(scope, &meta, &data).await? {
-        WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
+        WriteOutcome::Imported {
+            batch_id,
+            pairs_new,
+            pairs_replaced,
+        } => {
             summary.outcome = Outcome::Imported;
             summary.batch_id = Some(batch_id);
             summary.pairs_new = pairs_new;

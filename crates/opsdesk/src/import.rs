@@ -6,7 +6,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use opsdesk_db::imports::ImportRecord;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::money::hundredths;
-use opsdesk_ingest::{ImportKind, ImportOptions, ImportSummary, IngestError, Outcome, Progress, beside};
+use opsdesk_ingest::{
+    ImportKind, ImportOptions, ImportSummary, IngestError, Outcome, Progress, beside,
+};
 
 use crate::table::Table;
 use crate::{Failure, ImportArgs, ImportCommand, Ui};
@@ -17,35 +19,60 @@ const SHOWN_ERRORS: usize = 20;
 fn parse_maps(maps: &[String], ui: &Ui) -> Result<Vec<(String, String)>, Failure> {
     maps.iter()
         .map(|m| match m.split_once('=') {
-            Some((h, f)) if !h.trim().is_empty() && !f.trim().is_empty() => Ok((h.trim().to_string(), f.trim().to_string())),
-            _ => Err(Failure::BadInput(format!("--map '{m}': {}", ui.lang.pick("应为 表头=字段", "expected HEADER=FIELD")))),
+            Some((h, f)) if !h.trim().is_empty() && !f.trim().is_empty() => {
+                Ok((h.trim().to_string(), f.trim().to_string()))
+            }
+            _ => Err(Failure::BadInput(format!(
+                "--map '{m}': {}",
+                ui.lang.pick("应为 表头=字段", "expected HEADER=FIELD")
+            ))),
         })
         .collect()
 }
 
-pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ImportCommand, ui: &Ui) -> Result<(), Failure> {
+pub(crate) async fn run(
+    db: &Db,
+    scope: &Scope,
+    cmd: ImportCommand,
+    ui: &Ui,
+) -> Result<(), Failure> {
     let (kind, args) = match cmd {
         ImportCommand::Stores(a) => (ImportKind::Stores, a),
         ImportCommand::Sales(a) => (ImportKind::Sales, a),
         ImportCommand::Daily(a) => (ImportKind::Daily, a),
     };
     let lang = ui.lang;
-    let ImportArgs { file, skip_bad_rows, rejects, error_report, maps, save_mapping } = args;
+    let ImportArgs {
+        file,
+        skip_bad_rows,
+        rejects,
+        error_report,
+        maps,
+        save_mapping,
+    } = args;
     let mappings = parse_maps(&maps, ui)?;
     if save_mapping {
         for (h, f) in &mappings {
             if !kind.fields().iter().any(|s| s.name == f) {
                 let names: Vec<&str> = kind.fields().iter().map(|s| s.name).collect();
-                return Err(Failure::BadInput(format!("--map '{h}={f}': {} {}", lang.pick("可用字段：", "fields are:"), names.join(", "))));
+                return Err(Failure::BadInput(format!(
+                    "--map '{h}={f}': {} {}",
+                    lang.pick("可用字段：", "fields are:"),
+                    names.join(", ")
+                )));
             }
-            db.save_column_mapping(scope, kind.as_str(), h, f).await.map_err(|e| Failure::Other(e.message(lang)))?;
+            db.save_column_mapping(scope, kind.as_str(), h, f)
+                .await
+                .map_err(|e| Failure::Other(e.message(lang)))?;
         }
     }
     let bar = (ui.terminal && !ui.quiet).then(|| {
         let b = ProgressBar::new(0);
         b.set_style(
-            ProgressStyle::with_template("{spinner} {bar:40} {percent:>3}% {msg} [{elapsed_precise} / {eta}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} {bar:40} {percent:>3}% {msg} [{elapsed_precise} / {eta}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b
     });
@@ -94,35 +121,84 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
     match s.outcome {
         Outcome::Imported => {
             ui.say(
-                &format!("已导入 {}（{}）：{} 行，编码 {}{dates}", s.file_name, s.kind, s.rows_imported, s.encoding.label()),
-                &format!("imported {} ({}): {} rows, encoding {}{dates}", s.file_name, s.kind, s.rows_imported, s.encoding.label()),
+                &format!(
+                    "已导入 {}（{}）：{} 行，编码 {}{dates}",
+                    s.file_name,
+                    s.kind,
+                    s.rows_imported,
+                    s.encoding.label()
+                ),
+                &format!(
+                    "imported {} ({}): {} rows, encoding {}{dates}",
+                    s.file_name,
+                    s.kind,
+                    s.rows_imported,
+                    s.encoding.label()
+                ),
             );
             if let Some(c) = &s.stores {
                 ui.say(
-                    &format!("门店：新增 {}，更新 {}，未变 {}", c.added, c.updated, c.unchanged),
-                    &format!("stores: {} added, {} updated, {} unchanged", c.added, c.updated, c.unchanged),
+                    &format!(
+                        "门店：新增 {}，更新 {}，未变 {}",
+                        c.added, c.updated, c.unchanged
+                    ),
+                    &format!(
+                        "stores: {} added, {} updated, {} unchanged",
+                        c.added, c.updated, c.unchanged
+                    ),
                 );
             } else {
                 ui.say(
-                    &format!("门店·日：新增 {}，替换 {}；销售额 {} 元", s.pairs_new, s.pairs_replaced, hundredths(s.revenue)),
-                    &format!("store-days: {} new, {} replaced; revenue {} yuan", s.pairs_new, s.pairs_replaced, hundredths(s.revenue)),
+                    &format!(
+                        "门店·日：新增 {}，替换 {}；销售额 {} 元",
+                        s.pairs_new,
+                        s.pairs_replaced,
+                        hundredths(s.revenue)
+                    ),
+                    &format!(
+                        "store-days: {} new, {} replaced; revenue {} yuan",
+                        s.pairs_new,
+                        s.pairs_replaced,
+                        hundredths(s.revenue)
+                    ),
                 );
             }
             if s.rows_rejected > 0 {
-                let path = s.rejects_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                let path = s
+                    .rejects_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 ui.say(
-                    &format!("{} 行有误已剔除，存于 {path}；修正后可再导入", s.rows_rejected),
-                    &format!("{} bad rows set aside in {path}; fix them and import that file", s.rows_rejected),
+                    &format!(
+                        "{} 行有误已剔除，存于 {path}；修正后可再导入",
+                        s.rows_rejected
+                    ),
+                    &format!(
+                        "{} bad rows set aside in {path}; fix them and import that file",
+                        s.rows_rejected
+                    ),
                 );
                 print_errors(s, ui);
             }
-            ui.say(&format!("耗时 {:.2} 秒", s.duration.as_secs_f64()), &format!("took {:.2} s", s.duration.as_secs_f64()));
+            ui.say(
+                &format!("耗时 {:.2} 秒", s.duration.as_secs_f64()),
+                &format!("took {:.2} s", s.duration.as_secs_f64()),
+            );
             Ok(())
         }
         Outcome::AlreadyImported => {
             ui.say(
-                &format!("{} 已导入过（批次 {}），未做任何更改", s.file_name, s.batch_id.unwrap_or(0)),
-                &format!("{} was already imported (batch {}); nothing changed", s.file_name, s.batch_id.unwrap_or(0)),
+                &format!(
+                    "{} 已导入过（批次 {}），未做任何更改",
+                    s.file_name,
+                    s.batch_id.unwrap_or(0)
+                ),
+                &format!(
+                    "{} was already imported (batch {}); nothing changed",
+                    s.file_name,
+                    s.batch_id.unwrap_or(0)
+                ),
             );
             Ok(())
         }
@@ -136,7 +212,11 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
                 )
             );
             if let Some(p) = &s.error_report_path {
-                eprintln!("{} {}", lang.pick("错误报告：", "error report:"), p.display());
+                eprintln!(
+                    "{} {}",
+                    lang.pick("错误报告：", "error report:"),
+                    p.display()
+                );
             }
             Err(Failure::BadInput(String::new()))
         }
@@ -153,22 +233,46 @@ fn print_errors(s: &ImportSummary, ui: &Ui) {
     ]);
     for e in s.errors.errors.iter().take(SHOWN_ERRORS) {
         let value: String = e.value.chars().take(40).collect();
-        t.row(vec![e.row.to_string(), e.column.clone(), value, e.reason.clone()]);
+        t.row(vec![
+            e.row.to_string(),
+            e.column.clone(),
+            value,
+            e.reason.clone(),
+        ]);
     }
     eprint!("{}", t.render());
     if s.errors.total > SHOWN_ERRORS as u64 {
         let more = s.errors.total - SHOWN_ERRORS as u64;
-        eprintln!("{}", lang.pick(&format!("…… 另有 {more} 条（--error-report 可写出前 1000 条）"), &format!("… and {more} more (--error-report writes the first 1,000)")));
+        eprintln!(
+            "{}",
+            lang.pick(
+                &format!("…… 另有 {more} 条（--error-report 可写出前 1000 条）"),
+                &format!("… and {more} more (--error-report writes the first 1,000)")
+            )
+        );
     }
 }
 
 pub(crate) fn print_history(list: &[ImportRecord], ui: &Ui) {
     let lang = ui.lang;
     let mut t = Table::new(
-        [("批次", "batch"), ("时间", "when (UTC)"), ("人", "who"), ("类型", "kind"), ("文件", "file"), ("结果", "result"), ("行", "rows"), ("剔除", "rejected"), ("新增店日", "new days"), ("替换店日", "replaced"), ("毫秒", "ms"), ("sha256", "sha256")]
-            .iter()
-            .map(|(zh, en)| lang.pick(zh, en).to_string())
-            .collect(),
+        [
+            ("批次", "batch"),
+            ("时间", "when (UTC)"),
+            ("人", "who"),
+            ("类型", "kind"),
+            ("文件", "file"),
+            ("结果", "result"),
+            ("行", "rows"),
+            ("剔除", "rejected"),
+            ("新增店日", "new days"),
+            ("替换店日", "replaced"),
+            ("毫秒", "ms"),
+            ("sha256", "sha256"),
+        ]
+        .iter()
+        .map(|(zh, en)| lang.pick(zh, en).to_string())
+        .collect(),
     );
     for r in list {
         t.row(vec![

@@ -11,7 +11,9 @@ use opsdesk_db::{Backend, Db, Scope};
 use opsdesk_ingest::{ImportOptions, ImportSummary, Outcome};
 
 pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data")
+        .join(rel)
 }
 
 pub fn scope() -> Scope {
@@ -19,13 +21,19 @@ pub fn scope() -> Scope {
 }
 
 pub fn manifest(dir: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(data(&format!("{dir}/manifest.json"))).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(data(&format!("{dir}/manifest.json"))).unwrap())
+        .unwrap()
 }
 
 /// Every record number the manifest lists as bad.
 pub fn bad_records(dir: &str) -> BTreeSet<u64> {
     let m = manifest(dir);
-    m["bad_records"].as_object().unwrap().values().flat_map(|v| v.as_array().unwrap().iter().map(|n| n.as_u64().unwrap())).collect()
+    m["bad_records"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|v| v.as_array().unwrap().iter().map(|n| n.as_u64().unwrap()))
+        .collect()
 }
 
 /// `"1290586.66"` → fen.
@@ -53,7 +61,11 @@ pub mod tempdir {
 
     impl Dir {
         pub fn new() -> Dir {
-            let p = std::env::temp_dir().join(format!("opsdesk_t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+            let p = std::env::temp_dir().join(format!(
+                "opsdesk_t_{}_{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
             std::fs::create_dir_all(&p).unwrap();
             Dir(p)
         }
@@ -72,11 +84,24 @@ pub mod tempdir {
 /// A fresh database with the stores of the small data set.
 pub async fn with_stores(backend: Backend) -> TestDb {
     let t = TestDb::new(backend).await;
-    let s = opsdesk_ingest::stores::import_stores(&t.db, &scope(), &data("small/stores.csv"), &ImportOptions::default()).await.unwrap();
+    let s = opsdesk_ingest::stores::import_stores(
+        &t.db,
+        &scope(),
+        &data("small/stores.csv"),
+        &ImportOptions::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s.outcome, Outcome::Imported);
     t
 }
 
-pub async fn import_sales(db: &Db, path: &std::path::Path, opts: &ImportOptions<'_>) -> ImportSummary {
-    opsdesk_ingest::sales::import_sales(db, &scope(), path, opts).await.unwrap()
+pub async fn import_sales(
+    db: &Db,
+    path: &std::path::Path,
+    opts: &ImportOptions<'_>,
+) -> ImportSummary {
+    opsdesk_ingest::sales::import_sales(db, &scope(), path, opts)
+        .await
+        .unwrap()
 }
