@@ -175,6 +175,7 @@ pub async fn import_daily(
         rejects_path: (rejected > 0).then_some(rejects_path.clone()),
         error_report_path: None,
         stores: None,
+        read_time: started.elapsed(),
         duration: started.elapsed(),
     };
     summary.write_error_report(opts)?;

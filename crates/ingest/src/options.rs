@@ -73,6 +73,8 @@ pub struct ImportSummary {
     pub rejects_path: Option<PathBuf>,
     pub error_report_path: Option<PathBuf>,
     pub stores: Option<StoreChanges>,
+    /// Time spent reading and checking the file, before any write.
+    pub read_time: Duration,
     pub duration: Duration,
 }
 

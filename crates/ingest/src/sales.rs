@@ -576,6 +576,7 @@ pub async fn import_sales(
         rejects_path: (opts.skip_bad_rows && parsed.rejected > 0).then(|| opts.rejects_file(path)),
         error_report_path: None,
         stores: None,
+        read_time: started.elapsed(),
         duration: started.elapsed(),
     };
     summary.write_error_report(opts)?;

@@ -241,6 +241,7 @@ pub async fn import_stores(
         rejects_path: None,
         error_report_path: None,
         stores: None,
+        read_time: started.elapsed(),
         duration: started.elapsed(),
     };
     summary.write_error_report(opts)?;
