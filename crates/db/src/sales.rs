@@ -558,10 +558,10 @@ mod tests {
     }
 
     #[test]
-    fn values_statements_number_their_parameters() {
+    fn values_statements_bind_by_position() {
         assert_eq!(
             values_sql("INSERT INTO t (a, b)", 2, 2),
-            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
         );
     }
 }

@@ -183,8 +183,14 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
             }
             let (read, all) = (s.read_time.as_secs_f64(), s.duration.as_secs_f64());
             ui.say(
-                &format!("耗时 {all:.2} 秒（读取校验 {read:.2} 秒，写入 {:.2} 秒）", all - read),
-                &format!("took {all:.2} s (reading {read:.2} s, writing {:.2} s)", all - read),
+                &format!(
+                    "耗时 {all:.2} 秒（读取校验 {read:.2} 秒，写入 {:.2} 秒）",
+                    all - read
+                ),
+                &format!(
+                    "took {all:.2} s (reading {read:.2} s, writing {:.2} s)",
+                    all - read
+                ),
             );
             Ok(())
         }
