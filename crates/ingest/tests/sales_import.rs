@@ -407,3 +407,39 @@ async fn lines_of_a_ticket_in_two_places_refuse_the_file_even_when_skipping() {
     );
     assert_eq!(e.row as usize, lines.len() - 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn line_detail_is_kept_only_when_the_setting_asks_and_is_replaced_with_its_store_days() {
+    for backend in TestDb::backends() {
+        let t = with_stores(backend).await;
+        t.db.set_setting(&scope(), opsdesk_db::settings::KEEP_LINE_DETAIL, "true")
+            .await
+            .unwrap();
+        import_sales(
+            &t.db,
+            &data("small/sales_lines.csv"),
+            &ImportOptions::default(),
+        )
+        .await;
+        let clean_lines = manifest("small")["clean_lines"].as_i64().unwrap();
+        assert_eq!(
+            t.db.line_detail_count().await.unwrap(),
+            clean_lines,
+            "{backend:?}"
+        );
+        let (text, _, _) = corrected_store_day("S0003", "2026-10-30");
+        let fixed_lines = text.lines().count() as i64 - 1;
+        // Drop one line of the store-day: the detail follows the new file.
+        let shorter: Vec<&str> = text.lines().take(fixed_lines as usize).collect();
+        let dir = common::tempdir::Dir::new();
+        let file = dir.path().join("fix.csv");
+        std::fs::write(&file, shorter.join("\n")).unwrap();
+        let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
+        assert_eq!(s.pairs_replaced, 1);
+        assert_eq!(
+            t.db.line_detail_count().await.unwrap(),
+            clean_lines - 1,
+            "{backend:?}"
+        );
+    }
+}
