@@ -40,14 +40,10 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     pub fn before_json(&self) -> Option<Value> {
-        self.before
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
+        self.before.as_deref().and_then(|s| serde_json::from_str(s).ok())
     }
     pub fn after_json(&self) -> Option<Value> {
-        self.after
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
+        self.after.as_deref().and_then(|s| serde_json::from_str(s).ok())
     }
 }
 

@@ -9,9 +9,7 @@ pub enum DbError {
     BadUrl(String),
     #[error("no opsdesk database at {0}: run `opsdesk init` first")]
     NotInitialised(String),
-    #[error(
-        "the database schema is version {found}, newer than this opsdesk knows ({known}); use a newer opsdesk"
-    )]
+    #[error("the database schema is version {found}, newer than this opsdesk knows ({known}); use a newer opsdesk")]
     TooNew { found: i64, known: i64 },
     #[error(
         "the database schema is version {found}, older than this opsdesk ({known}); run `opsdesk init` to upgrade it"
@@ -34,14 +32,10 @@ impl DbError {
                 format!("{p} 处没有 opsdesk 数据库：请先运行 `opsdesk init`")
             }
             (DbError::TooNew { found, known }, Lang::Zh) => {
-                format!(
-                    "数据库结构版本为 {found}，比本程序所知的版本 {known} 新；请使用更新版本的 opsdesk"
-                )
+                format!("数据库结构版本为 {found}，比本程序所知的版本 {known} 新；请使用更新版本的 opsdesk")
             }
             (DbError::Outdated { found, known }, Lang::Zh) => {
-                format!(
-                    "数据库结构版本为 {found}，比本程序的版本 {known} 旧；请运行 `opsdesk init` 升级"
-                )
+                format!("数据库结构版本为 {found}，比本程序的版本 {known} 旧；请运行 `opsdesk init` 升级")
             }
             (DbError::Rule(m), Lang::Zh) => m.clone(),
         }

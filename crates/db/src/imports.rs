@@ -98,15 +98,8 @@ pub(crate) fn elapsed_ms(since: DateTime<Utc>) -> i64 {
 impl Db {
     /// Records an import that wrote nothing (refused, already imported,
     /// failed) or a stores import, and returns its id.
-    pub async fn record_import(
-        &self,
-        scope: &Scope,
-        meta: &BatchMeta,
-        result: ImportResult,
-    ) -> Result<i64> {
-        Ok(
-            on_pool!(self, p => bind_batch!(meta, scope.actor(), result, 0i64, 0i64).fetch_one(p).await?),
-        )
+    pub async fn record_import(&self, scope: &Scope, meta: &BatchMeta, result: ImportResult) -> Result<i64> {
+        Ok(on_pool!(self, p => bind_batch!(meta, scope.actor(), result, 0i64, 0i64).fetch_one(p).await?))
     }
 
     /// The import history, newest first. A scope that does not see every
@@ -118,8 +111,7 @@ impl Db {
             let sql = sqlx::AssertSqlSafe(format!("{COLS} ORDER BY id DESC LIMIT $1"));
             on_pool!(self, p => sqlx::query_as(sql).bind(limit).fetch_all(p).await?)
         } else {
-            let sql =
-                sqlx::AssertSqlSafe(format!("{COLS} WHERE actor = $2 ORDER BY id DESC LIMIT $1"));
+            let sql = sqlx::AssertSqlSafe(format!("{COLS} WHERE actor = $2 ORDER BY id DESC LIMIT $1"));
             on_pool!(self, p => sqlx::query_as(sql).bind(limit).bind(scope.actor()).fetch_all(p).await?)
         })
     }

@@ -25,9 +25,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use error::DbError;
 pub use migrate::{SCHEMA_VERSION, SchemaStatus};
@@ -57,9 +55,7 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
-            .field("url", &redact(&self.url))
-            .finish()
+        f.debug_struct("Db").field("url", &redact(&self.url)).finish()
     }
 }
 
@@ -92,9 +88,7 @@ pub fn redact(url: &str) -> String {
 /// The path a `sqlite://` URL names: `sqlite://opsdesk.db` is relative,
 /// `sqlite:///var/lib/opsdesk.db` absolute.
 fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let rest = rest.split('?').next().unwrap_or(rest);
     (!rest.is_empty()).then(|| PathBuf::from(rest))
 }
@@ -106,14 +100,8 @@ impl Db {
         match db.schema_status().await? {
             SchemaStatus::Current => Ok(db),
             SchemaStatus::Empty => Err(DbError::NotInitialised(redact(url))),
-            SchemaStatus::Older(found) => Err(DbError::Outdated {
-                found,
-                known: SCHEMA_VERSION,
-            }),
-            SchemaStatus::Newer(found) => Err(DbError::TooNew {
-                found,
-                known: SCHEMA_VERSION,
-            }),
+            SchemaStatus::Older(found) => Err(DbError::Outdated { found, known: SCHEMA_VERSION }),
+            SchemaStatus::Newer(found) => Err(DbError::TooNew { found, known: SCHEMA_VERSION }),
         }
     }
 
@@ -140,25 +128,16 @@ impl Db {
                 .foreign_keys(true)
                 .pragma("temp_store", "memory")
                 .pragma("cache_size", "-65536");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(opts)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|_| DbError::BadUrl(redact(url)))?;
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .connect_with(opts)
-                .await?;
+            let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await?;
             Pool::Postgres(pool)
         } else {
             return Err(DbError::BadUrl(redact(url)));
         };
-        Ok(Db {
-            pool,
-            url: url.to_string(),
-        })
+        Ok(Db { pool, url: url.to_string() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -183,9 +162,7 @@ impl Db {
     pub async fn integrity_check(&self) -> Result<String> {
         match &self.pool {
             Pool::Sqlite(p) => {
-                let (s,): (String,) = sqlx::query_as("PRAGMA integrity_check")
-                    .fetch_one(p)
-                    .await?;
+                let (s,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(p).await?;
                 Ok(s)
             }
             Pool::Postgres(p) => {
@@ -202,22 +179,10 @@ mod tests {
 
     #[test]
     fn urls_hide_passwords_and_name_sqlite_files() {
-        assert_eq!(
-            redact("postgres://ops:s3cret@db:5432/opsdesk"),
-            "postgres://ops:***@db:5432/opsdesk"
-        );
-        assert_eq!(
-            redact("postgres://ops@db/opsdesk"),
-            "postgres://ops@db/opsdesk"
-        );
-        assert_eq!(
-            sqlite_path("sqlite://opsdesk.db"),
-            Some(PathBuf::from("opsdesk.db"))
-        );
-        assert_eq!(
-            sqlite_path("sqlite:///var/lib/o.db"),
-            Some(PathBuf::from("/var/lib/o.db"))
-        );
+        assert_eq!(redact("postgres://ops:s3cret@db:5432/opsdesk"), "postgres://ops:***@db:5432/opsdesk");
+        assert_eq!(redact("postgres://ops@db/opsdesk"), "postgres://ops@db/opsdesk");
+        assert_eq!(sqlite_path("sqlite://opsdesk.db"), Some(PathBuf::from("opsdesk.db")));
+        assert_eq!(sqlite_path("sqlite:///var/lib/o.db"), Some(PathBuf::from("/var/lib/o.db")));
         assert_eq!(sqlite_path("sqlite://"), None);
     }
 }

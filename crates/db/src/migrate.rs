@@ -53,9 +53,11 @@ impl Db {
     async fn schema_version(&self) -> Result<i64> {
         let exists: i64 = match &self.pool {
             Pool::Sqlite(p) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'")
-                    .fetch_one(p)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'",
+                )
+                .fetch_one(p)
+                .await?
             }
             Pool::Postgres(p) => {
                 sqlx::query_scalar(
@@ -69,7 +71,8 @@ impl Db {
         if exists == 0 {
             return Ok(0);
         }
-        let v: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT MAX(version) FROM schema_migration").fetch_one(p).await?);
+        let v: Option<i64> =
+            on_pool!(self, p => sqlx::query_scalar("SELECT MAX(version) FROM schema_migration").fetch_one(p).await?);
         Ok(v.unwrap_or(0))
     }
 
@@ -88,10 +91,7 @@ impl Db {
     pub(crate) async fn migrate(&self) -> Result<i64> {
         let before = self.schema_version().await?;
         if before > SCHEMA_VERSION {
-            return Err(crate::DbError::TooNew {
-                found: before,
-                known: SCHEMA_VERSION,
-            });
+            return Err(crate::DbError::TooNew { found: before, known: SCHEMA_VERSION });
         }
         on_pool!(self, p => { sqlx::query(CREATE_VERSION_TABLE).execute(p).await?; });
         for m in MIGRATIONS.iter().filter(|m| m.version > before) {
@@ -104,13 +104,9 @@ impl Db {
                 }
                 Pool::Postgres(p) => {
                     let mut tx = p.begin().await?;
-                    sqlx::query("SELECT pg_advisory_xact_lock(7402001)")
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query("SELECT pg_advisory_xact_lock(7402001)").execute(&mut *tx).await?;
                     let done: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(version) FROM schema_migration")
-                            .fetch_one(&mut *tx)
-                            .await?;
+                        sqlx::query_scalar("SELECT MAX(version) FROM schema_migration").fetch_one(&mut *tx).await?;
                     if done.unwrap_or(0) >= m.version {
                         continue;
                     }

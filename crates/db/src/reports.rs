@@ -18,16 +18,7 @@ impl Db {
         Ok(rows
             .into_iter()
             .map(|(s, revenue, cost, tickets, qty, member_revenue)| {
-                (
-                    s,
-                    DayFigures {
-                        revenue,
-                        cost,
-                        tickets,
-                        qty,
-                        member_revenue,
-                    },
-                )
+                (s, DayFigures { revenue, cost, tickets, qty, member_revenue })
             })
             .collect())
     }
@@ -59,14 +50,9 @@ impl Db {
 
     /// The last business date with sales within reach, if any.
     pub async fn last_sales_date(&self, scope: &Scope) -> Result<Option<NaiveDate>> {
-        let stores: std::collections::HashSet<i64> =
-            self.store_codes(scope).await?.into_values().collect();
+        let stores: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let rows: Vec<(i64, NaiveDate)> = on_pool!(self, p => sqlx::query_as(
             "SELECT store_id, MAX(d) FROM sales_day GROUP BY store_id").fetch_all(p).await?);
-        Ok(rows
-            .into_iter()
-            .filter(|(s, _)| stores.contains(s))
-            .map(|(_, d)| d)
-            .max())
+        Ok(rows.into_iter().filter(|(s, _)| stores.contains(s)).map(|(_, d)| d).max())
     }
 }

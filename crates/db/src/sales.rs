@@ -69,15 +69,14 @@ pub enum WriteOutcome {
         pairs_replaced: i64,
     },
     /// The same file was imported before and still owns all its store-days.
-    AlreadyImported { batch_id: i64 },
+    AlreadyImported {
+        batch_id: i64,
+    },
 }
 
 /// Consecutive dates of one store that a batch covers, where at least one
 /// date is already stored: the ranges to delete before the batch goes in.
-fn replaced_runs(
-    days: &[DayRow],
-    existing: &HashSet<DayKey>,
-) -> Vec<(StoreId, NaiveDate, NaiveDate)> {
+fn replaced_runs(days: &[DayRow], existing: &HashSet<DayKey>) -> Vec<(StoreId, NaiveDate, NaiveDate)> {
     let mut runs = Vec::new();
     let mut cur: Option<(StoreId, NaiveDate, NaiveDate, bool)> = None;
     for d in days {
@@ -133,11 +132,7 @@ async fn sqlite_insert<T>(
 ) -> Result<()> {
     let full = values_sql(head, ncols, ROWS_PER_INSERT);
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let sql = if chunk.len() == ROWS_PER_INSERT {
-            full.clone()
-        } else {
-            values_sql(head, ncols, chunk.len())
-        };
+        let sql = if chunk.len() == ROWS_PER_INSERT { full.clone() } else { values_sql(head, ncols, chunk.len()) };
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in chunk {
             q = bind(q, r);
@@ -148,12 +143,7 @@ async fn sqlite_insert<T>(
 }
 
 /// Streams rows through `COPY … FROM STDIN` (text format).
-async fn pg_copy<T>(
-    conn: &mut PgConnection,
-    stmt: &str,
-    rows: &[T],
-    write: impl Fn(&mut String, &T),
-) -> Result<()> {
+async fn pg_copy<T>(conn: &mut PgConnection, stmt: &str, rows: &[T], write: impl Fn(&mut String, &T)) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -195,19 +185,14 @@ fn copy_opt(buf: &mut String, v: Option<i64>) {
     }
 }
 
-const DAY_COLS: &str =
-    "INSERT INTO sales_day (store_id, d, month, iso_week, revenue_c, cost_c, qty, tickets,
+const DAY_COLS: &str = "INSERT INTO sales_day (store_id, d, month, iso_week, revenue_c, cost_c, qty, tickets,
     member_revenue_c, member_tickets, returns_c, lines, source, batch_id)";
-const CAT_COLS: &str =
-    "INSERT INTO sales_day_category (store_id, d, category, month, revenue_c, cost_c, qty, lines)";
+const CAT_COLS: &str = "INSERT INTO sales_day_category (store_id, d, category, month, revenue_c, cost_c, qty, lines)";
 const MEM_COLS: &str = "INSERT INTO sales_member_day (store_id, d, member, tickets, net_c)";
-const LINE_COLS: &str = "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
+const LINE_COLS: &str =
+    "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
 
-async fn sqlite_rows(
-    conn: &mut SqliteConnection,
-    data: &SalesData<'_>,
-    batch_id: i64,
-) -> Result<()> {
+async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData<'_>, batch_id: i64) -> Result<()> {
     sqlite_insert(conn, DAY_COLS, 14, &data.days, |q, r| {
         q.bind(r.key.store)
             .bind(r.key.date)
@@ -237,11 +222,7 @@ async fn sqlite_rows(
     })
     .await?;
     sqlite_insert(conn, MEM_COLS, 5, &data.members, |q, r| {
-        q.bind(r.key.store)
-            .bind(r.key.date)
-            .bind(r.member)
-            .bind(r.day.tickets)
-            .bind(r.day.net)
+        q.bind(r.key.store).bind(r.key.date).bind(r.member).bind(r.day.tickets).bind(r.day.net)
     })
     .await?;
     sqlite_insert(conn, LINE_COLS, 10, &data.lines, |q, r| {
@@ -261,12 +242,7 @@ async fn sqlite_rows(
 }
 
 async fn pg_rows(conn: &mut PgConnection, data: &SalesData<'_>, batch_id: i64) -> Result<()> {
-    let copy = |head: &str| {
-        format!(
-            "COPY {} FROM STDIN",
-            head.trim_start_matches("INSERT INTO ")
-        )
-    };
+    let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
     pg_copy(conn, &copy(DAY_COLS), &data.days, |b, r| {
         let _ = write!(
             b,
@@ -294,15 +270,7 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData<'_>, batch_id: i64) -
         let _ = write!(b, "{}\t{}\t", r.key.store, r.key.date);
         copy_text(b, r.category);
         let t = &r.totals;
-        let _ = writeln!(
-            b,
-            "\t{}\t{}\t{}\t{}\t{}",
-            month_key(r.key.date),
-            t.revenue,
-            t.cost,
-            t.qty,
-            t.lines
-        );
+        let _ = writeln!(b, "\t{}\t{}\t{}\t{}\t{}", month_key(r.key.date), t.revenue, t.cost, t.qty, t.lines);
     })
     .await?;
     pg_copy(conn, &copy(MEM_COLS), &data.members, |b, r| {
@@ -399,24 +367,12 @@ impl Db {
     /// Writes one import batch: replaces the store-days it covers in every
     /// rollup and records it, in one transaction. The same file a second time
     /// (while it still owns its store-days) changes nothing.
-    pub async fn write_sales(
-        &self,
-        scope: &Scope,
-        meta: &BatchMeta,
-        data: &SalesData<'_>,
-    ) -> Result<WriteOutcome> {
+    pub async fn write_sales(&self, scope: &Scope, meta: &BatchMeta, data: &SalesData<'_>) -> Result<WriteOutcome> {
         let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
         if let Some(d) = data.days.iter().find(|d| !allowed.contains(&d.key.store)) {
-            return Err(DbError::Rule(format!(
-                "store id {} is outside the reach of {}",
-                d.key.store,
-                scope.actor()
-            )));
+            return Err(DbError::Rule(format!("store id {} is outside the reach of {}", d.key.store, scope.actor())));
         }
-        debug_assert!(
-            data.days.windows(2).all(|w| w[0].key < w[1].key),
-            "days must be sorted"
-        );
+        debug_assert!(data.days.windows(2).all(|w| w[0].key < w[1].key), "days must be sorted");
         Ok(match &self.pool {
             Pool::Sqlite(p) => {
                 let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
@@ -424,9 +380,7 @@ impl Db {
             }
             Pool::Postgres(p) => {
                 let mut tx = p.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7402002)")
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7402002)").execute(&mut *tx).await?;
                 replace_partitions!(tx, self, scope, meta, data, pg_rows)
             }
         })
@@ -444,34 +398,21 @@ impl Db {
                 ORDER BY store_id, d, member").fetch_all(p).await?,
         ));
         let mut snap = RollupSnapshot {
-            days: days
-                .into_iter()
-                .filter(|r| allowed.contains(&r.store_id))
-                .collect(),
-            categories: categories
-                .into_iter()
-                .filter(|r| allowed.contains(&r.store_id))
-                .collect(),
-            members: members
-                .into_iter()
-                .filter(|r| allowed.contains(&r.store_id))
-                .collect(),
+            days: days.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
+            categories: categories.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
+            members: members.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
         };
         // Text keys in byte order, whatever the server's collation.
-        snap.categories.sort_by(|a, b| {
-            (a.store_id, a.d, a.category.as_bytes()).cmp(&(b.store_id, b.d, b.category.as_bytes()))
-        });
-        snap.members.sort_by(|a, b| {
-            (a.store_id, a.d, a.member.as_bytes()).cmp(&(b.store_id, b.d, b.member.as_bytes()))
-        });
+        snap.categories
+            .sort_by(|a, b| (a.store_id, a.d, a.category.as_bytes()).cmp(&(b.store_id, b.d, b.category.as_bytes())));
+        snap.members
+            .sort_by(|a, b| (a.store_id, a.d, a.member.as_bytes()).cmp(&(b.store_id, b.d, b.member.as_bytes())));
         Ok(snap)
     }
 
     /// How many POS lines are kept as detail (the line-detail setting).
     pub async fn line_detail_count(&self) -> Result<i64> {
-        Ok(
-            on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM sales_line").fetch_one(p).await?),
-        )
+        Ok(on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM sales_line").fetch_one(p).await?))
     }
 }
 
@@ -533,10 +474,7 @@ mod tests {
     use opsdesk_domain::sales::{DaySource, DayTotals};
 
     fn day(store: StoreId, d: u32) -> DayRow {
-        let key = DayKey {
-            store,
-            date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap(),
-        };
+        let key = DayKey { store, date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap() };
         let mut r = DayRow::from_lines(key, &DayTotals::default());
         r.source = DaySource::Lines;
         r
@@ -544,14 +482,7 @@ mod tests {
 
     #[test]
     fn runs_cover_consecutive_batch_days_that_touch_stored_ones() {
-        let days = [
-            day(1, 1),
-            day(1, 2),
-            day(1, 3),
-            day(1, 5),
-            day(2, 1),
-            day(2, 2),
-        ];
+        let days = [day(1, 1), day(1, 2), day(1, 3), day(1, 5), day(2, 1), day(2, 2)];
         let existing: HashSet<DayKey> = [day(1, 2).key, day(2, 7).key].into_iter().collect();
         let d = |x| NaiveDate::from_ymd_opt(2026, 10, x).unwrap();
         assert_eq!(replaced_runs(&days, &existing), vec![(1, d(1), d(3))]);
@@ -559,9 +490,6 @@ mod tests {
 
     #[test]
     fn values_statements_bind_by_position() {
-        assert_eq!(
-            values_sql("INSERT INTO t (a, b)", 2, 2),
-            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
-        );
+        assert_eq!(values_sql("INSERT INTO t (a, b)", 2, 2), "INSERT INTO t (a, b) VALUES (?,?),(?,?)");
     }
 }

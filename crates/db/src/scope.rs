@@ -24,17 +24,11 @@ pub struct Scope {
 impl Scope {
     /// The command line run by whoever holds the database: every store.
     pub fn system(actor: &str) -> Scope {
-        Scope {
-            actor: actor.to_string(),
-            reach: Reach::All,
-        }
+        Scope { actor: actor.to_string(), reach: Reach::All }
     }
 
     pub fn new(actor: &str, reach: Reach) -> Scope {
-        Scope {
-            actor: actor.to_string(),
-            reach,
-        }
+        Scope { actor: actor.to_string(), reach }
     }
 
     pub fn actor(&self) -> &str {
@@ -51,12 +45,7 @@ impl Scope {
 
     /// Whether a store in `region` is within reach; `parents` maps each
     /// region to its parent.
-    pub(crate) fn allows(
-        &self,
-        store: i64,
-        region: i64,
-        parents: &HashMap<i64, Option<i64>>,
-    ) -> bool {
+    pub(crate) fn allows(&self, store: i64, region: i64, parents: &HashMap<i64, Option<i64>>) -> bool {
         match &self.reach {
             Reach::All => true,
             Reach::Store(s) => *s == store,

@@ -20,24 +20,16 @@ impl Db {
     }
 
     pub async fn setting_bool(&self, key: &str) -> Result<bool> {
-        Ok(matches!(
-            self.setting(key).await?.as_deref(),
-            Some("true" | "1" | "yes" | "on")
-        ))
+        Ok(matches!(self.setting(key).await?.as_deref(), Some("true" | "1" | "yes" | "on")))
     }
 
     pub async fn set_setting(&self, scope: &Scope, key: &str, value: &str) -> Result<()> {
         if !scope.sees_all() {
-            return Err(DbError::Rule(
-                "only an administrator may change settings".into(),
-            ));
+            return Err(DbError::Rule("only an administrator may change settings".into()));
         }
         if !KNOWN.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KNOWN.iter().map(|(k, _)| *k).collect();
-            return Err(DbError::Rule(format!(
-                "unknown setting '{key}' (known: {})",
-                known.join(", ")
-            )));
+            return Err(DbError::Rule(format!("unknown setting '{key}' (known: {})", known.join(", "))));
         }
         let before = self.setting(key).await?;
         on_pool!(self, p => {
@@ -64,13 +56,7 @@ impl Db {
         )
     }
 
-    pub async fn save_column_mapping(
-        &self,
-        scope: &Scope,
-        kind: &str,
-        header: &str,
-        field: &str,
-    ) -> Result<()> {
+    pub async fn save_column_mapping(&self, scope: &Scope, kind: &str, header: &str, field: &str) -> Result<()> {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO column_mapping (kind, header, field) VALUES ($1, $2, $3)

@@ -90,7 +90,8 @@ impl RegionTree {
     }
 }
 
-const STORE_COLUMNS: &str = "SELECT id, code, name, region_id, area_sqm, staff_count, open_date, channel, status FROM store";
+const STORE_COLUMNS: &str =
+    "SELECT id, code, name, region_id, area_sqm, staff_count, open_date, channel, status FROM store";
 
 impl Db {
     pub(crate) async fn region_tree(&self) -> Result<RegionTree> {
@@ -111,8 +112,7 @@ impl Db {
     /// The stores within reach, ordered by code (byte order).
     pub async fn stores(&self, scope: &Scope) -> Result<Vec<Store>> {
         let tree = self.region_tree().await?;
-        let rows: Vec<StoreRow> =
-            on_pool!(self, p => sqlx::query_as(STORE_COLUMNS).fetch_all(p).await?);
+        let rows: Vec<StoreRow> = on_pool!(self, p => sqlx::query_as(STORE_COLUMNS).fetch_all(p).await?);
         let mut stores: Vec<Store> = rows
             .into_iter()
             .filter(|r| scope.allows(r.id, r.region_id, &tree.parents))
@@ -135,32 +135,17 @@ impl Db {
 
     /// Store code → id for the stores within reach.
     pub async fn store_codes(&self, scope: &Scope) -> Result<HashMap<String, StoreId>> {
-        Ok(self
-            .stores(scope)
-            .await?
-            .into_iter()
-            .map(|s| (s.code, s.id))
-            .collect())
+        Ok(self.stores(scope).await?.into_iter().map(|s| (s.code, s.id)).collect())
     }
 
     /// Adds new stores and updates changed ones, all in one transaction, with
     /// an audit event for each change. Regions are created as named.
-    pub async fn save_stores(
-        &self,
-        scope: &Scope,
-        records: &[StoreRecord],
-    ) -> Result<StoreChanges> {
+    pub async fn save_stores(&self, scope: &Scope, records: &[StoreRecord]) -> Result<StoreChanges> {
         if !scope.sees_all() {
-            return Err(DbError::Rule(
-                "only operations or an administrator may change stores".into(),
-            ));
+            return Err(DbError::Rule("only operations or an administrator may change stores".into()));
         }
-        let existing: HashMap<String, Store> = self
-            .stores(scope)
-            .await?
-            .into_iter()
-            .map(|s| (s.code.clone(), s))
-            .collect();
+        let existing: HashMap<String, Store> =
+            self.stores(scope).await?.into_iter().map(|s| (s.code.clone(), s)).collect();
         let mut changes = StoreChanges::default();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;

@@ -11,10 +11,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{prefix}_{}_{n}_{nanos}", std::process::id())
 }
 
@@ -32,9 +30,7 @@ pub struct TestDb {
 
 /// The server to test PostgreSQL against, when one is configured.
 pub fn pg_admin_url() -> Option<String> {
-    std::env::var("OPSDESK_TEST_PG")
-        .ok()
-        .filter(|s| !s.is_empty() && s != "off")
+    std::env::var("OPSDESK_TEST_PG").ok().filter(|s| !s.is_empty() && s != "off")
 }
 
 /// A URL naming another database on the same server.
@@ -57,26 +53,18 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{}.db", unique("opsdesk_test")));
-                (
-                    format!("sqlite://{}", path.display()),
-                    TestDbGuard(Some(Cleanup::File(path))),
-                )
+                (format!("sqlite://{}", path.display()), TestDbGuard(Some(Cleanup::File(path))))
             }
             Backend::Postgres => {
                 let admin_url = pg_admin_url().expect("OPSDESK_TEST_PG is set");
                 let name = unique("opsdesk_test");
-                let admin = sqlx::PgPool::connect(&admin_url)
-                    .await
-                    .expect("connect to OPSDESK_TEST_PG");
+                let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to OPSDESK_TEST_PG");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&admin)
                     .await
                     .expect("create test database");
                 admin.close().await;
-                (
-                    with_database(&admin_url, &name),
-                    TestDbGuard(Some(Cleanup::Postgres { admin_url, name })),
-                )
+                (with_database(&admin_url, &name), TestDbGuard(Some(Cleanup::Postgres { admin_url, name })))
             }
         }
     }
@@ -85,11 +73,7 @@ impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
         let (url, mut guard) = TestDb::fresh_url(backend).await;
         let (db, _) = Db::init(&url).await.expect("initialise test database");
-        TestDb {
-            db,
-            url,
-            cleanup: guard.0.take(),
-        }
+        TestDb { db, url, cleanup: guard.0.take() }
     }
 
     /// The backends this run tests: SQLite always, PostgreSQL when configured.
@@ -134,10 +118,7 @@ fn remove(c: Cleanup) {
             // Drop may run inside a runtime (or while unwinding): use a thread
             // with a runtime of its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async {
                     let admin = sqlx::PgPool::connect(&admin_url).await.ok()?;
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
@@ -157,14 +138,8 @@ mod tests {
 
     #[test]
     fn database_names_replace_the_path() {
-        assert_eq!(
-            with_database("postgres://u@h:5432/postgres", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u@h/postgres?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
+        assert_eq!(with_database("postgres://u@h/postgres?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

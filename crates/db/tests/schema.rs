@@ -27,12 +27,18 @@ async fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
         match backend {
             Backend::Sqlite => {
                 let p = sqlx::SqlitePool::connect(&t.url).await.unwrap();
-                sqlx::query("INSERT INTO schema_migration (version, name, applied_at) VALUES (999, 'future', 'x')").execute(&p).await.unwrap();
+                sqlx::query("INSERT INTO schema_migration (version, name, applied_at) VALUES (999, 'future', 'x')")
+                    .execute(&p)
+                    .await
+                    .unwrap();
                 p.close().await;
             }
             Backend::Postgres => {
                 let p = sqlx::PgPool::connect(&t.url).await.unwrap();
-                sqlx::query("INSERT INTO schema_migration (version, name, applied_at) VALUES (999, 'future', 'x')").execute(&p).await.unwrap();
+                sqlx::query("INSERT INTO schema_migration (version, name, applied_at) VALUES (999, 'future', 'x')")
+                    .execute(&p)
+                    .await
+                    .unwrap();
                 p.close().await;
             }
         }
@@ -45,10 +51,7 @@ async fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
             )
         );
         assert!(err.message(Lang::Zh).contains("请使用更新版本的 opsdesk"));
-        assert!(matches!(
-            Db::init(&t.url).await.unwrap_err(),
-            DbError::TooNew { .. }
-        ));
+        assert!(matches!(Db::init(&t.url).await.unwrap_err(), DbError::TooNew { .. }));
     }
 }
 
@@ -56,14 +59,8 @@ async fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
 async fn opening_a_database_that_does_not_exist_says_to_run_init() {
     let (url, _guard) = TestDb::fresh_url(Backend::Sqlite).await;
     let err = Db::open(&url).await.unwrap_err();
-    assert!(
-        err.to_string().ends_with(": run `opsdesk init` first"),
-        "{err}"
-    );
-    assert!(
-        !std::path::Path::new(url.trim_start_matches("sqlite://")).exists(),
-        "open must not create the file"
-    );
+    assert!(err.to_string().ends_with(": run `opsdesk init` first"), "{err}");
+    assert!(!std::path::Path::new(url.trim_start_matches("sqlite://")).exists(), "open must not create the file");
 }
 
 #[tokio::test]
@@ -76,10 +73,7 @@ async fn an_unknown_url_scheme_is_refused() {
 async fn sqlite_files_use_the_write_ahead_log() {
     let t = TestDb::new(Backend::Sqlite).await;
     let p = sqlx::SqlitePool::connect(&t.url).await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&p)
-        .await
-        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&p).await.unwrap();
     assert_eq!(mode, "wal");
     p.close().await;
 }

@@ -18,16 +18,11 @@ impl DateError {
     pub fn text(self, lang: crate::i18n::Lang, with_time: bool) -> &'static str {
         match (self, with_time) {
             (DateError::Empty, _) => lang.pick("日期为空", "the date is empty"),
-            (DateError::Layout, true) => lang.pick(
-                "时间格式应为 YYYY-MM-DD HH:MM:SS",
-                "expected a time stamp as YYYY-MM-DD HH:MM:SS",
-            ),
-            (DateError::Layout, false) => {
-                lang.pick("日期格式应为 YYYY-MM-DD", "expected a date as YYYY-MM-DD")
+            (DateError::Layout, true) => {
+                lang.pick("时间格式应为 YYYY-MM-DD HH:MM:SS", "expected a time stamp as YYYY-MM-DD HH:MM:SS")
             }
-            (DateError::NoSuchDate, _) => {
-                lang.pick("不存在的日期或时间", "no such calendar date or time")
-            }
+            (DateError::Layout, false) => lang.pick("日期格式应为 YYYY-MM-DD", "expected a date as YYYY-MM-DD"),
+            (DateError::NoSuchDate, _) => lang.pick("不存在的日期或时间", "no such calendar date or time"),
         }
     }
 }
@@ -36,10 +31,7 @@ fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
     if b.len() != N || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(
-        b.iter()
-            .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0')),
-    )
+    Some(b.iter().fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0')))
 }
 
 /// Parses `YYYY-MM-DD` exactly.
@@ -55,11 +47,7 @@ fn date_bytes(b: &[u8]) -> Result<NaiveDate, DateError> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(DateError::Layout);
     }
-    let (Some(y), Some(m), Some(d)) = (
-        digits::<4>(&b[0..4]),
-        digits::<2>(&b[5..7]),
-        digits::<2>(&b[8..10]),
-    ) else {
+    let (Some(y), Some(m), Some(d)) = (digits::<4>(&b[0..4]), digits::<2>(&b[5..7]), digits::<2>(&b[8..10])) else {
         return Err(DateError::Layout);
     };
     NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(DateError::NoSuchDate)
@@ -75,11 +63,8 @@ pub fn parse_datetime(text: &str) -> Result<NaiveDateTime, DateError> {
         return Err(DateError::Layout);
     }
     let date = date_bytes(&b[..10])?;
-    let (Some(h), Some(mi), Some(s)) = (
-        digits::<2>(&b[11..13]),
-        digits::<2>(&b[14..16]),
-        digits::<2>(&b[17..19]),
-    ) else {
+    let (Some(h), Some(mi), Some(s)) = (digits::<2>(&b[11..13]), digits::<2>(&b[14..16]), digits::<2>(&b[17..19]))
+    else {
         return Err(DateError::Layout);
     };
     let time = NaiveTime::from_hms_opt(h, mi, s).ok_or(DateError::NoSuchDate)?;
@@ -104,9 +89,8 @@ pub fn month_start(d: NaiveDate) -> NaiveDate {
 
 /// The same calendar date one year earlier; 29 February maps to 28 February.
 pub fn same_date_last_year(d: NaiveDate) -> NaiveDate {
-    d.with_year(d.year() - 1).unwrap_or_else(|| {
-        NaiveDate::from_ymd_opt(d.year() - 1, 2, 28).expect("28 February exists")
-    })
+    d.with_year(d.year() - 1)
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(d.year() - 1, 2, 28).expect("28 February exists"))
 }
 
 /// The same weekday one week earlier.
@@ -124,36 +108,18 @@ mod tests {
 
     #[test]
     fn accepts_the_pos_time_stamp() {
-        assert_eq!(
-            parse_datetime("2026-10-31 21:59:59").unwrap(),
-            ymd(2026, 10, 31).and_hms_opt(21, 59, 59).unwrap()
-        );
-        assert_eq!(
-            parse_datetime("2026-10-31T08:00:00").unwrap(),
-            ymd(2026, 10, 31).and_hms_opt(8, 0, 0).unwrap()
-        );
+        assert_eq!(parse_datetime("2026-10-31 21:59:59").unwrap(), ymd(2026, 10, 31).and_hms_opt(21, 59, 59).unwrap());
+        assert_eq!(parse_datetime("2026-10-31T08:00:00").unwrap(), ymd(2026, 10, 31).and_hms_opt(8, 0, 0).unwrap());
     }
 
     #[test]
     fn refuses_the_dirty_generators_dates() {
-        assert_eq!(
-            parse_datetime("2025-02-30 10:12:00"),
-            Err(DateError::NoSuchDate)
-        );
-        assert_eq!(
-            parse_datetime("2025/03/01 10:12:00"),
-            Err(DateError::Layout)
-        );
-        assert_eq!(
-            parse_datetime("2025-03-01T25:61:00"),
-            Err(DateError::NoSuchDate)
-        );
+        assert_eq!(parse_datetime("2025-02-30 10:12:00"), Err(DateError::NoSuchDate));
+        assert_eq!(parse_datetime("2025/03/01 10:12:00"), Err(DateError::Layout));
+        assert_eq!(parse_datetime("2025-03-01T25:61:00"), Err(DateError::NoSuchDate));
         assert_eq!(parse_datetime(""), Err(DateError::Empty));
         assert_eq!(parse_datetime("not-a-date"), Err(DateError::Layout));
-        assert_eq!(
-            parse_datetime("2025-13-01 09:00:00"),
-            Err(DateError::NoSuchDate)
-        );
+        assert_eq!(parse_datetime("2025-13-01 09:00:00"), Err(DateError::NoSuchDate));
         assert_eq!(parse_datetime("20250301 101200"), Err(DateError::Layout));
     }
 

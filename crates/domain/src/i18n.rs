@@ -22,11 +22,7 @@ impl Lang {
     /// The language a locale string such as `zh_CN.UTF-8` or `en-US` names;
     /// anything that is not Chinese reads English.
     pub fn from_locale(locale: &str) -> Lang {
-        if locale.to_ascii_lowercase().starts_with("zh") {
-            Lang::Zh
-        } else {
-            Lang::En
-        }
+        if locale.to_ascii_lowercase().starts_with("zh") { Lang::Zh } else { Lang::En }
     }
 }
 

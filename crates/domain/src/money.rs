@@ -8,9 +8,7 @@ use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 use serde::{Deserialize, Serialize};
 
 /// An amount of money in fen.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(pub i64);
 
@@ -38,9 +36,7 @@ impl MoneyError {
                 "不是金额：只允许数字、负号和小数点（如 12.30、-5）",
                 "not an amount: only digits, a leading minus and a decimal point (e.g. 12.30, -5)",
             ),
-            MoneyError::TooManyDecimals => {
-                lang.pick("小数超过两位", "more than two decimal places")
-            }
+            MoneyError::TooManyDecimals => lang.pick("小数超过两位", "more than two decimal places"),
             MoneyError::TooLarge => lang.pick("金额过大", "the amount is too large"),
         }
     }
@@ -83,9 +79,7 @@ impl Money {
         if int_part.len() > 14 {
             return Err(MoneyError::TooLarge);
         }
-        let whole = int_part
-            .iter()
-            .fold(0i64, |acc, &b| acc * 10 + i64::from(b - b'0'));
+        let whole = int_part.iter().fold(0i64, |acc, &b| acc * 10 + i64::from(b - b'0'));
         let fen = whole * 100 + frac;
         if fen > MAX_FEN {
             return Err(MoneyError::TooLarge);
@@ -155,11 +149,7 @@ pub fn rdiv(a: i128, b: i128) -> Option<i64> {
     if b <= 0 {
         return None;
     }
-    let q = if a >= 0 {
-        (2 * a + b) / (2 * b)
-    } else {
-        -((2 * (-a) + b) / (2 * b))
-    };
+    let q = if a >= 0 { (2 * a + b) / (2 * b) } else { -((2 * (-a) + b) / (2 * b)) };
     i64::try_from(q).ok()
 }
 
@@ -180,22 +170,12 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_plain_decimal() {
-        for bad in [
-            "12.3元", "N/A", "abc", "1,234.50", "￥15.00", "12.3.4", "--5", "+5", ".5", "5.",
-            "1e3", "- 5",
-        ] {
-            assert_eq!(
-                Money::parse_yuan(bad),
-                Err(MoneyError::NotADecimal),
-                "{bad}"
-            );
+        for bad in ["12.3元", "N/A", "abc", "1,234.50", "￥15.00", "12.3.4", "--5", "+5", ".5", "5.", "1e3", "- 5"] {
+            assert_eq!(Money::parse_yuan(bad), Err(MoneyError::NotADecimal), "{bad}");
         }
         assert_eq!(Money::parse_yuan(""), Err(MoneyError::Empty));
         assert_eq!(Money::parse_yuan("1.234"), Err(MoneyError::TooManyDecimals));
-        assert_eq!(
-            Money::parse_yuan("99999999999999999"),
-            Err(MoneyError::TooLarge)
-        );
+        assert_eq!(Money::parse_yuan("99999999999999999"), Err(MoneyError::TooLarge));
     }
 
     #[test]

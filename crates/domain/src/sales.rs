@@ -187,9 +187,8 @@ impl Rollup {
             e.qty += v.qty;
             e.lines += v.lines;
         }
-        let mem_map: Vec<u32> = (0..other.member_codes.len() as u32)
-            .map(|i| self.member_codes.id(other.member_codes.name(i)))
-            .collect();
+        let mem_map: Vec<u32> =
+            (0..other.member_codes.len() as u32).map(|i| self.member_codes.id(other.member_codes.name(i))).collect();
         for ((k, m), v) in other.members {
             let e = self.members.entry((k, mem_map[m as usize])).or_default();
             e.tickets += v.tickets;
@@ -268,10 +267,7 @@ mod tests {
     use super::*;
 
     fn key(store: StoreId, d: u32) -> DayKey {
-        DayKey {
-            store,
-            date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap(),
-        }
+        DayKey { store, date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap() }
     }
 
     #[test]
@@ -294,13 +290,7 @@ mod tests {
         assert_eq!(d.returns, -1500);
         assert_eq!(d.lines, 3);
         let m = r.members[&(key(1, 1), 0)];
-        assert_eq!(
-            m,
-            MemberDay {
-                tickets: 1,
-                net: 1500
-            }
-        );
+        assert_eq!(m, MemberDay { tickets: 1, net: 1500 });
     }
 
     #[test]
@@ -325,11 +315,8 @@ mod tests {
         assert_eq!(a.days, whole.days);
         assert_eq!(a.total(), whole.total());
         let named = |r: &Rollup| {
-            let mut v: Vec<_> = r
-                .categories
-                .iter()
-                .map(|((k, c), t)| (*k, r.category_names.name(*c).to_string(), *t))
-                .collect();
+            let mut v: Vec<_> =
+                r.categories.iter().map(|((k, c), t)| (*k, r.category_names.name(*c).to_string(), *t)).collect();
             v.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
             v
         };

@@ -71,11 +71,7 @@ pub struct StoreRecord {
 
 /// Splits a region cell into its path; `/`, `>` and `＞` separate levels.
 pub fn region_path(text: &str) -> Vec<String> {
-    text.split(['/', '>', '＞'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    text.split(['/', '>', '＞']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
 #[cfg(test)]

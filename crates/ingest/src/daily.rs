@@ -41,22 +41,17 @@ fn parse_day(
     let store = *stores.get(code).ok_or_else(|| {
         (
             Some(STORE),
-            lang.pick(
-                "未知门店编码（不在门店清单中）",
-                "unknown store code (not in the store list)",
-            )
-            .to_string(),
+            lang.pick("未知门店编码（不在门店清单中）", "unknown store code (not in the store list)").to_string(),
         )
     })?;
     let date = rows::date(get(DATE), lang).map_err(|e| (Some(DATE), e))?;
-    let optional = |field: usize,
-                    parse: fn(&str, Lang) -> Result<i64, String>|
-     -> Result<Option<i64>, (Option<usize>, String)> {
-        match get(field) {
-            "" => Ok(None),
-            v => parse(v, lang).map(Some).map_err(|e| (Some(field), e)),
-        }
-    };
+    let optional =
+        |field: usize, parse: fn(&str, Lang) -> Result<i64, String>| -> Result<Option<i64>, (Option<usize>, String)> {
+            match get(field) {
+                "" => Ok(None),
+                v => parse(v, lang).map(Some).map_err(|e| (Some(field), e)),
+            }
+        };
     Ok(DayRow {
         key: DayKey { store, date },
         revenue: rows::money(get(REVENUE), lang).map_err(|e| (Some(REVENUE), e))?,
@@ -81,10 +76,7 @@ pub async fn import_daily(
     let started = Instant::now();
     let started_at = Utc::now();
     let lang = opts.lang;
-    let file_name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let stores = db.store_codes(scope).await?;
     let mut saved = db.column_mappings(ImportKind::Daily.as_str()).await?;
     saved.extend(opts.mappings.iter().cloned());
@@ -104,11 +96,8 @@ pub async fn import_daily(
                 } else {
                     Err((
                         Some(DATE),
-                        lang.pick(
-                            "该门店该日在文件中重复",
-                            "this store and date appear earlier in the file",
-                        )
-                        .to_string(),
+                        lang.pick("该门店该日在文件中重复", "this store and date appear earlier in the file")
+                            .to_string(),
                     ))
                 }
             });
@@ -120,9 +109,7 @@ pub async fn import_daily(
                             Some(w) => Ok(w),
                             None => RejectsWriter::create(&rejects_path, &m.header),
                         };
-                        match w
-                            .and_then(|mut w| w.write(&rec.fields.to_strings(), &reason).map(|_| w))
-                        {
+                        match w.and_then(|mut w| w.write(&rec.fields.to_strings(), &reason).map(|_| w)) {
                             Ok(w) => rejects = Some(w),
                             Err(e) => io_error = Some(e),
                         }
@@ -180,23 +167,13 @@ pub async fn import_daily(
     };
     summary.write_error_report(opts)?;
     if refused {
-        summary.batch_id = Some(
-            db.record_import(scope, &meta, ImportResult::Refused)
-                .await?,
-        );
+        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
         return Ok(summary);
     }
     let revenue = days.iter().map(|d| d.revenue).sum();
-    let data = SalesData {
-        days,
-        ..SalesData::default()
-    };
+    let data = SalesData { days, ..SalesData::default() };
     match db.write_sales(scope, &meta, &data).await? {
-        WriteOutcome::Imported {
-            batch_id,
-            pairs_new,
-            pairs_replaced,
-        } => {
+        WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
             summary.outcome = Outcome::Imported;
             summary.batch_id = Some(batch_id);
             summary.pairs_new = pairs_new;

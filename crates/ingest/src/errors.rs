@@ -70,10 +70,7 @@ impl ErrorReport {
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("{file}: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    Io { file: String, source: std::io::Error },
     #[error("{file}: {message}")]
     File { file: String, message: String },
     #[error(transparent)]
@@ -82,17 +79,11 @@ pub enum IngestError {
 
 impl IngestError {
     pub fn file(file: &str, message: impl Into<String>) -> IngestError {
-        IngestError::File {
-            file: file.to_string(),
-            message: message.into(),
-        }
+        IngestError::File { file: file.to_string(), message: message.into() }
     }
 
     pub fn io(file: &str, source: std::io::Error) -> IngestError {
-        IngestError::Io {
-            file: file.to_string(),
-            source,
-        }
+        IngestError::Io { file: file.to_string(), source }
     }
 
     /// Whether the input (not the machine) is at fault: exit code 2.
@@ -104,10 +95,7 @@ impl IngestError {
         match self {
             IngestError::Db(e) => e.message(lang),
             IngestError::Io { file, source } => {
-                format!(
-                    "{file}: {} {source}",
-                    lang.pick("读取失败：", "cannot be read:")
-                )
+                format!("{file}: {} {source}", lang.pick("读取失败：", "cannot be read:"))
             }
             IngestError::File { .. } => self.to_string(),
         }
@@ -124,8 +112,7 @@ pub(crate) struct RejectsWriter {
 
 impl RejectsWriter {
     pub fn create(path: &Path, header: &[String]) -> std::io::Result<RejectsWriter> {
-        let f: Box<dyn Write + Send> =
-            Box::new(std::io::BufWriter::new(std::fs::File::create(path)?));
+        let f: Box<dyn Write + Send> = Box::new(std::io::BufWriter::new(std::fs::File::create(path)?));
         let mut w = csv::WriterBuilder::new().flexible(true).from_writer(f);
         let mut h: Vec<&str> = header.iter().map(String::as_str).collect();
         h.push("reject_reason");

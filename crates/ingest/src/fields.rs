@@ -40,34 +40,15 @@ pub struct FieldSpec {
     pub aliases: &'static [&'static str],
 }
 
-const fn f(
-    name: &'static str,
-    zh: &'static str,
-    required: bool,
-    aliases: &'static [&'static str],
-) -> FieldSpec {
-    FieldSpec {
-        name,
-        zh,
-        required,
-        aliases,
-    }
+const fn f(name: &'static str, zh: &'static str, required: bool, aliases: &'static [&'static str]) -> FieldSpec {
+    FieldSpec { name, zh, required, aliases }
 }
 
 const STORE_CODE: FieldSpec = f(
     "store_code",
     "门店编码",
     true,
-    &[
-        "store",
-        "store_id",
-        "shop_code",
-        "门店代码",
-        "门店编号",
-        "店号",
-        "门店号",
-        "店铺编码",
-    ],
+    &["store", "store_id", "shop_code", "门店代码", "门店编号", "店号", "门店号", "店铺编码"],
 );
 
 pub const SALES_FIELDS: &[FieldSpec] = &[
@@ -89,90 +70,26 @@ pub const SALES_FIELDS: &[FieldSpec] = &[
         ],
     ),
     STORE_CODE,
-    f(
-        "sold_at",
-        "销售时间",
-        true,
-        &[
-            "sale_time",
-            "sold_time",
-            "datetime",
-            "交易时间",
-            "销售日期时间",
-        ],
-    ),
-    f(
-        "member_id",
-        "会员号",
-        false,
-        &[
-            "member",
-            "member_code",
-            "member_no",
-            "会员卡号",
-            "会员编号",
-            "会员id",
-            "会员",
-        ],
-    ),
+    f("sold_at", "销售时间", true, &["sale_time", "sold_time", "datetime", "交易时间", "销售日期时间"]),
+    f("member_id", "会员号", false, &["member", "member_code", "member_no", "会员卡号", "会员编号", "会员id", "会员"]),
     f(
         "sku",
         "商品编码",
         true,
-        &[
-            "product_code",
-            "item_code",
-            "goods_code",
-            "商品代码",
-            "货号",
-            "商品编号",
-            "药品编码",
-        ],
+        &["product_code", "item_code", "goods_code", "商品代码", "货号", "商品编号", "药品编码"],
     ),
-    f(
-        "category",
-        "品类",
-        true,
-        &["商品类别", "类别", "大类", "商品分类", "分类"],
-    ),
+    f("category", "品类", true, &["商品类别", "类别", "大类", "商品分类", "分类"]),
     f("qty", "数量", true, &["quantity", "销售数量", "销量"]),
-    f(
-        "amount",
-        "金额",
-        true,
-        &["sales_amount", "销售金额", "实收金额", "销售额"],
-    ),
+    f("amount", "金额", true, &["sales_amount", "销售金额", "实收金额", "销售额"]),
     f("cost", "成本", true, &["cost_amount", "成本金额", "成本额"]),
 ];
 
 pub const STORE_FIELDS: &[FieldSpec] = &[
     STORE_CODE,
-    f(
-        "store_name",
-        "门店名称",
-        true,
-        &["name", "shop_name", "店名", "门店"],
-    ),
+    f("store_name", "门店名称", true, &["name", "shop_name", "店名", "门店"]),
     f("region", "区域", true, &["片区", "大区", "地区"]),
-    f(
-        "area_sqm",
-        "面积",
-        true,
-        &["area", "sqm", "营业面积", "门店面积", "经营面积"],
-    ),
-    f(
-        "staff_count",
-        "员工数",
-        true,
-        &[
-            "staff",
-            "headcount",
-            "employees",
-            "人数",
-            "员工人数",
-            "编制人数",
-        ],
-    ),
+    f("area_sqm", "面积", true, &["area", "sqm", "营业面积", "门店面积", "经营面积"]),
+    f("staff_count", "员工数", true, &["staff", "headcount", "employees", "人数", "员工人数", "编制人数"]),
     f("open_date", "开业日期", true, &["opened", "开店日期"]),
     f("channel", "渠道", false, &["门店类型"]),
     f("status", "状态", false, &["营业状态"]),
@@ -180,39 +97,12 @@ pub const STORE_FIELDS: &[FieldSpec] = &[
 
 pub const DAILY_FIELDS: &[FieldSpec] = &[
     STORE_CODE,
-    f(
-        "date",
-        "日期",
-        true,
-        &["business_date", "day", "营业日期", "销售日期"],
-    ),
-    f(
-        "revenue",
-        "销售额",
-        true,
-        &["sales", "amount", "营业额", "销售金额"],
-    ),
+    f("date", "日期", true, &["business_date", "day", "营业日期", "销售日期"]),
+    f("revenue", "销售额", true, &["sales", "amount", "营业额", "销售金额"]),
     f("cost", "成本", true, &["cost_amount", "成本金额"]),
-    f(
-        "tickets",
-        "客流",
-        true,
-        &[
-            "traffic",
-            "customers",
-            "来客数",
-            "客流量",
-            "单数",
-            "交易笔数",
-        ],
-    ),
+    f("tickets", "客流", true, &["traffic", "customers", "来客数", "客流量", "单数", "交易笔数"]),
     f("qty", "数量", false, &["quantity", "销量", "销售数量"]),
-    f(
-        "member_revenue",
-        "会员销售额",
-        false,
-        &["member_sales", "会员销售金额"],
-    ),
+    f("member_revenue", "会员销售额", false, &["member_sales", "会员销售金额"]),
 ];
 
 /// The comparable form of a header: lower case, without spaces, `_`, `-`,
@@ -276,9 +166,7 @@ impl Mapping {
                 .and_then(|(_, field)| fields.iter().position(|f| f.name == field));
             let by_name = || {
                 fields.iter().position(|f| {
-                    normalise(f.name) == n
-                        || normalise(f.zh) == n
-                        || f.aliases.iter().any(|a| normalise(a) == n)
+                    normalise(f.name) == n || normalise(f.zh) == n || f.aliases.iter().any(|a| normalise(a) == n)
                 })
             };
             let Some(fi) = by_saved.or_else(by_name) else {
@@ -312,11 +200,7 @@ impl Mapping {
                 ),
             ));
         }
-        Ok(Mapping {
-            kind,
-            columns,
-            header: header.to_vec(),
-        })
+        Ok(Mapping { kind, columns, header: header.to_vec() })
     }
 
     /// The column of field number `field`.
@@ -345,34 +229,14 @@ mod tests {
     fn chinese_and_english_headers_map_alike() {
         let en = Mapping::build(
             ImportKind::Sales,
-            &h(&[
-                "ticket_no",
-                "store_code",
-                "sold_at",
-                "member_id",
-                "sku",
-                "category",
-                "qty",
-                "amount",
-                "cost",
-            ]),
+            &h(&["ticket_no", "store_code", "sold_at", "member_id", "sku", "category", "qty", "amount", "cost"]),
             &[],
             "f",
         )
         .unwrap();
         let zh = Mapping::build(
             ImportKind::Sales,
-            &h(&[
-                "单号",
-                "门店编码",
-                "销售时间",
-                "会员号",
-                "商品编码",
-                "品类",
-                "数量",
-                "金额(元)",
-                "成本",
-            ]),
+            &h(&["单号", "门店编码", "销售时间", "会员号", "商品编码", "品类", "数量", "金额(元)", "成本"]),
             &[],
             "f",
         )
@@ -385,44 +249,21 @@ mod tests {
     fn a_missing_column_is_named_in_both_languages() {
         let err = Mapping::build(
             ImportKind::Sales,
-            &h(&[
-                "单号",
-                "门店编码",
-                "销售时间",
-                "商品编码",
-                "品类",
-                "数量",
-                "金额",
-            ]),
+            &h(&["单号", "门店编码", "销售时间", "商品编码", "品类", "数量", "金额"]),
             &[],
             "x.csv",
         )
         .unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.starts_with("x.csv: missing column(s) cost (成本)"),
-            "{msg}"
-        );
+        assert!(msg.starts_with("x.csv: missing column(s) cost (成本)"), "{msg}");
         assert!(msg.contains("缺少列 cost (成本)"), "{msg}");
     }
 
     #[test]
     fn a_saved_mapping_names_other_columns() {
-        let header = h(&[
-            "交易编号",
-            "门店",
-            "时间戳",
-            "SKU",
-            "品类",
-            "数量",
-            "金额",
-            "成本",
-            "门店编码",
-        ]);
-        let saved = vec![
-            ("交易编号".to_string(), "ticket_no".to_string()),
-            ("时间戳".to_string(), "sold_at".to_string()),
-        ];
+        let header = h(&["交易编号", "门店", "时间戳", "SKU", "品类", "数量", "金额", "成本", "门店编码"]);
+        let saved =
+            vec![("交易编号".to_string(), "ticket_no".to_string()), ("时间戳".to_string(), "sold_at".to_string())];
         let m = Mapping::build(ImportKind::Sales, &header, &saved, "f").unwrap();
         assert_eq!(m.col(0), Some(0));
         assert_eq!(m.col(1), Some(8));
@@ -439,10 +280,6 @@ mod tests {
             "d.csv",
         )
         .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("columns '销售额' and '营业额' both mean revenue"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("columns '销售额' and '营业额' both mean revenue"), "{err}");
     }
 }

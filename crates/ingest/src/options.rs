@@ -26,18 +26,13 @@ pub struct ImportOptions<'a> {
 
 impl ImportOptions<'_> {
     pub(crate) fn rejects_file(&self, input: &Path) -> PathBuf {
-        self.rejects_path
-            .clone()
-            .unwrap_or_else(|| beside(input, "rejects.csv"))
+        self.rejects_path.clone().unwrap_or_else(|| beside(input, "rejects.csv"))
     }
 }
 
 /// `sales.csv` → `sales.<suffix>` in the same folder.
 pub fn beside(input: &Path, suffix: &str) -> PathBuf {
-    let stem = input
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "import".into());
+    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
     input.with_file_name(format!("{stem}.{suffix}"))
 }
 
@@ -80,10 +75,7 @@ pub struct ImportSummary {
 
 impl ImportSummary {
     /// Writes the error report where the options ask for one, if there are errors.
-    pub(crate) fn write_error_report(
-        &mut self,
-        opts: &ImportOptions<'_>,
-    ) -> Result<(), crate::IngestError> {
+    pub(crate) fn write_error_report(&mut self, opts: &ImportOptions<'_>) -> Result<(), crate::IngestError> {
         if let Some(report) = &opts.error_report_path
             && !self.errors.is_empty()
         {

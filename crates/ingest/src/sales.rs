@@ -48,14 +48,50 @@ struct Ctx<'a> {
     lang: Lang,
 }
 
-/// A ticket whose lines are being read.
+/// The ticket whose lines are being read. Its buffers are reused from one
+/// ticket to the next: a chunk allocates per ticket nothing.
 struct OpenTicket {
+    open: bool,
     no: String,
     key: DayKey,
     sold_at: NaiveDateTime,
-    member: Option<String>,
+    has_member: bool,
+    member: String,
     sums: TicketSums,
-    skus: Vec<String>,
+    /// The ticket's SKUs, each followed by a NUL.
+    skus: String,
+}
+
+impl OpenTicket {
+    fn member(&self) -> Option<&str> {
+        self.has_member.then_some(self.member.as_str())
+    }
+
+    fn has_sku(&self, sku: &str) -> bool {
+        self.skus.split_terminator('\0').any(|s| s == sku)
+    }
+
+    /// Adds the finished ticket to the rollup and starts the next one.
+    fn restart(&mut self, rollup: &mut Rollup, l: &Line<'_>) {
+        self.close(rollup);
+        self.open = true;
+        self.no.clear();
+        self.no.push_str(l.ticket);
+        self.key = DayKey { store: l.store, date: l.sold_at.date() };
+        self.sold_at = l.sold_at;
+        self.has_member = l.member.is_some();
+        self.member.clear();
+        self.member.push_str(l.member.unwrap_or(""));
+        self.sums = TicketSums::default();
+        self.skus.clear();
+    }
+
+    fn close(&mut self, rollup: &mut Rollup) {
+        if self.open {
+            rollup.add_ticket(self.key, self.member(), &self.sums);
+            self.open = false;
+        }
+    }
 }
 
 /// A chunk's result.
@@ -63,8 +99,10 @@ struct ChunkOut {
     index: usize,
     position: (u64, u64),
     rollup: Rollup,
-    /// Each run of lines with one ticket number: (hash, line, ticket number).
-    runs: Vec<(u64, u64, String)>,
+    /// Each run of lines with one ticket number: its hash, its first line,
+    /// and where its number lies in `run_text`.
+    runs: Vec<(u64, u64, std::ops::Range<usize>)>,
+    run_text: String,
     errors: ErrorReport,
     rejects: Vec<(Vec<String>, String)>,
     lines: Vec<LineRow>,
@@ -93,24 +131,13 @@ struct Line<'r> {
     cost: i64,
 }
 
-fn parse_line<'r>(
-    ctx: &Ctx<'_>,
-    m: &Mapping,
-    f: &'r crate::source::Fields<'r>,
-) -> Result<Line<'r>, (usize, String)> {
+fn parse_line<'r>(ctx: &Ctx<'_>, m: &Mapping, f: &'r crate::source::Fields<'r>) -> Result<Line<'r>, (usize, String)> {
     let lang = ctx.lang;
     let get = |field: usize| m.col(field).map(|c| f.get(c)).unwrap_or("");
     let ticket = rows::code(get(TICKET), lang).map_err(|e| (TICKET, e))?;
     let store_code = rows::code(get(STORE), lang).map_err(|e| (STORE, e))?;
     let store = *ctx.stores.get(store_code).ok_or_else(|| {
-        (
-            STORE,
-            lang.pick(
-                "未知门店编码（不在门店清单中）",
-                "unknown store code (not in the store list)",
-            )
-            .to_string(),
-        )
+        (STORE, lang.pick("未知门店编码（不在门店清单中）", "unknown store code (not in the store list)").to_string())
     })?;
     Ok(Line {
         ticket,
@@ -130,47 +157,26 @@ fn misfit(open: &OpenTicket, l: &Line<'_>, lang: Lang) -> Option<(usize, String)
     if open.key.store != l.store {
         Some((
             STORE,
-            lang.pick(
-                "同一单号的各行门店不一致",
-                "differs from the store of earlier lines of this ticket",
-            )
-            .into(),
+            lang.pick("同一单号的各行门店不一致", "differs from the store of earlier lines of this ticket").into(),
         ))
     } else if open.sold_at != l.sold_at {
         Some((
             SOLD_AT,
-            lang.pick(
-                "同一单号的各行销售时间不一致",
-                "differs from the time of earlier lines of this ticket",
-            )
-            .into(),
+            lang.pick("同一单号的各行销售时间不一致", "differs from the time of earlier lines of this ticket").into(),
         ))
-    } else if open.member.as_deref() != l.member {
+    } else if open.member() != l.member {
         Some((
             MEMBER,
-            lang.pick(
-                "同一单号的各行会员号不一致",
-                "differs from the member of earlier lines of this ticket",
-            )
-            .into(),
+            lang.pick("同一单号的各行会员号不一致", "differs from the member of earlier lines of this ticket").into(),
         ))
-    } else if open.skus.iter().any(|s| s == l.sku) {
+    } else if open.has_sku(l.sku) {
         Some((
             SKU,
-            lang.pick(
-                "同一单号中商品编码重复（重复行）",
-                "this SKU already appears in this ticket (duplicate line)",
-            )
-            .into(),
+            lang.pick("同一单号中商品编码重复（重复行）", "this SKU already appears in this ticket (duplicate line)")
+                .into(),
         ))
     } else {
         None
-    }
-}
-
-fn close(out: &mut ChunkOut, open: Option<OpenTicket>) {
-    if let Some(t) = open {
-        out.rollup.add_ticket(t.key, t.member.as_deref(), &t.sums);
     }
 }
 
@@ -180,6 +186,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         position,
         rollup: Rollup::default(),
         runs: Vec::new(),
+        run_text: String::new(),
         errors: ErrorReport::default(),
         rejects: Vec::new(),
         lines: Vec::new(),
@@ -188,28 +195,33 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         first_date: None,
         last_date: None,
     };
-    let mut open: Option<OpenTicket> = None;
-    let mut run = String::new();
+    let mut open = OpenTicket {
+        open: false,
+        no: String::new(),
+        key: DayKey { store: 0, date: NaiveDate::MIN },
+        sold_at: NaiveDateTime::MIN,
+        has_member: false,
+        member: String::new(),
+        sums: TicketSums::default(),
+        skus: String::new(),
+    };
     let ncols = m.header.len();
     let lang = ctx.lang;
     chunk.for_each_record(|rec| {
         out.rows += 1;
         let f = &rec.fields;
         let ticket_text = m.col(TICKET).map(|c| f.get(c)).unwrap_or("");
-        if out.runs.is_empty() || ticket_text != run {
-            run.clear();
-            run.push_str(ticket_text);
-            out.runs
-                .push((ticket_hash(ticket_text), rec.line, ticket_text.to_string()));
+        let last_run = out.runs.last().map(|r| &out.run_text[r.2.clone()]);
+        if last_run != Some(ticket_text) {
+            let at = out.run_text.len();
+            out.run_text.push_str(ticket_text);
+            out.runs.push((ticket_hash(ticket_text), rec.line, at..out.run_text.len()));
         }
         let result = if rec.bad_encoding {
             Err((
                 None,
-                lang.pick(
-                    "含有无法按文件编码解读的字节",
-                    "holds bytes that are not valid in the file's encoding",
-                )
-                .to_string(),
+                lang.pick("含有无法按文件编码解读的字节", "holds bytes that are not valid in the file's encoding")
+                    .to_string(),
             ))
         } else if f.len() != ncols {
             Err((
@@ -222,44 +234,24 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
                 ),
             ))
         } else {
-            parse_line(ctx, m, f)
-                .map_err(|(field, reason)| (Some(field), reason))
-                .and_then(|l| {
-                    match &open {
-                        Some(t) if t.no == l.ticket => {
-                            if let Some((field, reason)) = misfit(t, &l, lang) {
-                                return Err((Some(field), reason));
-                            }
-                        }
-                        _ => {
-                            let member = l.member.map(str::to_string);
-                            let key = DayKey {
-                                store: l.store,
-                                date: l.sold_at.date(),
-                            };
-                            close(
-                                &mut out,
-                                open.replace(OpenTicket {
-                                    no: l.ticket.to_string(),
-                                    key,
-                                    sold_at: l.sold_at,
-                                    member,
-                                    sums: TicketSums::default(),
-                                    skus: Vec::new(),
-                                }),
-                            );
-                        }
+            parse_line(ctx, m, f).map_err(|(field, reason)| (Some(field), reason)).and_then(|l| {
+                if open.open && open.no == l.ticket {
+                    if let Some((field, reason)) = misfit(&open, &l, lang) {
+                        return Err((Some(field), reason));
                     }
-                    Ok(l)
-                })
+                } else {
+                    open.restart(&mut out.rollup, &l);
+                }
+                Ok(l)
+            })
         };
         match result {
             Ok(l) => {
-                let t = open.as_mut().expect("a ticket is open for every good line");
+                let t = &mut open;
                 t.sums.add_line(l.qty, l.amount, l.cost);
-                t.skus.push(l.sku.to_string());
-                out.rollup
-                    .add_line(t.key, l.category, l.qty, l.amount, l.cost);
+                t.skus.push_str(l.sku);
+                t.skus.push('\0');
+                out.rollup.add_line(t.key, l.category, l.qty, l.amount, l.cost);
                 let d = t.key.date;
                 out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
                 out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
@@ -280,29 +272,17 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
             }
             Err((field, reason)) => {
                 let (column, value) = match field {
-                    Some(fi) => (
-                        m.column_name(fi),
-                        m.col(fi).map(|c| f.get(c).to_string()).unwrap_or_default(),
-                    ),
-                    None => (
-                        lang.pick("(整行)", "(record)").to_string(),
-                        f.to_strings().join(","),
-                    ),
+                    Some(fi) => (m.column_name(fi), m.col(fi).map(|c| f.get(c).to_string()).unwrap_or_default()),
+                    None => (lang.pick("(整行)", "(record)").to_string(), f.to_strings().join(",")),
                 };
                 if ctx.skip_bad_rows {
                     out.rejects.push((f.to_strings(), reason.clone()));
                 }
-                out.errors.push(RowError {
-                    row: rec.line - 1,
-                    line: rec.line,
-                    column,
-                    value,
-                    reason,
-                });
+                out.errors.push(RowError { row: rec.line - 1, line: rec.line, column, value, reason });
             }
         }
     });
-    close(&mut out, open);
+    open.close(&mut out.rollup);
     out
 }
 
@@ -330,10 +310,7 @@ fn parse_file(
     saved: &[(String, String)],
 ) -> Result<Parsed, IngestError> {
     let file = path.display().to_string();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
     let (chunk_tx, chunk_rx) = sync_channel::<(Arc<Mapping>, Chunk, (u64, u64))>(workers * 2);
     let chunk_rx: Mutex<Receiver<_>> = Mutex::new(chunk_rx);
     let (out_tx, out_rx) = sync_channel::<(Arc<Mapping>, ChunkOut)>(workers * 2);
@@ -351,13 +328,8 @@ fn parse_file(
                     Ok(key)
                 },
                 |chunk, pos| {
-                    let m = mapping
-                        .get()
-                        .cloned()
-                        .expect("the header is mapped before the first chunk");
-                    chunk_tx
-                        .send((m, chunk, pos))
-                        .map_err(|_| IngestError::file(&file, "import stopped"))
+                    let m = mapping.get().cloned().expect("the header is mapped before the first chunk");
+                    chunk_tx.send((m, chunk, pos)).map_err(|_| IngestError::file(&file, "import stopped"))
                 },
             )?;
             Ok::<_, IngestError>((sha, encoding.get()))
@@ -378,12 +350,9 @@ fn parse_file(
         }
         drop(out_tx);
         let merged = merge(out_rx, path, opts);
-        let read = reader.join().unwrap_or_else(|_| {
-            Err(IngestError::file(
-                &path.display().to_string(),
-                "the reader thread failed",
-            ))
-        });
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(IngestError::file(&path.display().to_string(), "the reader thread failed")));
         let (sha256, encoding) = read?;
         let mut parsed = merged?;
         parsed.sha256 = sha256;
@@ -424,15 +393,16 @@ fn merge(
         waiting.insert(out.index, (m, out));
         while let Some((m, out)) = waiting.remove(&next) {
             next += 1;
-            for (hash, line, no) in &out.runs {
+            for (hash, line, at) in &out.runs {
                 if !seen.insert(*hash) {
+                    let no = &out.run_text[at.clone()];
                     p.scattered_tickets += 1;
                     let column = m.column_name(TICKET);
                     p.errors.push(RowError {
                         row: line - 1,
                         line: *line,
                         column,
-                        value: no.clone(),
+                        value: no.to_string(),
                         reason: scattered.into(),
                     });
                 }
@@ -462,11 +432,7 @@ fn merge(
             };
             p.last_date = p.last_date.max(out.last_date);
             if let Some(progress) = opts.progress {
-                progress(Progress {
-                    done: out.position.0,
-                    total: out.position.1,
-                    rows: p.rows,
-                });
+                progress(Progress { done: out.position.0, total: out.position.1, rows: p.rows });
             }
         }
     }
@@ -478,44 +444,23 @@ fn merge(
 
 /// The rollup as sorted rows for the database.
 pub fn sales_data(rollup: &Rollup, lines: Vec<LineRow>) -> SalesData<'_> {
-    let mut days: Vec<DayRow> = rollup
-        .days
-        .iter()
-        .map(|(k, t)| DayRow::from_lines(*k, t))
-        .collect();
+    let mut days: Vec<DayRow> = rollup.days.iter().map(|(k, t)| DayRow::from_lines(*k, t)).collect();
     days.sort_unstable_by_key(|d| d.key);
     let mut categories: Vec<CategoryRow<'_>> = rollup
         .categories
         .iter()
-        .map(|((key, c), t)| CategoryRow {
-            key: *key,
-            category: rollup.category_names.name(*c),
-            totals: *t,
-        })
+        .map(|((key, c), t)| CategoryRow { key: *key, category: rollup.category_names.name(*c), totals: *t })
         .collect();
-    categories.sort_unstable_by(|a, b| {
-        (a.key, a.category.as_bytes()).cmp(&(b.key, b.category.as_bytes()))
-    });
+    categories.sort_unstable_by(|a, b| (a.key, a.category.as_bytes()).cmp(&(b.key, b.category.as_bytes())));
     let mut members: Vec<MemberRow<'_>> = rollup
         .members
         .iter()
-        .map(|((key, m), d)| MemberRow {
-            key: *key,
-            member: rollup.member_codes.name(*m),
-            day: *d,
-        })
+        .map(|((key, m), d)| MemberRow { key: *key, member: rollup.member_codes.name(*m), day: *d })
         .collect();
-    members
-        .sort_unstable_by(|a, b| (a.key, a.member.as_bytes()).cmp(&(b.key, b.member.as_bytes())));
+    members.sort_unstable_by(|a, b| (a.key, a.member.as_bytes()).cmp(&(b.key, b.member.as_bytes())));
     let mut lines = lines;
-    lines
-        .sort_unstable_by(|a, b| (a.key, &a.ticket_no, &a.sku).cmp(&(b.key, &b.ticket_no, &b.sku)));
-    SalesData {
-        days,
-        categories,
-        members,
-        lines,
-    }
+    lines.sort_unstable_by(|a, b| (a.key, &a.ticket_no, &a.sku).cmp(&(b.key, &b.ticket_no, &b.sku)));
+    SalesData { days, categories, members, lines }
 }
 
 /// Imports a file of POS lines (CSV or XLSX).
@@ -527,23 +472,14 @@ pub async fn import_sales(
 ) -> Result<ImportSummary, IngestError> {
     let started = Instant::now();
     let started_at = Utc::now();
-    let file_name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let stores = db.store_codes(scope).await?;
     let mut saved = db.column_mappings(ImportKind::Sales.as_str()).await?;
     saved.extend(opts.mappings.iter().cloned());
     let keep_detail = db.setting_bool(KEEP_LINE_DETAIL).await?;
-    let ctx = Ctx {
-        stores: &stores,
-        keep_detail,
-        skip_bad_rows: opts.skip_bad_rows,
-        lang: opts.lang,
-    };
+    let ctx = Ctx { stores: &stores, keep_detail, skip_bad_rows: opts.skip_bad_rows, lang: opts.lang };
     let parsed = blocking(|| parse_file(path, &ctx, opts, &saved))?;
-    let refused =
-        parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
+    let refused = parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
     let total = parsed.rollup.total();
     let mut meta = BatchMeta {
         kind: ImportKind::Sales.as_str().to_string(),
@@ -582,20 +518,13 @@ pub async fn import_sales(
     summary.write_error_report(opts)?;
     if refused {
         meta.message = format!("{} bad rows", parsed.errors.total);
-        summary.batch_id = Some(
-            db.record_import(scope, &meta, ImportResult::Refused)
-                .await?,
-        );
+        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
         summary.duration = started.elapsed();
         return Ok(summary);
     }
     let data = sales_data(&parsed.rollup, parsed.lines);
     match db.write_sales(scope, &meta, &data).await? {
-        WriteOutcome::Imported {
-            batch_id,
-            pairs_new,
-            pairs_replaced,
-        } => {
+        WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
             summary.outcome = Outcome::Imported;
             summary.batch_id = Some(batch_id);
             summary.pairs_new = pairs_new;

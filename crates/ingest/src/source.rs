@@ -51,21 +51,14 @@ pub struct Chunk {
 
 pub enum ChunkData {
     /// CSV bytes in the file's encoding, starting at physical line `first_line`.
-    Csv {
-        bytes: Vec<u8>,
-        first_line: u64,
-        encoding: Encoding,
-    },
+    Csv { bytes: Vec<u8>, first_line: u64, encoding: Encoding },
     /// Rows of a sheet with their line numbers.
     Rows(Vec<(u64, Vec<String>)>),
 }
 
 /// The fields of one record.
 pub enum Fields<'a> {
-    Text {
-        text: &'a str,
-        ranges: &'a [Range<usize>],
-    },
+    Text { text: &'a str, ranges: &'a [Range<usize>] },
     Owned(&'a [String]),
 }
 
@@ -80,10 +73,7 @@ impl Fields<'_> {
     /// Field `i`, without surrounding whitespace; empty when absent.
     pub fn get(&self, i: usize) -> &str {
         match self {
-            Fields::Text { text, ranges } => ranges
-                .get(i)
-                .map(|r| text[r.clone()].trim_ascii())
-                .unwrap_or(""),
+            Fields::Text { text, ranges } => ranges.get(i).map(|r| text[r.clone()].trim_ascii()).unwrap_or(""),
             Fields::Owned(v) => v.get(i).map(|s| s.trim_ascii()).unwrap_or(""),
         }
     }
@@ -112,18 +102,10 @@ impl Chunk {
         match &self.data {
             ChunkData::Rows(rows) => {
                 for (line, fields) in rows {
-                    f(Record {
-                        line: *line,
-                        fields: Fields::Owned(fields),
-                        bad_encoding: false,
-                    });
+                    f(Record { line: *line, fields: Fields::Owned(fields), bad_encoding: false });
                 }
             }
-            ChunkData::Csv {
-                bytes,
-                first_line,
-                encoding,
-            } => {
+            ChunkData::Csv { bytes, first_line, encoding } => {
                 let decoded: Cow<[u8]> = match encoding {
                     Encoding::Gb18030 => {
                         let (text, _, _) = encoding_rs::GB18030.decode(bytes);
@@ -148,11 +130,7 @@ impl Chunk {
                         Err(e) => {
                             // Only I/O can fail on an in-memory slice with flexible records.
                             let line = e.position().map(|p| p.line()).unwrap_or(1);
-                            f(Record {
-                                line: first_line + line - 1,
-                                fields: Fields::Owned(&[]),
-                                bad_encoding: true,
-                            });
+                            f(Record { line: first_line + line - 1, fields: Fields::Owned(&[]), bad_encoding: true });
                             break;
                         }
                     }
@@ -162,25 +140,12 @@ impl Chunk {
                     match std::str::from_utf8(rec.as_slice()) {
                         Ok(text) => {
                             let bad = *encoding == Encoding::Gb18030 && text.contains('\u{fffd}');
-                            f(Record {
-                                line,
-                                fields: Fields::Text {
-                                    text,
-                                    ranges: &ranges,
-                                },
-                                bad_encoding: bad,
-                            });
+                            f(Record { line, fields: Fields::Text { text, ranges: &ranges }, bad_encoding: bad });
                         }
                         Err(_) => {
-                            let owned: Vec<String> = rec
-                                .iter()
-                                .map(|b| String::from_utf8_lossy(b).into_owned())
-                                .collect();
-                            f(Record {
-                                line,
-                                fields: Fields::Owned(&owned),
-                                bad_encoding: true,
-                            });
+                            let owned: Vec<String> =
+                                rec.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+                            f(Record { line, fields: Fields::Owned(&owned), bad_encoding: true });
                         }
                     }
                 }
@@ -320,10 +285,7 @@ impl CsvSource {
     fn open(path: &Path) -> Result<CsvSource, IngestError> {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| IngestError::io(&name, e))?;
-        let size = file
-            .metadata()
-            .map_err(|e| IngestError::io(&name, e))?
-            .len();
+        let size = file.metadata().map_err(|e| IngestError::io(&name, e))?.len();
         let mut src = CsvSource {
             name,
             file,
@@ -370,10 +332,7 @@ impl CsvSource {
                 break src.buf.len();
             }
             if src.buf.len() > MAX_RUN {
-                return Err(IngestError::file(
-                    &src.name,
-                    "no line end found in the first 64 MB",
-                ));
+                return Err(IngestError::file(&src.name, "no line end found in the first 64 MB"));
             }
             src.fill(src.buf.len() + BLOCK)?;
         };
@@ -383,21 +342,12 @@ impl CsvSource {
             Encoding::Gb18030 => encoding_rs::GB18030.decode(&head).0.into_owned(),
             _ => String::from_utf8_lossy(&head).into_owned(),
         };
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
         let mut rec = csv::StringRecord::new();
         if !rdr.read_record(&mut rec).unwrap_or(false) {
-            return Err(IngestError::file(
-                &src.name,
-                "the file has no header row / 文件没有表头行",
-            ));
+            return Err(IngestError::file(&src.name, "the file has no header row / 文件没有表头行"));
         }
-        src.header = rec
-            .iter()
-            .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
-            .collect();
+        src.header = rec.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect();
         src.next_line = 2;
         Ok(src)
     }
@@ -407,10 +357,7 @@ impl CsvSource {
         while !self.eof && self.buf.len() < want {
             let old = self.buf.len();
             self.buf.resize(want.max(old + 64 * 1024), 0);
-            let n = self
-                .file
-                .read(&mut self.buf[old..])
-                .map_err(|e| IngestError::io(&self.name, e))?;
+            let n = self.file.read(&mut self.buf[old..]).map_err(|e| IngestError::io(&self.name, e))?;
             self.buf.truncate(old + n);
             self.hasher.update(&self.buf[old..]);
             if n == 0 {
@@ -427,11 +374,7 @@ impl CsvSource {
             if self.buf.is_empty() {
                 return Ok(None);
             }
-            let cut = if self.eof {
-                Some(self.buf.len())
-            } else {
-                cut_point(&self.buf, key_col)
-            };
+            let cut = if self.eof { Some(self.buf.len()) } else { cut_point(&self.buf, key_col) };
             match cut {
                 Some(cut) if cut > 0 => {
                     let rest = self.buf.split_off(cut);
@@ -442,11 +385,7 @@ impl CsvSource {
                     self.index += 1;
                     return Ok(Some(Chunk {
                         index: self.index - 1,
-                        data: ChunkData::Csv {
-                            bytes,
-                            first_line,
-                            encoding: self.encoding,
-                        },
+                        data: ChunkData::Csv { bytes, first_line, encoding: self.encoding },
                     }));
                 }
                 _ if self.buf.len() > MAX_RUN => {
@@ -485,10 +424,7 @@ fn sniff_encoding(block: &[u8], whole_file: bool) -> Result<Encoding, u64> {
     if !had_errors {
         return Ok(Encoding::Gb18030);
     }
-    let bad = std::str::from_utf8(judged)
-        .err()
-        .map(|e| e.valid_up_to())
-        .unwrap_or(0);
+    let bad = std::str::from_utf8(judged).err().map(|e| e.valid_up_to()).unwrap_or(0);
     Err(1 + count(&judged[..bad], b'\n') as u64)
 }
 
@@ -521,10 +457,7 @@ mod tests {
 
     #[test]
     fn encodings_are_decided_from_the_bytes() {
-        assert_eq!(
-            sniff_encoding("单号,门店\n".as_bytes(), true),
-            Ok(Encoding::Utf8)
-        );
+        assert_eq!(sniff_encoding("单号,门店\n".as_bytes(), true), Ok(Encoding::Utf8));
         let (gbk, _, _) = encoding_rs::GBK.encode("单号,门店\n");
         assert_eq!(sniff_encoding(&gbk, true), Ok(Encoding::Gb18030));
         assert_eq!(sniff_encoding(b"ok\nok\n\x81\x20\xff\n", true), Err(3));

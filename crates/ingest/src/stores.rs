@@ -33,16 +33,12 @@ pub(crate) fn each_record(
             Ok(None)
         },
         |chunk, _| {
-            let m = mapping
-                .get()
-                .expect("the header is mapped before the first chunk");
+            let m = mapping.get().expect("the header is mapped before the first chunk");
             chunk.for_each_record(|rec| f(m, rec));
             Ok(())
         },
     )?;
-    let m = mapping
-        .into_inner()
-        .expect("a file that was read has a header");
+    let m = mapping.into_inner().expect("a file that was read has a header");
     Ok((sha, encoding, m))
 }
 
@@ -55,38 +51,17 @@ pub(crate) fn row_error(
     lang: opsdesk_domain::i18n::Lang,
 ) -> RowError {
     let (column, value) = match field {
-        Some(fi) => (
-            m.column_name(fi),
-            m.col(fi)
-                .map(|c| rec.fields.get(c).to_string())
-                .unwrap_or_default(),
-        ),
-        None => (
-            lang.pick("(整行)", "(record)").to_string(),
-            rec.fields.to_strings().join(","),
-        ),
+        Some(fi) => (m.column_name(fi), m.col(fi).map(|c| rec.fields.get(c).to_string()).unwrap_or_default()),
+        None => (lang.pick("(整行)", "(record)").to_string(), rec.fields.to_strings().join(",")),
     };
-    RowError {
-        row: rec.line - 1,
-        line: rec.line,
-        column,
-        value,
-        reason,
-    }
+    RowError { row: rec.line - 1, line: rec.line, column, value, reason }
 }
 
 /// Checks the shape every record must have: decodable, and as many fields as the header.
-pub(crate) fn record_shape(
-    m: &Mapping,
-    rec: &Record<'_>,
-    lang: opsdesk_domain::i18n::Lang,
-) -> Result<(), String> {
+pub(crate) fn record_shape(m: &Mapping, rec: &Record<'_>, lang: opsdesk_domain::i18n::Lang) -> Result<(), String> {
     if rec.bad_encoding {
         Err(lang
-            .pick(
-                "含有无法按文件编码解读的字节",
-                "holds bytes that are not valid in the file's encoding",
-            )
+            .pick("含有无法按文件编码解读的字节", "holds bytes that are not valid in the file's encoding")
             .to_string())
     } else if rec.fields.len() != m.header.len() {
         Err(format!(
@@ -108,24 +83,14 @@ fn parse_store(
 ) -> Result<StoreRecord, (Option<usize>, String)> {
     record_shape(m, rec, lang).map_err(|e| (None, e))?;
     let get = |field: usize| m.col(field).map(|c| rec.fields.get(c)).unwrap_or("");
-    let code = rows::code(get(0), lang)
-        .map_err(|e| (Some(0), e))?
-        .to_string();
+    let code = rows::code(get(0), lang).map_err(|e| (Some(0), e))?.to_string();
     let name = get(1);
     if name.is_empty() {
-        return Err((
-            Some(1),
-            lang.pick("必填，不能为空", "required, must not be empty")
-                .into(),
-        ));
+        return Err((Some(1), lang.pick("必填，不能为空", "required, must not be empty").into()));
     }
     let region = region_path(get(2));
     if region.is_empty() {
-        return Err((
-            Some(2),
-            lang.pick("必填，不能为空", "required, must not be empty")
-                .into(),
-        ));
+        return Err((Some(2), lang.pick("必填，不能为空", "required, must not be empty").into()));
     }
     let area_sqm = rows::positive(get(3), lang).map_err(|e| (Some(3), e))?;
     let staff_count = rows::non_negative(get(4), lang).map_err(|e| (Some(4), e))?;
@@ -133,27 +98,13 @@ fn parse_store(
     let channel = match m.col(6) {
         None => None,
         Some(_) => Some(Channel::parse(get(6)).ok_or_else(|| {
-            (
-                Some(6),
-                lang.pick(
-                    "应为 store/门店 或 online/网店",
-                    "expected store/门店 or online/网店",
-                )
-                .to_string(),
-            )
+            (Some(6), lang.pick("应为 store/门店 或 online/网店", "expected store/门店 or online/网店").to_string())
         })?),
     };
     let status = match m.col(7) {
         None => None,
         Some(_) => Some(StoreStatus::parse(get(7)).ok_or_else(|| {
-            (
-                Some(7),
-                lang.pick(
-                    "应为 open/营业 或 closed/停业",
-                    "expected open/营业 or closed/停业",
-                )
-                .to_string(),
-            )
+            (Some(7), lang.pick("应为 open/营业 或 closed/停业", "expected open/营业 or closed/停业").to_string())
         })?),
     };
     Ok(StoreRecord {
@@ -178,10 +129,7 @@ pub async fn import_stores(
     let started = Instant::now();
     let started_at = Utc::now();
     let lang = opts.lang;
-    let file_name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut saved = db.column_mappings(ImportKind::Stores.as_str()).await?;
     saved.extend(opts.mappings.iter().cloned());
     let mut records = Vec::new();
@@ -193,12 +141,8 @@ pub async fn import_stores(
             rows_read += 1;
             match parse_store(m, &rec, lang) {
                 Ok(s) if !seen.insert(s.code.clone()) => {
-                    let reason = lang
-                        .pick(
-                            "门店编码在文件中重复",
-                            "this store code appears earlier in the file",
-                        )
-                        .to_string();
+                    let reason =
+                        lang.pick("门店编码在文件中重复", "this store code appears earlier in the file").to_string();
                     errors.push(row_error(m, &rec, Some(0), reason, lang));
                 }
                 Ok(s) => records.push(s),
@@ -212,11 +156,7 @@ pub async fn import_stores(
         sha256: sha256.clone(),
         started_at,
         rows_read: rows_read as i64,
-        rows_imported: if errors.is_empty() {
-            records.len() as i64
-        } else {
-            0
-        },
+        rows_imported: if errors.is_empty() { records.len() as i64 } else { 0 },
         rows_rejected: errors.total as i64,
         first_date: None,
         last_date: None,
@@ -246,17 +186,11 @@ pub async fn import_stores(
     };
     summary.write_error_report(opts)?;
     if !summary.errors.is_empty() {
-        summary.batch_id = Some(
-            db.record_import(scope, &meta, ImportResult::Refused)
-                .await?,
-        );
+        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
         return Ok(summary);
     }
     let changes = db.save_stores(scope, &records).await?;
-    summary.batch_id = Some(
-        db.record_import(scope, &meta, ImportResult::Imported)
-            .await?,
-    );
+    summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Imported).await?);
     summary.outcome = Outcome::Imported;
     summary.rows_imported = records.len() as u64;
     summary.stores = Some(changes);

@@ -5,11 +5,7 @@
 /// Numbers (`-5.00`) are left as they are.
 pub fn neutralise(value: &str) -> String {
     let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && value.parse::<f64>().is_err() {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    }
+    if risky && value.parse::<f64>().is_err() { format!("'{value}") } else { value.to_string() }
 }
 
 #[cfg(test)]

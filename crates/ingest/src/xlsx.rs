@@ -24,25 +24,17 @@ const ROWS_PER_CHUNK: usize = 20_000;
 /// Refuses archives whose declared sizes or ratios are those of a zip bomb.
 fn check_archive(path: &Path, name: &str) -> Result<(), IngestError> {
     let f = File::open(path).map_err(|e| IngestError::io(name, e))?;
-    let mut zip = zip::ZipArchive::new(f)
-        .map_err(|e| IngestError::file(name, format!("not a readable XLSX file: {e}")))?;
+    let mut zip =
+        zip::ZipArchive::new(f).map_err(|e| IngestError::file(name, format!("not a readable XLSX file: {e}")))?;
     if zip.len() > MAX_ENTRIES {
-        return Err(IngestError::file(
-            name,
-            format!("the XLSX archive has {} entries; refused", zip.len()),
-        ));
+        return Err(IngestError::file(name, format!("the XLSX archive has {} entries; refused", zip.len())));
     }
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let e = zip
-            .by_index_raw(i)
-            .map_err(|e| IngestError::file(name, format!("not a readable XLSX file: {e}")))?;
+        let e = zip.by_index_raw(i).map_err(|e| IngestError::file(name, format!("not a readable XLSX file: {e}")))?;
         let (size, packed) = (e.size(), e.compressed_size().max(1));
         total += size;
-        if size > MAX_ENTRY_BYTES
-            || total > MAX_TOTAL_BYTES
-            || (size > (1 << 20) && size / packed > MAX_RATIO)
-        {
+        if size > MAX_ENTRY_BYTES || total > MAX_TOTAL_BYTES || (size > (1 << 20) && size / packed > MAX_RATIO) {
             return Err(IngestError::file(
                 name,
                 format!(
@@ -103,10 +95,8 @@ impl Rows<'_> {
             if self.done {
                 return Ok(self.pending.take());
             }
-            let cell = self
-                .reader
-                .next_cell()
-                .map_err(|e| IngestError::file(self.name, format!("XLSX read error: {e}")))?;
+            let cell =
+                self.reader.next_cell().map_err(|e| IngestError::file(self.name, format!("XLSX read error: {e}")))?;
             let Some(cell) = cell else {
                 self.done = true;
                 continue;
@@ -115,11 +105,7 @@ impl Rows<'_> {
             if r >= MAX_ROWS || c >= MAX_COLS {
                 return Err(IngestError::file(
                     self.name,
-                    format!(
-                        "a cell at row {} column {} lies beyond Excel's limits",
-                        r + 1,
-                        c + 1
-                    ),
+                    format!("a cell at row {} column {} lies beyond Excel's limits", r + 1, c + 1),
                 ));
             }
             let text = cell_text(cell.get_value());
@@ -152,36 +138,21 @@ pub fn read_xlsx(
 ) -> Result<(), IngestError> {
     let name = path.display().to_string();
     check_archive(path, &name)?;
-    let bad =
-        |e: calamine::XlsxError| IngestError::file(&name, format!("not a readable XLSX file: {e}"));
+    let bad = |e: calamine::XlsxError| IngestError::file(&name, format!("not a readable XLSX file: {e}"));
     let f = File::open(path).map_err(|e| IngestError::io(&name, e))?;
     let mut book: Xlsx<BufReader<File>> = Xlsx::new(BufReader::new(f)).map_err(bad)?;
-    let sheet = book
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| IngestError::file(&name, "the workbook has no sheet"))?;
+    let sheet =
+        book.sheet_names().first().cloned().ok_or_else(|| IngestError::file(&name, "the workbook has no sheet"))?;
     let reader = book.worksheet_cells_reader(&sheet).map_err(bad)?;
     let dims = reader.dimensions();
-    let (rows, cols) = (
-        dims.end.0.saturating_sub(dims.start.0) + 1,
-        dims.end.1.saturating_sub(dims.start.1) + 1,
-    );
+    let (rows, cols) = (dims.end.0.saturating_sub(dims.start.0) + 1, dims.end.1.saturating_sub(dims.start.1) + 1);
     if dims.end.0 >= MAX_ROWS || dims.end.1 >= MAX_COLS {
         return Err(IngestError::file(
             &name,
-            format!(
-                "the sheet claims {rows} rows × {cols} columns, beyond Excel's limits: refused"
-            ),
+            format!("the sheet claims {rows} rows × {cols} columns, beyond Excel's limits: refused"),
         ));
     }
-    let mut src = Rows {
-        name: &name,
-        reader,
-        pending: None,
-        done: false,
-        rows_done: 0,
-    };
+    let mut src = Rows { name: &name, reader, pending: None, done: false, rows_done: 0 };
     let header: Vec<String> = match src.next_row()? {
         Some((_, h)) => h.into_iter().map(|s| s.trim().to_string()).collect(),
         None => return Err(IngestError::file(&name, "the sheet is empty / 工作表为空")),
@@ -192,18 +163,12 @@ pub fn read_xlsx(
     while let Some((r, cells)) = src.next_row()? {
         if chunk.len() >= ROWS_PER_CHUNK {
             let same_key = match key_col {
-                Some(k) => chunk
-                    .last()
-                    .map(|(_, l)| l.get(k) == cells.get(k))
-                    .unwrap_or(false),
+                Some(k) => chunk.last().map(|(_, l)| l.get(k) == cells.get(k)).unwrap_or(false),
                 None => false,
             };
             if !same_key {
                 each(
-                    Chunk {
-                        index,
-                        data: ChunkData::Rows(std::mem::take(&mut chunk)),
-                    },
+                    Chunk { index, data: ChunkData::Rows(std::mem::take(&mut chunk)) },
                     (src.rows_done, u64::from(rows)),
                 )?;
                 index += 1;
@@ -212,13 +177,7 @@ pub fn read_xlsx(
         chunk.push((u64::from(r) + 1, cells));
     }
     if !chunk.is_empty() {
-        each(
-            Chunk {
-                index,
-                data: ChunkData::Rows(chunk),
-            },
-            (src.rows_done, u64::from(rows)),
-        )?;
+        each(Chunk { index, data: ChunkData::Rows(chunk) }, (src.rows_done, u64::from(rows)))?;
     }
     Ok(())
 }

@@ -15,23 +15,14 @@ async fn a_clean_file_imports_every_line_exactly() {
     let m = manifest("small");
     for backend in TestDb::backends() {
         let t = with_stores(backend).await;
-        let s = import_sales(
-            &t.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        let s = import_sales(&t.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         assert_eq!(s.outcome, Outcome::Imported, "{backend:?}");
         assert_eq!(s.encoding, Encoding::Utf8);
         assert_eq!(s.rows_read, m["clean_lines"].as_u64().unwrap());
         assert_eq!(s.rows_imported, s.rows_read);
         assert_eq!(s.revenue, fen(m["clean_amount_sum"].as_str().unwrap()));
         let snap = t.db.rollup_snapshot(&scope()).await.unwrap();
-        assert_eq!(
-            snap.revenue(),
-            fen(m["clean_amount_sum"].as_str().unwrap()),
-            "{backend:?}"
-        );
+        assert_eq!(snap.revenue(), fen(m["clean_amount_sum"].as_str().unwrap()), "{backend:?}");
         assert_eq!(snap.lines(), m["clean_lines"].as_i64().unwrap());
         assert_eq!(s.pairs_new as usize, snap.days.len());
         assert_eq!(s.pairs_replaced, 0);
@@ -43,18 +34,8 @@ async fn a_clean_file_imports_every_line_exactly() {
         let member_rev: i64 = snap.days.iter().map(|d| d.member_revenue_c.unwrap()).sum();
         assert_eq!(member_net, member_rev);
         let member_tickets: i64 = snap.members.iter().map(|m| m.tickets).sum();
-        assert_eq!(
-            member_tickets,
-            snap.days
-                .iter()
-                .map(|d| d.member_tickets.unwrap())
-                .sum::<i64>()
-        );
-        assert_eq!(
-            t.db.line_detail_count().await.unwrap(),
-            0,
-            "line detail is off by default"
-        );
+        assert_eq!(member_tickets, snap.days.iter().map(|d| d.member_tickets.unwrap()).sum::<i64>());
+        assert_eq!(t.db.line_detail_count().await.unwrap(), 0, "line detail is off by default");
         let history = t.db.imports(&scope(), 10).await.unwrap();
         assert_eq!(history[0].result, "imported");
         assert_eq!(history[0].sha256, s.sha256);
@@ -70,10 +51,7 @@ async fn a_dirty_file_is_refused_with_exactly_its_bad_rows_and_writes_nothing() 
         let t = with_stores(backend).await;
         let (dir, file) = scratch_copy("small_dirty/sales_lines.csv");
         let report = dir.path().join("errors.csv");
-        let opts = ImportOptions {
-            error_report_path: Some(report.clone()),
-            ..ImportOptions::default()
-        };
+        let opts = ImportOptions { error_report_path: Some(report.clone()), ..ImportOptions::default() };
         let s = import_sales(&t.db, &file, &opts).await;
         assert_eq!(s.outcome, Outcome::Refused);
         assert_eq!(s.errors.total, m["bad_rows_total"].as_u64().unwrap());
@@ -82,10 +60,7 @@ async fn a_dirty_file_is_refused_with_exactly_its_bad_rows_and_writes_nothing() 
         assert!(s.errors.errors.iter().all(|e| e.line == e.row + 1));
         let snap = t.db.rollup_snapshot(&scope()).await.unwrap();
         assert!(snap.days.is_empty() && snap.categories.is_empty() && snap.members.is_empty());
-        assert_eq!(
-            t.db.imports(&scope(), 1).await.unwrap()[0].result,
-            "refused"
-        );
+        assert_eq!(t.db.imports(&scope(), 1).await.unwrap()[0].result, "refused");
         // The report names file, row, column, value and reason.
         let text = std::fs::read_to_string(&report).unwrap();
         let mut lines = text.lines();
@@ -98,37 +73,21 @@ async fn a_dirty_file_is_refused_with_exactly_its_bad_rows_and_writes_nothing() 
 async fn each_kind_of_bad_row_gets_its_column_and_reason() {
     let m = manifest("small_dirty");
     let t = with_stores(opsdesk_db::Backend::Sqlite).await;
-    let s = import_sales(
-        &t.db,
-        &data("small_dirty/sales_lines.csv"),
-        &ImportOptions::default(),
-    )
-    .await;
+    let s = import_sales(&t.db, &data("small_dirty/sales_lines.csv"), &ImportOptions::default()).await;
     let by_row: std::collections::HashMap<u64, &opsdesk_ingest::RowError> =
         s.errors.errors.iter().map(|e| (e.row, e)).collect();
     let first = |kind: &str| by_row[&m["bad_records"][kind][0].as_u64().unwrap()];
     assert_eq!(first("bad_date").column, "sold_at");
     assert_eq!(first("non_numeric_amount").column, "amount");
     assert_eq!(first("unknown_store").column, "store_code");
-    assert_eq!(
-        first("unknown_store").reason,
-        "unknown store code (not in the store list)"
-    );
+    assert_eq!(first("unknown_store").reason, "unknown store code (not in the store list)");
     assert_eq!(first("missing_columns").column, "(record)");
-    assert!(
-        first("missing_columns")
-            .reason
-            .starts_with("expected fields: 9, found ")
-    );
+    assert!(first("missing_columns").reason.starts_with("expected fields: 9, found "));
     assert_eq!(first("duplicate_line").column, "sku");
     assert_eq!(first("bad_qty").column, "qty");
     for row in m["bad_records"]["bad_qty"].as_array().unwrap() {
         let e = by_row[&row.as_u64().unwrap()];
-        assert!(
-            e.reason == "not a whole number (e.g. 1, -2)"
-                || e.reason == "required, must not be empty",
-            "{e:?}"
-        );
+        assert!(e.reason == "not a whole number (e.g. 1, -2)" || e.reason == "required, must not be empty", "{e:?}");
     }
 }
 
@@ -137,20 +96,12 @@ async fn skipping_bad_rows_imports_exactly_the_good_rows_and_sets_the_rest_aside
     let m = manifest("small_dirty");
     for backend in TestDb::backends() {
         let clean = with_stores(backend).await;
-        import_sales(
-            &clean.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        import_sales(&clean.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         let t = with_stores(backend).await;
         let (dir, file) = scratch_copy("small_dirty/sales_lines.csv");
         let rejects = dir.path().join("set_aside.csv");
-        let opts = ImportOptions {
-            skip_bad_rows: true,
-            rejects_path: Some(rejects.clone()),
-            ..ImportOptions::default()
-        };
+        let opts =
+            ImportOptions { skip_bad_rows: true, rejects_path: Some(rejects.clone()), ..ImportOptions::default() };
         let s = import_sales(&t.db, &file, &opts).await;
         assert_eq!(s.outcome, Outcome::Imported);
         assert_eq!(s.rows_imported, m["clean_lines"].as_u64().unwrap());
@@ -161,28 +112,14 @@ async fn skipping_bad_rows_imports_exactly_the_good_rows_and_sets_the_rest_aside
             "{backend:?}"
         );
         // The rejects file holds the bad records as they were, plus the reason.
-        let original: Vec<String> = std::fs::read_to_string(&file)
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
-        let mut r = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(&rejects)
-            .unwrap();
-        assert_eq!(
-            r.headers().unwrap().iter().next_back(),
-            Some("reject_reason")
-        );
+        let original: Vec<String> = std::fs::read_to_string(&file).unwrap().lines().map(String::from).collect();
+        let mut r = csv::ReaderBuilder::new().flexible(true).from_path(&rejects).unwrap();
+        assert_eq!(r.headers().unwrap().iter().next_back(), Some("reject_reason"));
         let records: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(records.len() as u64, m["bad_rows_total"].as_u64().unwrap());
         let dup = m["bad_records"]["duplicate_line"][0].as_u64().unwrap() as usize;
         let fields: Vec<&str> = original[dup].split(',').collect();
-        assert!(
-            records
-                .iter()
-                .any(|rec| rec.iter().take(fields.len()).eq(fields.iter().copied()))
-        );
+        assert!(records.iter().any(|rec| rec.iter().take(fields.len()).eq(fields.iter().copied())));
     }
 }
 
@@ -190,12 +127,7 @@ async fn skipping_bad_rows_imports_exactly_the_good_rows_and_sets_the_rest_aside
 async fn the_gbk_twin_gives_the_same_rollups_as_the_utf8_file() {
     for backend in TestDb::backends() {
         let utf8 = with_stores(backend).await;
-        import_sales(
-            &utf8.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        import_sales(&utf8.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         let gbk = TestDb::new(backend).await;
         let st = opsdesk_ingest::stores::import_stores(
             &gbk.db,
@@ -206,12 +138,7 @@ async fn the_gbk_twin_gives_the_same_rollups_as_the_utf8_file() {
         .await
         .unwrap();
         assert_eq!(st.encoding, Encoding::Gb18030);
-        let s = import_sales(
-            &gbk.db,
-            &data("small_gbk/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        let s = import_sales(&gbk.db, &data("small_gbk/sales_lines.csv"), &ImportOptions::default()).await;
         assert_eq!(s.encoding, Encoding::Gb18030);
         assert_eq!(s.outcome, Outcome::Imported);
         assert_eq!(
@@ -230,27 +157,14 @@ async fn the_gbk_twin_gives_the_same_rollups_as_the_utf8_file() {
 async fn reimporting_the_same_file_changes_nothing() {
     for backend in TestDb::backends() {
         let t = with_stores(backend).await;
-        let first = import_sales(
-            &t.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        let first = import_sales(&t.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         let before = t.db.rollup_snapshot(&scope()).await.unwrap();
-        let again = import_sales(
-            &t.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        let again = import_sales(&t.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         assert_eq!(again.outcome, Outcome::AlreadyImported, "{backend:?}");
         assert_eq!(again.batch_id, first.batch_id);
         assert_eq!(t.db.rollup_snapshot(&scope()).await.unwrap(), before);
         let history = t.db.imports(&scope(), 2).await.unwrap();
-        assert_eq!(
-            (history[0].result.as_str(), history[1].result.as_str()),
-            ("already_imported", "imported")
-        );
+        assert_eq!((history[0].result.as_str(), history[1].result.as_str()), ("already_imported", "imported"));
     }
 }
 
@@ -260,11 +174,7 @@ fn corrected_store_day(store: &str, date: &str) -> (String, i64, i64) {
     let mut out = String::from(text.lines().next().unwrap());
     out.push('\n');
     let (mut old, mut new) = (0, 0);
-    for line in text
-        .lines()
-        .skip(1)
-        .filter(|l| l.contains(&format!(",{store},{date} ")))
-    {
+    for line in text.lines().skip(1).filter(|l| l.contains(&format!(",{store},{date} "))) {
         let mut f: Vec<String> = line.split(',').map(String::from).collect();
         let amount = fen(&f[7]);
         old += amount;
@@ -281,12 +191,7 @@ fn corrected_store_day(store: &str, date: &str) -> (String, i64, i64) {
 async fn a_corrected_file_replaces_its_store_days_and_nothing_else() {
     for backend in TestDb::backends() {
         let t = with_stores(backend).await;
-        import_sales(
-            &t.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        import_sales(&t.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         let before = t.db.rollup_snapshot(&scope()).await.unwrap();
         let (text, old, new) = corrected_store_day("S0003", "2026-10-30");
         assert!(old > 0);
@@ -294,21 +199,12 @@ async fn a_corrected_file_replaces_its_store_days_and_nothing_else() {
         let file = dir.path().join("fix.csv");
         std::fs::write(&file, text).unwrap();
         let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
-        assert_eq!(
-            (s.outcome, s.pairs_new, s.pairs_replaced),
-            (Outcome::Imported, 0, 1),
-            "{backend:?}"
-        );
+        assert_eq!((s.outcome, s.pairs_new, s.pairs_replaced), (Outcome::Imported, 0, 1), "{backend:?}");
         let after = t.db.rollup_snapshot(&scope()).await.unwrap();
         assert_eq!(after.revenue() - before.revenue(), new - old);
         assert_eq!(after.days.len(), before.days.len());
-        let changed: Vec<_> = after
-            .days
-            .iter()
-            .zip(&before.days)
-            .filter(|(a, b)| a != b)
-            .map(|(a, _)| a.d.to_string())
-            .collect();
+        let changed: Vec<_> =
+            after.days.iter().zip(&before.days).filter(|(a, b)| a != b).map(|(a, _)| a.d.to_string()).collect();
         assert_eq!(changed, vec!["2026-10-30"]);
         assert_eq!(after.categories.len(), before.categories.len());
     }
@@ -316,68 +212,39 @@ async fn a_corrected_file_replaces_its_store_days_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outside_the_users_reach_is_an_unknown_store() {
-    let t = with_stores(opsdesk_db::Backend::Sqlite).await;
-    let stores = t.db.stores(&scope()).await.unwrap();
-    let own = Scope::new("manager", opsdesk_db::scope::Reach::Store(stores[0].id));
-    let s = opsdesk_ingest::sales::import_sales(
-        &t.db,
-        &own,
-        &data("small/sales_lines.csv"),
-        &ImportOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(s.outcome, Outcome::Refused);
-    assert!(
-        s.errors
-            .errors
-            .iter()
-            .all(|e| e.column == "store_code" && e.value != stores[0].code)
-    );
-    assert!(
-        t.db.rollup_snapshot(&scope())
-            .await
-            .unwrap()
-            .days
-            .is_empty()
-    );
+    for backend in TestDb::backends() {
+        let t = with_stores(backend).await;
+        let stores = t.db.stores(&scope()).await.unwrap();
+        let own = Scope::new("manager", opsdesk_db::scope::Reach::Store(stores[0].id));
+        let s =
+            opsdesk_ingest::sales::import_sales(&t.db, &own, &data("small/sales_lines.csv"), &ImportOptions::default())
+                .await
+                .unwrap();
+        assert_eq!(s.outcome, Outcome::Refused);
+        assert!(s.errors.errors.iter().all(|e| e.column == "store_code" && e.value != stores[0].code));
+        assert!(t.db.rollup_snapshot(&scope()).await.unwrap().days.is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_header_names_import_through_a_mapping() {
-    let t = with_stores(opsdesk_db::Backend::Sqlite).await;
-    let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
-    let renamed = text.replacen(
-        "ticket_no,store_code,sold_at",
-        "交易编号,门店编码,时间戳",
-        1,
-    );
-    let dir = common::tempdir::Dir::new();
-    let file = dir.path().join("pos.csv");
-    std::fs::write(&file, renamed).unwrap();
-    let err =
-        opsdesk_ingest::sales::import_sales(&t.db, &scope(), &file, &ImportOptions::default())
-            .await
-            .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("missing column(s) ticket_no (单号), sold_at (销售时间)"),
-        "{err}"
-    );
-    assert!(err.is_bad_input());
-    t.db.save_column_mapping(&scope(), "sales", "交易编号", "ticket_no")
-        .await
-        .unwrap();
-    let opts = ImportOptions {
-        mappings: vec![("时间戳".into(), "sold_at".into())],
-        ..ImportOptions::default()
-    };
-    let s = import_sales(&t.db, &file, &opts).await;
-    assert_eq!(s.outcome, Outcome::Imported);
-    assert_eq!(
-        s.revenue,
-        fen(manifest("small")["clean_amount_sum"].as_str().unwrap())
-    );
+    for backend in TestDb::backends() {
+        let t = with_stores(backend).await;
+        let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
+        let renamed = text.replacen("ticket_no,store_code,sold_at", "交易编号,门店编码,时间戳", 1);
+        let dir = common::tempdir::Dir::new();
+        let file = dir.path().join("pos.csv");
+        std::fs::write(&file, renamed).unwrap();
+        let err =
+            opsdesk_ingest::sales::import_sales(&t.db, &scope(), &file, &ImportOptions::default()).await.unwrap_err();
+        assert!(err.to_string().contains("missing column(s) ticket_no (单号), sold_at (销售时间)"), "{err}");
+        assert!(err.is_bad_input());
+        t.db.save_column_mapping(&scope(), "sales", "交易编号", "ticket_no").await.unwrap();
+        let opts = ImportOptions { mappings: vec![("时间戳".into(), "sold_at".into())], ..ImportOptions::default() };
+        let s = import_sales(&t.db, &file, &opts).await;
+        assert_eq!(s.outcome, Outcome::Imported);
+        assert_eq!(s.revenue, fen(manifest("small")["clean_amount_sum"].as_str().unwrap()));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -394,17 +261,11 @@ async fn lines_of_a_ticket_in_two_places_refuse_the_file_even_when_skipping() {
     let dir = common::tempdir::Dir::new();
     let file = dir.path().join("shuffled.csv");
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let opts = ImportOptions {
-        skip_bad_rows: true,
-        ..ImportOptions::default()
-    };
+    let opts = ImportOptions { skip_bad_rows: true, ..ImportOptions::default() };
     let s = import_sales(&t.db, &file, &opts).await;
     assert_eq!(s.outcome, Outcome::Refused);
     let e = &s.errors.errors[0];
-    assert_eq!(
-        (e.column.as_str(), e.value.as_str()),
-        ("ticket_no", moved.split(',').next().unwrap())
-    );
+    assert_eq!((e.column.as_str(), e.value.as_str()), ("ticket_no", moved.split(',').next().unwrap()));
     assert_eq!(e.row as usize, lines.len() - 1);
 }
 
@@ -412,21 +273,10 @@ async fn lines_of_a_ticket_in_two_places_refuse_the_file_even_when_skipping() {
 async fn line_detail_is_kept_only_when_the_setting_asks_and_is_replaced_with_its_store_days() {
     for backend in TestDb::backends() {
         let t = with_stores(backend).await;
-        t.db.set_setting(&scope(), opsdesk_db::settings::KEEP_LINE_DETAIL, "true")
-            .await
-            .unwrap();
-        import_sales(
-            &t.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        t.db.set_setting(&scope(), opsdesk_db::settings::KEEP_LINE_DETAIL, "true").await.unwrap();
+        import_sales(&t.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         let clean_lines = manifest("small")["clean_lines"].as_i64().unwrap();
-        assert_eq!(
-            t.db.line_detail_count().await.unwrap(),
-            clean_lines,
-            "{backend:?}"
-        );
+        assert_eq!(t.db.line_detail_count().await.unwrap(), clean_lines, "{backend:?}");
         let (text, _, _) = corrected_store_day("S0003", "2026-10-30");
         let fixed_lines = text.lines().count() as i64 - 1;
         // Drop one line of the store-day: the detail follows the new file.
@@ -436,10 +286,6 @@ async fn line_detail_is_kept_only_when_the_setting_asks_and_is_replaced_with_its
         std::fs::write(&file, shorter.join("\n")).unwrap();
         let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
         assert_eq!(s.pairs_replaced, 1);
-        assert_eq!(
-            t.db.line_detail_count().await.unwrap(),
-            clean_lines - 1,
-            "{backend:?}"
-        );
+        assert_eq!(t.db.line_detail_count().await.unwrap(), clean_lines - 1, "{backend:?}");
     }
 }

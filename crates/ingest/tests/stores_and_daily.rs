@@ -28,23 +28,11 @@ async fn a_store_list_builds_the_region_tree_and_audits_each_change() {
     );
     for backend in TestDb::backends() {
         let t = TestDb::new(backend).await;
-        let s = opsdesk_ingest::stores::import_stores(
-            &t.db,
-            &scope(),
-            &first,
-            &ImportOptions::default(),
-        )
-        .await
-        .unwrap();
+        let s =
+            opsdesk_ingest::stores::import_stores(&t.db, &scope(), &first, &ImportOptions::default()).await.unwrap();
         assert_eq!(s.stores.unwrap().added, 2);
-        let s = opsdesk_ingest::stores::import_stores(
-            &t.db,
-            &scope(),
-            &second,
-            &ImportOptions::default(),
-        )
-        .await
-        .unwrap();
+        let s =
+            opsdesk_ingest::stores::import_stores(&t.db, &scope(), &second, &ImportOptions::default()).await.unwrap();
         let c = s.stores.unwrap();
         assert_eq!((c.added, c.updated, c.unchanged), (1, 1, 1), "{backend:?}");
         let stores = t.db.stores(&scope()).await.unwrap();
@@ -57,28 +45,14 @@ async fn a_store_list_builds_the_region_tree_and_audits_each_change() {
         assert_eq!(stores[2].status, "closed");
         // A region manager of 华东 reaches the stores of 上海 and 杭州, not the online shop.
         let regions = t.db.regions().await.unwrap();
-        let east = regions
-            .iter()
-            .find(|r| r.name == "华东" && r.parent_id.is_none())
-            .unwrap()
-            .id;
+        let east = regions.iter().find(|r| r.name == "华东" && r.parent_id.is_none()).unwrap().id;
         let manager = opsdesk_db::Scope::new("rm", opsdesk_db::scope::Reach::Regions(vec![east]));
-        let reached: Vec<String> =
-            t.db.stores(&manager)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|s| s.code)
-                .collect();
+        let reached: Vec<String> = t.db.stores(&manager).await.unwrap().into_iter().map(|s| s.code).collect();
         assert_eq!(reached, ["A01", "A03"]);
-        let store_manager =
-            opsdesk_db::Scope::new("sm", opsdesk_db::scope::Reach::Store(stores[1].id));
+        let store_manager = opsdesk_db::Scope::new("sm", opsdesk_db::scope::Reach::Store(stores[1].id));
         assert_eq!(t.db.stores(&store_manager).await.unwrap().len(), 1);
         let events = t.db.audit_events(&scope(), 10).await.unwrap();
-        let update = events
-            .iter()
-            .find(|e| e.action == "update" && e.entity_id == "A01")
-            .unwrap();
+        let update = events.iter().find(|e| e.action == "update" && e.entity_id == "A01").unwrap();
         assert_eq!(update.before_json().unwrap()["area_sqm"], 120);
         assert_eq!(update.after_json().unwrap()["area_sqm"], 150);
         assert_eq!(events.iter().filter(|e| e.action == "create").count(), 3);
@@ -93,37 +67,21 @@ async fn a_bad_store_row_refuses_the_whole_list() {
         "stores.csv",
         "store_code,store_name,region,area_sqm,staff_count,open_date\nB1,一店,华南,100,6,2020-01-01\nB2,二店,华南,-3,6,2020-01-01\nB1,重复,华南,90,6,2020-02-30\n",
     );
-    let t = TestDb::new(Backend::Sqlite).await;
-    let s = opsdesk_ingest::stores::import_stores(&t.db, &scope(), &f, &ImportOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(s.outcome, Outcome::Refused);
-    let got: Vec<(u64, &str, &str, &str)> = s
-        .errors
-        .errors
-        .iter()
-        .map(|e| {
-            (
-                e.row,
-                e.column.as_str(),
-                e.value.as_str(),
-                e.reason.as_str(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            (2, "area_sqm", "-3", "must be greater than 0"),
-            (
-                3,
-                "open_date",
-                "2020-02-30",
-                "no such calendar date or time"
-            )
-        ]
-    );
-    assert!(t.db.stores(&scope()).await.unwrap().is_empty());
+    for backend in TestDb::backends() {
+        let t = TestDb::new(backend).await;
+        let s = opsdesk_ingest::stores::import_stores(&t.db, &scope(), &f, &ImportOptions::default()).await.unwrap();
+        assert_eq!(s.outcome, Outcome::Refused);
+        let got: Vec<(u64, &str, &str, &str)> =
+            s.errors.errors.iter().map(|e| (e.row, e.column.as_str(), e.value.as_str(), e.reason.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "area_sqm", "-3", "must be greater than 0"),
+                (3, "open_date", "2020-02-30", "no such calendar date or time")
+            ]
+        );
+        assert!(t.db.stores(&scope()).await.unwrap().is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,62 +94,28 @@ async fn daily_summaries_replace_store_days_and_keep_what_they_lack_empty() {
     );
     for backend in TestDb::backends() {
         let t = with_stores(backend).await;
-        import_sales(
-            &t.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        import_sales(&t.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         let before = t.db.rollup_snapshot(&scope()).await.unwrap();
-        let s = opsdesk_ingest::daily::import_daily(&t.db, &scope(), &f, &ImportOptions::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            (s.outcome, s.pairs_new, s.pairs_replaced),
-            (Outcome::Imported, 0, 2),
-            "{backend:?}"
-        );
+        let s = opsdesk_ingest::daily::import_daily(&t.db, &scope(), &f, &ImportOptions::default()).await.unwrap();
+        assert_eq!((s.outcome, s.pairs_new, s.pairs_replaced), (Outcome::Imported, 0, 2), "{backend:?}");
         let after = t.db.rollup_snapshot(&scope()).await.unwrap();
         assert_eq!(after.days.len(), before.days.len());
         let day = after
             .days
             .iter()
-            .find(|d| {
-                d.d.to_string() == "2026-10-30" && d.source == "summary" && d.revenue_c == 100050
-            })
+            .find(|d| d.d.to_string() == "2026-10-30" && d.source == "summary" && d.revenue_c == 100050)
             .unwrap();
         assert_eq!(
-            (
-                day.cost_c,
-                day.tickets,
-                day.qty,
-                day.member_revenue_c,
-                day.lines
-            ),
+            (day.cost_c, day.tickets, day.qty, day.member_revenue_c, day.lines),
             (60025, 20, Some(41), None, None)
         );
         let other = after.days.iter().find(|d| d.revenue_c == 80000).unwrap();
         assert_eq!(other.qty, None);
         // The summarised days no longer have category or member detail.
         let ids: Vec<i64> = vec![day.store_id, other.store_id];
-        assert!(
-            !after
-                .categories
-                .iter()
-                .any(|c| ids.contains(&c.store_id) && c.d == day.d)
-        );
-        assert!(
-            !after
-                .members
-                .iter()
-                .any(|m| ids.contains(&m.store_id) && m.d == day.d)
-        );
-        assert!(
-            before
-                .categories
-                .iter()
-                .any(|c| ids.contains(&c.store_id) && c.d == day.d)
-        );
+        assert!(!after.categories.iter().any(|c| ids.contains(&c.store_id) && c.d == day.d));
+        assert!(!after.members.iter().any(|m| ids.contains(&m.store_id) && m.d == day.d));
+        assert!(before.categories.iter().any(|c| ids.contains(&c.store_id) && c.d == day.d));
     }
 }
 
@@ -203,26 +127,14 @@ async fn a_store_day_twice_in_one_summary_file_is_a_bad_row() {
         "daily.csv",
         "store_code,date,revenue,cost,tickets\nS0001,2026-10-30,10,5,1\nS0001,2026-10-30,11,5,1\nS0002,2026-10-30,1.234,5,1\n",
     );
-    let t = with_stores(Backend::Sqlite).await;
-    let opts = ImportOptions {
-        skip_bad_rows: true,
-        ..ImportOptions::default()
-    };
-    let s = opsdesk_ingest::daily::import_daily(&t.db, &scope(), &f, &opts)
-        .await
-        .unwrap();
-    assert_eq!(
-        (s.outcome, s.rows_imported, s.rows_rejected),
-        (Outcome::Imported, 1, 2)
-    );
-    let reasons: Vec<&str> = s.errors.errors.iter().map(|e| e.reason.as_str()).collect();
-    assert_eq!(
-        reasons,
-        [
-            "this store and date appear earlier in the file",
-            "more than two decimal places"
-        ]
-    );
-    let rejects = std::fs::read_to_string(s.rejects_path.unwrap()).unwrap();
-    assert_eq!(rejects.lines().count(), 3);
+    for backend in TestDb::backends() {
+        let t = with_stores(backend).await;
+        let opts = ImportOptions { skip_bad_rows: true, ..ImportOptions::default() };
+        let s = opsdesk_ingest::daily::import_daily(&t.db, &scope(), &f, &opts).await.unwrap();
+        assert_eq!((s.outcome, s.rows_imported, s.rows_rejected), (Outcome::Imported, 1, 2));
+        let reasons: Vec<&str> = s.errors.errors.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(reasons, ["this store and date appear earlier in the file", "more than two decimal places"]);
+        let rejects = std::fs::read_to_string(s.rejects_path.unwrap()).unwrap();
+        assert_eq!(rejects.lines().count(), 3);
+    }
 }

@@ -23,14 +23,9 @@ fn small_as_xlsx(path: &std::path::Path, amount_override: Option<(usize, f64)>) 
             let c = c as u16;
             match (r, c) {
                 (0, _) => sheet.write_string(r, c, v).map(|_| ()),
-                (_, 2) => sheet
-                    .write_datetime_with_format(
-                        r,
-                        c,
-                        ExcelDateTime::parse_from_str(v).unwrap(),
-                        &when,
-                    )
-                    .map(|_| ()),
+                (_, 2) => {
+                    sheet.write_datetime_with_format(r, c, ExcelDateTime::parse_from_str(v).unwrap(), &when).map(|_| ())
+                }
                 (_, 6..=8) => {
                     let n = match amount_override {
                         Some((row, x)) if row as u32 == r && c == 7 => x,
@@ -54,24 +49,11 @@ async fn a_workbook_imports_like_the_same_csv() {
     small_as_xlsx(&xlsx, None);
     for backend in TestDb::backends() {
         let from_csv = with_stores(backend).await;
-        import_sales(
-            &from_csv.db,
-            &data("small/sales_lines.csv"),
-            &ImportOptions::default(),
-        )
-        .await;
+        import_sales(&from_csv.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
         let t = with_stores(backend).await;
         let s = import_sales(&t.db, &xlsx, &ImportOptions::default()).await;
-        assert_eq!(
-            (s.outcome, s.encoding),
-            (Outcome::Imported, Encoding::Xlsx),
-            "{:?}",
-            s.errors.errors.first()
-        );
-        assert_eq!(
-            s.rows_imported,
-            manifest("small")["clean_lines"].as_u64().unwrap()
-        );
+        assert_eq!((s.outcome, s.encoding), (Outcome::Imported, Encoding::Xlsx), "{:?}", s.errors.errors.first());
+        assert_eq!(s.rows_imported, manifest("small")["clean_lines"].as_u64().unwrap());
         assert_eq!(
             t.db.rollup_snapshot(&scope()).await.unwrap(),
             from_csv.db.rollup_snapshot(&scope()).await.unwrap(),
@@ -90,10 +72,7 @@ async fn a_float_artefact_in_a_workbook_is_refused_not_rounded() {
     assert_eq!(s.outcome, Outcome::Refused);
     assert_eq!(s.errors.total, 1);
     let e = &s.errors.errors[0];
-    assert_eq!(
-        (e.row, e.line, e.column.as_str(), e.value.as_str()),
-        (5, 6, "amount", "0.30000000000000004")
-    );
+    assert_eq!((e.row, e.line, e.column.as_str(), e.value.as_str()), (5, 6, "amount", "0.30000000000000004"));
     assert_eq!(e.reason, "more than two decimal places");
 }
 
@@ -101,8 +80,7 @@ async fn a_float_artefact_in_a_workbook_is_refused_not_rounded() {
 fn handmade_xlsx(path: &std::path::Path, sheet_xml: &[u8]) {
     let f = std::fs::File::create(path).unwrap();
     let mut z = zip::ZipWriter::new(f);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     let parts: [(&str, &[u8]); 4] = [
         ("[Content_Types].xml", br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#),
         ("_rels/.rels", br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#),
@@ -128,15 +106,9 @@ async fn a_zip_bomb_is_refused_before_it_is_unpacked() {
     handmade_xlsx(&bomb, &xml);
     assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
     let t = with_stores(Backend::Sqlite).await;
-    let err =
-        opsdesk_ingest::sales::import_sales(&t.db, &scope(), &bomb, &ImportOptions::default())
-            .await
-            .unwrap_err();
+    let err = opsdesk_ingest::sales::import_sales(&t.db, &scope(), &bomb, &ImportOptions::default()).await.unwrap_err();
     assert!(err.is_bad_input());
-    assert!(
-        err.to_string().contains("refused as a possible zip bomb"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("refused as a possible zip bomb"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,12 +120,6 @@ async fn a_sheet_claiming_absurd_dimensions_is_refused() {
         br#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:XFD9999999"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>ticket_no</t></is></c></row></sheetData></worksheet>"#,
     );
     let t = with_stores(Backend::Sqlite).await;
-    let err =
-        opsdesk_ingest::sales::import_sales(&t.db, &scope(), &file, &ImportOptions::default())
-            .await
-            .unwrap_err();
-    assert!(
-        err.to_string().contains("beyond Excel's limits: refused"),
-        "{err}"
-    );
+    let err = opsdesk_ingest::sales::import_sales(&t.db, &scope(), &file, &ImportOptions::default()).await.unwrap_err();
+    assert!(err.to_string().contains("beyond Excel's limits: refused"), "{err}");
 }

@@ -79,14 +79,8 @@ const CATEGORIES: &[(&str, f64, i64, i64, f64)] = &[
 ];
 
 const WEEKDAY: [f64; 7] = [0.95, 0.93, 0.95, 0.97, 1.04, 1.12, 1.08];
-const SPRING_FESTIVALS: &[(i32, u32, u32)] = &[
-    (2024, 2, 10),
-    (2025, 1, 29),
-    (2026, 2, 17),
-    (2027, 2, 6),
-    (2028, 1, 26),
-    (2029, 2, 13),
-];
+const SPRING_FESTIVALS: &[(i32, u32, u32)] =
+    &[(2024, 2, 10), (2025, 1, 29), (2026, 2, 17), (2027, 2, 6), (2028, 1, 26), (2029, 2, 13)];
 
 /// Traffic factor of a calendar day: weekday, flu season, holidays, shopping festivals.
 fn day_factor(d: NaiveDate) -> f64 {
@@ -147,9 +141,7 @@ fn build_stores(rng: &mut Rng, n: u32, start: NaiveDate, end: NaiveDate) -> Vec<
                 start - Duration::days(200 + rng.below(4000) as i64)
             };
             let code = format!("S{:04}", i + 1);
-            let members = (0..400 + area as u32 * 4)
-                .map(|m| format!("M{:03}{:05}", i + 1, m))
-                .collect();
+            let members = (0..400 + area as u32 * 4).map(|m| format!("M{:03}{:05}", i + 1, m)).collect();
             DemoStore {
                 record: StoreRecord {
                     code,
@@ -170,13 +162,7 @@ fn build_stores(rng: &mut Rng, n: u32, start: NaiveDate, end: NaiveDate) -> Vec<
 }
 
 /// Sells a year or two of tickets into a rollup.
-fn sell(
-    rng: &mut Rng,
-    stores: &[DemoStore],
-    ids: &[i64],
-    start: NaiveDate,
-    end: NaiveDate,
-) -> Rollup {
+fn sell(rng: &mut Rng, stores: &[DemoStore], ids: &[i64], start: NaiveDate, end: NaiveDate) -> Rollup {
     let mut rollup = Rollup::default();
     let cat_total: f64 = CATEGORIES.iter().map(|c| c.1).sum();
     let years = (end - start).num_days() as f64 / 365.0;
@@ -190,8 +176,7 @@ fn sell(
                 continue;
             }
             let ramp = ((d - open).num_days() as f64 / 90.0).clamp(0.4, 1.0);
-            let lambda =
-                6.5 * (s.record.area_sqm as f64).sqrt() * s.quality * f * s.growth.powf(t) * ramp;
+            let lambda = 6.5 * (s.record.area_sqm as f64).sqrt() * s.quality * f * s.growth.powf(t) * ramp;
             let tickets = (lambda * (rng.normal() * 0.08).exp()).round() as i64;
             let key = DayKey { store: id, date: d };
             for _ in 0..tickets {
@@ -204,11 +189,7 @@ fn sell(
                     pool[(rng.unit().powi(2) * pool.len() as f64) as usize].as_str()
                 });
                 let is_return = rng.unit() < 0.007;
-                let lines = if is_return {
-                    1
-                } else {
-                    1 + (rng.unit().powf(1.8) * 4.0) as i64
-                };
+                let lines = if is_return { 1 } else { 1 + (rng.unit().powf(1.8) * 4.0) as i64 };
                 let mut sums = TicketSums::default();
                 for _ in 0..lines {
                     let mut pick = rng.unit() * cat_total;
@@ -219,8 +200,7 @@ fn sell(
                             pick < 0.0
                         })
                         .unwrap_or(&CATEGORIES[0]);
-                    let price =
-                        cat.2 + ((cat.3 - cat.2) as f64 * rng.unit().powi(3)) as i64 / 10 * 10;
+                    let price = cat.2 + ((cat.3 - cat.2) as f64 * rng.unit().powi(3)) as i64 / 10 * 10;
                     let qty = match rng.below(100) {
                         0..72 => 1,
                         72..91 => 2,
@@ -230,13 +210,8 @@ fn sell(
                     if member.is_some() && rng.unit() < 0.4 {
                         amount = (amount * 95 + 50) / 100;
                     }
-                    let cost =
-                        ((price * qty) as f64 * (1.0 - cat.4 + rng.normal() * 0.05)).round() as i64;
-                    let (qty, amount, cost) = if is_return {
-                        (-1, -price, -(cost / qty))
-                    } else {
-                        (qty, amount, cost)
-                    };
+                    let cost = ((price * qty) as f64 * (1.0 - cat.4 + rng.normal() * 0.05)).round() as i64;
+                    let (qty, amount, cost) = if is_return { (-1, -price, -(cost / qty)) } else { (qty, amount, cost) };
                     sums.add_line(qty, amount, cost);
                     rollup.add_line(key, cat.0, qty, amount, cost);
                 }
@@ -251,22 +226,20 @@ fn sell(
 pub(crate) async fn run(url: &str, scope: &Scope, args: DemoArgs, ui: &Ui) -> Result<(), Failure> {
     let lang = ui.lang;
     let err = |e: opsdesk_db::DbError| Failure::Other(e.message(lang));
-    let (db, _) = Db::init(url)
-        .await
-        .map_err(|e| Failure::BadInput(e.message(lang)))?;
+    let (db, _) = Db::init(url).await.map_err(|e| Failure::BadInput(e.message(lang)))?;
     if db.stores(scope).await.map_err(err)?.is_empty() {
         build(&db, scope, &args, ui).await?;
     } else {
         ui.say(
             &format!("{} 中已有公司数据，直接显示其日报（换一个 --db 可新建演示公司）", db.display_url()),
-            &format!("{} already holds a company; showing its daily report (name another --db for a new demo)", db.display_url()),
+            &format!(
+                "{} already holds a company; showing its daily report (name another --db for a new demo)",
+                db.display_url()
+            ),
         );
     }
     if let Some(rep) = crate::report::daily(&db, scope, None, ui).await? {
-        ui.say(
-            &format!("日报 {}", rep.company.date),
-            &format!("Daily report {}", rep.company.date),
-        );
+        ui.say(&format!("日报 {}", rep.company.date), &format!("Daily report {}", rep.company.date));
         print!("{}", crate::report::daily_table(&rep, ui));
     }
     db.close().await;
@@ -277,9 +250,7 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
     let lang = ui.lang;
     let err = |e: opsdesk_db::DbError| Failure::Other(e.message(lang));
     let clock = std::time::Instant::now();
-    let end = args
-        .end
-        .unwrap_or_else(|| Local::now().date_naive() - Duration::days(1));
+    let end = args.end.unwrap_or_else(|| Local::now().date_naive() - Duration::days(1));
     let start = end - Duration::days(i64::from(args.days) - 1);
     let mut rng = Rng(args.seed);
     let stores = build_stores(&mut rng, args.stores, start, end);
@@ -302,17 +273,23 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
         last_date: Some(end),
         message: "demo company".into(),
     };
-    if let WriteOutcome::Imported { pairs_new, .. } =
-        db.write_sales(scope, &meta, &data).await.map_err(err)?
-    {
+    if let WriteOutcome::Imported { pairs_new, .. } = db.write_sales(scope, &meta, &data).await.map_err(err)? {
         ui.say(
             &format!(
                 "演示公司已建立：{} 家门店，{start} 至 {end}，{} 个门店·日，{} 张小票，{} 行，用时 {:.1} 秒",
-                args.stores, pairs_new, total.tickets, total.lines, clock.elapsed().as_secs_f64()
+                args.stores,
+                pairs_new,
+                total.tickets,
+                total.lines,
+                clock.elapsed().as_secs_f64()
             ),
             &format!(
                 "demo company built: {} stores, {start} to {end}, {} store-days, {} tickets, {} lines, in {:.1} s",
-                args.stores, pairs_new, total.tickets, total.lines, clock.elapsed().as_secs_f64()
+                args.stores,
+                pairs_new,
+                total.tickets,
+                total.lines,
+                clock.elapsed().as_secs_f64()
             ),
         );
     }
@@ -343,10 +320,7 @@ mod tests {
         let end = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
         let a = build_stores(&mut Rng(7), 3, start, end);
         let b = build_stores(&mut Rng(7), 3, start, end);
-        assert_eq!(
-            a.iter().map(|s| &s.record).collect::<Vec<_>>(),
-            b.iter().map(|s| &s.record).collect::<Vec<_>>()
-        );
+        assert_eq!(a.iter().map(|s| &s.record).collect::<Vec<_>>(), b.iter().map(|s| &s.record).collect::<Vec<_>>());
         let ids = [1, 2, 3];
         let ra = sell(&mut Rng(9), &a, &ids, start, end);
         let rb = sell(&mut Rng(9), &b, &ids, start, end);

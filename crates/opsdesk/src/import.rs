@@ -6,9 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use opsdesk_db::imports::ImportRecord;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::money::hundredths;
-use opsdesk_ingest::{
-    ImportKind, ImportOptions, ImportSummary, IngestError, Outcome, Progress, beside,
-};
+use opsdesk_ingest::{ImportKind, ImportOptions, ImportSummary, IngestError, Outcome, Progress, beside};
 
 use crate::table::Table;
 use crate::{Failure, ImportArgs, ImportCommand, Ui};
@@ -30,26 +28,14 @@ fn parse_maps(maps: &[String], ui: &Ui) -> Result<Vec<(String, String)>, Failure
         .collect()
 }
 
-pub(crate) async fn run(
-    db: &Db,
-    scope: &Scope,
-    cmd: ImportCommand,
-    ui: &Ui,
-) -> Result<(), Failure> {
+pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ImportCommand, ui: &Ui) -> Result<(), Failure> {
     let (kind, args) = match cmd {
         ImportCommand::Stores(a) => (ImportKind::Stores, a),
         ImportCommand::Sales(a) => (ImportKind::Sales, a),
         ImportCommand::Daily(a) => (ImportKind::Daily, a),
     };
     let lang = ui.lang;
-    let ImportArgs {
-        file,
-        skip_bad_rows,
-        rejects,
-        error_report,
-        maps,
-        save_mapping,
-    } = args;
+    let ImportArgs { file, skip_bad_rows, rejects, error_report, maps, save_mapping } = args;
     let mappings = parse_maps(&maps, ui)?;
     if save_mapping {
         for (h, f) in &mappings {
@@ -61,18 +47,14 @@ pub(crate) async fn run(
                     names.join(", ")
                 )));
             }
-            db.save_column_mapping(scope, kind.as_str(), h, f)
-                .await
-                .map_err(|e| Failure::Other(e.message(lang)))?;
+            db.save_column_mapping(scope, kind.as_str(), h, f).await.map_err(|e| Failure::Other(e.message(lang)))?;
         }
     }
     let bar = (ui.terminal && !ui.quiet).then(|| {
         let b = ProgressBar::new(0);
         b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {bar:40} {percent:>3}% {msg} [{elapsed_precise} / {eta}]",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{spinner} {bar:40} {percent:>3}% {msg} [{elapsed_precise} / {eta}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b
     });
@@ -138,14 +120,8 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
             );
             if let Some(c) = &s.stores {
                 ui.say(
-                    &format!(
-                        "门店：新增 {}，更新 {}，未变 {}",
-                        c.added, c.updated, c.unchanged
-                    ),
-                    &format!(
-                        "stores: {} added, {} updated, {} unchanged",
-                        c.added, c.updated, c.unchanged
-                    ),
+                    &format!("门店：新增 {}，更新 {}，未变 {}", c.added, c.updated, c.unchanged),
+                    &format!("stores: {} added, {} updated, {} unchanged", c.added, c.updated, c.unchanged),
                 );
             } else {
                 ui.say(
@@ -164,48 +140,24 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
                 );
             }
             if s.rows_rejected > 0 {
-                let path = s
-                    .rejects_path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
+                let path = s.rejects_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
                 ui.say(
-                    &format!(
-                        "{} 行有误已剔除，存于 {path}；修正后可再导入",
-                        s.rows_rejected
-                    ),
-                    &format!(
-                        "{} bad rows set aside in {path}; fix them and import that file",
-                        s.rows_rejected
-                    ),
+                    &format!("{} 行有误已剔除，存于 {path}；修正后可再导入", s.rows_rejected),
+                    &format!("{} bad rows set aside in {path}; fix them and import that file", s.rows_rejected),
                 );
                 print_errors(s, ui);
             }
             let (read, all) = (s.read_time.as_secs_f64(), s.duration.as_secs_f64());
             ui.say(
-                &format!(
-                    "耗时 {all:.2} 秒（读取校验 {read:.2} 秒，写入 {:.2} 秒）",
-                    all - read
-                ),
-                &format!(
-                    "took {all:.2} s (reading {read:.2} s, writing {:.2} s)",
-                    all - read
-                ),
+                &format!("耗时 {all:.2} 秒（读取校验 {read:.2} 秒，写入 {:.2} 秒）", all - read),
+                &format!("took {all:.2} s (reading {read:.2} s, writing {:.2} s)", all - read),
             );
             Ok(())
         }
         Outcome::AlreadyImported => {
             ui.say(
-                &format!(
-                    "{} 已导入过（批次 {}），未做任何更改",
-                    s.file_name,
-                    s.batch_id.unwrap_or(0)
-                ),
-                &format!(
-                    "{} was already imported (batch {}); nothing changed",
-                    s.file_name,
-                    s.batch_id.unwrap_or(0)
-                ),
+                &format!("{} 已导入过（批次 {}），未做任何更改", s.file_name, s.batch_id.unwrap_or(0)),
+                &format!("{} was already imported (batch {}); nothing changed", s.file_name, s.batch_id.unwrap_or(0)),
             );
             Ok(())
         }
@@ -219,11 +171,7 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
                 )
             );
             if let Some(p) = &s.error_report_path {
-                eprintln!(
-                    "{} {}",
-                    lang.pick("错误报告：", "error report:"),
-                    p.display()
-                );
+                eprintln!("{} {}", lang.pick("错误报告：", "error report:"), p.display());
             }
             Err(Failure::BadInput(String::new()))
         }
@@ -240,12 +188,7 @@ fn print_errors(s: &ImportSummary, ui: &Ui) {
     ]);
     for e in s.errors.errors.iter().take(SHOWN_ERRORS) {
         let value: String = e.value.chars().take(40).collect();
-        t.row(vec![
-            e.row.to_string(),
-            e.column.clone(),
-            value,
-            e.reason.clone(),
-        ]);
+        t.row(vec![e.row.to_string(), e.column.clone(), value, e.reason.clone()]);
     }
     eprint!("{}", t.render());
     if s.errors.total > SHOWN_ERRORS as u64 {

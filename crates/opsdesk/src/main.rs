@@ -18,11 +18,7 @@ use opsdesk_db::{Db, DbError, Scope};
 use opsdesk_domain::i18n::Lang;
 
 #[derive(Parser)]
-#[command(
-    name = "opsdesk",
-    version,
-    about = "opsdesk (运营台): the operations desk of a chain business"
-)]
+#[command(name = "opsdesk", version, about = "opsdesk (运营台): the operations desk of a chain business")]
 struct Cli {
     /// Database URL: sqlite://PATH (sqlite:///abs/path.db for an absolute path) or postgres://USER@HOST/DB.
     #[arg(
@@ -139,16 +135,11 @@ impl Ui {
 }
 
 fn default_lang() -> Lang {
-    std::env::var("LC_ALL")
-        .or_else(|_| std::env::var("LANG"))
-        .map(|l| Lang::from_locale(&l))
-        .unwrap_or_default()
+    std::env::var("LC_ALL").or_else(|_| std::env::var("LANG")).map(|l| Lang::from_locale(&l)).unwrap_or_default()
 }
 
 pub(crate) fn actor() -> String {
-    std::env::var("USER")
-        .map(|u| format!("cli:{u}"))
-        .unwrap_or_else(|_| "cli".into())
+    std::env::var("USER").map(|u| format!("cli:{u}")).unwrap_or_else(|_| "cli".into())
 }
 
 pub(crate) async fn open(url: &str, lang: Lang) -> Result<Db, Failure> {
@@ -165,21 +156,12 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
             if before == now {
                 ui.say(
                     &format!("数据库 {} 已是最新（结构版本 {now}）", db.display_url()),
-                    &format!(
-                        "database {} is up to date (schema version {now})",
-                        db.display_url()
-                    ),
+                    &format!("database {} is up to date (schema version {now})", db.display_url()),
                 );
             } else {
                 ui.say(
-                    &format!(
-                        "数据库 {} 已就绪（结构版本 {before} → {now}）",
-                        db.display_url()
-                    ),
-                    &format!(
-                        "database {} ready (schema version {before} → {now})",
-                        db.display_url()
-                    ),
+                    &format!("数据库 {} 已就绪（结构版本 {before} → {now}）", db.display_url()),
+                    &format!("database {} ready (schema version {before} → {now})", db.display_url()),
                 );
             }
             db.close().await;
@@ -193,10 +175,7 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
         }
         Command::Imports { limit } => {
             let db = open(&cli.db, lang).await?;
-            let list = db
-                .imports(&scope, limit)
-                .await
-                .map_err(|e| Failure::db(e, lang))?;
+            let list = db.imports(&scope, limit).await.map_err(|e| Failure::db(e, lang))?;
             import::print_history(&list, ui);
             db.close().await;
             Ok(())
@@ -212,15 +191,9 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
             let db = open(&cli.db, lang).await?;
             match cmd {
                 SettingCommand::Get { key } => {
-                    let default = opsdesk_db::settings::KNOWN
-                        .iter()
-                        .find(|(k, _)| *k == key)
-                        .map(|(_, d)| d.to_string());
-                    let v = db
-                        .setting(&key)
-                        .await
-                        .map_err(|e| Failure::db(e, lang))?
-                        .or(default);
+                    let default =
+                        opsdesk_db::settings::KNOWN.iter().find(|(k, _)| *k == key).map(|(_, d)| d.to_string());
+                    let v = db.setting(&key).await.map_err(|e| Failure::db(e, lang))?.or(default);
                     match v {
                         Some(v) => println!("{v}"),
                         None => {
@@ -231,21 +204,16 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
                         }
                     }
                 }
-                SettingCommand::Set { key, value } => db
-                    .set_setting(&scope, &key, &value)
-                    .await
-                    .map_err(|e| Failure::db(e, lang))?,
+                SettingCommand::Set { key, value } => {
+                    db.set_setting(&scope, &key, &value).await.map_err(|e| Failure::db(e, lang))?
+                }
             }
             db.close().await;
             Ok(())
         }
         Command::Mappings { kind } => {
             let db = open(&cli.db, lang).await?;
-            for (header, field) in db
-                .column_mappings(&kind)
-                .await
-                .map_err(|e| Failure::db(e, lang))?
-            {
+            for (header, field) in db.column_mappings(&kind).await.map_err(|e| Failure::db(e, lang))? {
                 println!("{header}={field}");
             }
             db.close().await;
@@ -256,15 +224,9 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ui = Ui {
-        lang: cli.lang.unwrap_or_else(default_lang),
-        quiet: cli.quiet,
-        terminal: std::io::stderr().is_terminal(),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let ui =
+        Ui { lang: cli.lang.unwrap_or_else(default_lang), quiet: cli.quiet, terminal: std::io::stderr().is_terminal() };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("opsdesk: {e}");

@@ -89,13 +89,8 @@ pub(crate) fn daily_table(rep: &DailyReport, ui: &Ui) -> String {
         ("周同比%", "vs LW %"),
         ("年同比%", "vs LY %"),
     ];
-    let mut t = Table::new(
-        header
-            .iter()
-            .map(|(zh, en)| l.pick(zh, en).to_string())
-            .collect(),
-    )
-    .right_align(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let mut t = Table::new(header.iter().map(|(zh, en)| l.pick(zh, en).to_string()).collect())
+        .right_align(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let cells = |label: String, r: &DailyRow| {
         vec![
             label,
@@ -116,10 +111,7 @@ pub(crate) fn daily_table(rep: &DailyReport, ui: &Ui) -> String {
     for r in &rep.regions {
         t.row(cells(format!("{} {}", l.pick("合计", "Σ"), r.label), r));
     }
-    t.row(cells(
-        l.pick("公司合计", "Σ company").to_string(),
-        &rep.company,
-    ));
+    t.row(cells(l.pick("公司合计", "Σ company").to_string(), &rep.company));
     t.render()
 }
 
@@ -132,47 +124,29 @@ pub(crate) async fn daily(
     let lang = ui.lang;
     let date = match date {
         Some(d) => d,
-        None => match db
-            .last_sales_date(scope)
-            .await
-            .map_err(|e| Failure::Other(e.message(lang)))?
-        {
+        None => match db.last_sales_date(scope).await.map_err(|e| Failure::Other(e.message(lang)))? {
             Some(d) => d,
             None => return Ok(None),
         },
     };
-    let inputs = db
-        .daily_inputs(scope, date)
-        .await
-        .map_err(|e| Failure::Other(e.message(lang)))?;
+    let inputs = db.daily_inputs(scope, date).await.map_err(|e| Failure::Other(e.message(lang)))?;
     Ok(Some(daily_report(date, &inputs)))
 }
 
-pub(crate) async fn run(
-    db: &Db,
-    scope: &Scope,
-    cmd: ReportCommand,
-    ui: &Ui,
-) -> Result<(), Failure> {
+pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> Result<(), Failure> {
     let lang = ui.lang;
     match cmd {
         ReportCommand::Daily { date, format, out } => {
             let Some(rep) = daily(db, scope, date, ui).await? else {
                 return Err(Failure::BadInput(
-                    lang.pick(
-                        "还没有销售数据：请先导入",
-                        "no sales yet: import some first",
-                    )
-                    .into(),
+                    lang.pick("还没有销售数据：请先导入", "no sales yet: import some first").into(),
                 ));
             };
-            let format = format.unwrap_or(
-                if out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                    Format::Table
-                } else {
-                    Format::Csv
-                },
-            );
+            let format = format.unwrap_or(if out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                Format::Table
+            } else {
+                Format::Csv
+            });
             let text = match format {
                 Format::Table => daily_table(&rep, ui),
                 Format::Csv => {
@@ -194,8 +168,9 @@ pub(crate) async fn run(
                 }
             };
             match out {
-                Some(path) => std::fs::write(&path, text)
-                    .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?,
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?
+                }
                 None => {
                     let mut o = std::io::stdout().lock();
                     let _ = o.write_all(text.as_bytes());

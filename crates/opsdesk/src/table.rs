@@ -9,25 +9,13 @@ pub(crate) struct Table {
 }
 
 fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            if (c as u32) >= 0x1100 && !c.is_ascii() {
-                2
-            } else {
-                1
-            }
-        })
-        .sum()
+    s.chars().map(|c| if (c as u32) >= 0x1100 && !c.is_ascii() { 2 } else { 1 }).sum()
 }
 
 impl Table {
     pub fn new(header: Vec<String>) -> Table {
         let n = header.len();
-        Table {
-            header,
-            rows: Vec::new(),
-            right: vec![false; n],
-        }
+        Table { header, rows: Vec::new(), right: vec![false; n] }
     }
 
     pub fn right_align(mut self, cols: &[usize]) -> Table {

@@ -7,9 +7,7 @@ use opsdesk_db::Backend;
 use opsdesk_db::testing::TestDb;
 
 fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data")
-        .join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data").join(rel)
 }
 
 fn opsdesk(db: &str, args: &[&str]) -> Output {
@@ -23,12 +21,7 @@ fn opsdesk(db: &str, args: &[&str]) -> Output {
 }
 
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "exit {:?}\nstderr: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
@@ -39,22 +32,8 @@ fn text(out: &Output) -> String {
 async fn small_company(backend: Backend) -> (String, opsdesk_db::testing::TestDbGuard) {
     let (url, guard) = TestDb::fresh_url(backend).await;
     ok(&opsdesk(&url, &["init"]));
-    ok(&opsdesk(
-        &url,
-        &[
-            "import",
-            "stores",
-            data("small/stores.csv").to_str().unwrap(),
-        ],
-    ));
-    ok(&opsdesk(
-        &url,
-        &[
-            "import",
-            "sales",
-            data("small/sales_lines.csv").to_str().unwrap(),
-        ],
-    ));
+    ok(&opsdesk(&url, &["import", "stores", data("small/stores.csv").to_str().unwrap()]));
+    ok(&opsdesk(&url, &["import", "sales", data("small/sales_lines.csv").to_str().unwrap()]));
     (url, guard)
 }
 
@@ -62,19 +41,11 @@ async fn small_company(backend: Backend) -> (String, opsdesk_db::testing::TestDb
 async fn the_daily_report_csv_is_byte_identical_to_the_reference() {
     for backend in TestDb::backends() {
         let (url, _guard) = small_company(backend).await;
-        for (date, oracle) in [
-            ("2026-10-31", "small/oracle/r1_daily.csv"),
-            ("2026-08-15", "small/oracle_2026-08-15/r1_daily.csv"),
-        ] {
-            let got = ok(&opsdesk(
-                &url,
-                &["report", "daily", "--date", date, "--format", "csv"],
-            ));
-            assert_eq!(
-                got,
-                std::fs::read_to_string(data(oracle)).unwrap(),
-                "{backend:?} {date}"
-            );
+        for (date, oracle) in
+            [("2026-10-31", "small/oracle/r1_daily.csv"), ("2026-08-15", "small/oracle_2026-08-15/r1_daily.csv")]
+        {
+            let got = ok(&opsdesk(&url, &["report", "daily", "--date", date, "--format", "csv"]));
+            assert_eq!(got, std::fs::read_to_string(data(oracle)).unwrap(), "{backend:?} {date}");
         }
     }
 }
@@ -83,38 +54,15 @@ async fn the_daily_report_csv_is_byte_identical_to_the_reference() {
 async fn a_dirty_file_exits_2_names_its_bad_rows_and_imports_nothing() {
     let (url, _guard) = TestDb::fresh_url(Backend::Sqlite).await;
     ok(&opsdesk(&url, &["init"]));
-    ok(&opsdesk(
-        &url,
-        &[
-            "import",
-            "stores",
-            data("small/stores.csv").to_str().unwrap(),
-        ],
-    ));
-    let out = opsdesk(
-        &url,
-        &[
-            "import",
-            "sales",
-            data("small_dirty/sales_lines.csv").to_str().unwrap(),
-        ],
-    );
+    ok(&opsdesk(&url, &["import", "stores", data("small/stores.csv").to_str().unwrap()]));
+    let out = opsdesk(&url, &["import", "sales", data("small_dirty/sales_lines.csv").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out);
-    assert!(
-        err.contains("sales_lines.csv has 240 bad rows (of 20548 read); nothing was imported."),
-        "{err}"
-    );
-    assert!(
-        err.contains("2025-03-01T25:61:00") || err.contains("sold_at"),
-        "{err}"
-    );
+    assert!(err.contains("sales_lines.csv has 240 bad rows (of 20548 read); nothing was imported."), "{err}");
+    assert!(err.contains("2025-03-01T25:61:00") || err.contains("sold_at"), "{err}");
     assert!(err.contains("… and 220 more"), "{err}");
     let history = ok(&opsdesk(&url, &["imports"]));
-    assert!(
-        history.lines().nth(2).unwrap().contains("refused"),
-        "{history}"
-    );
+    assert!(history.lines().nth(2).unwrap().contains("refused"), "{history}");
     let out = opsdesk(&url, &["report", "daily", "--format", "csv"]);
     assert_eq!(out.status.code(), Some(2), "no sales means no report");
 }
@@ -122,43 +70,20 @@ async fn a_dirty_file_exits_2_names_its_bad_rows_and_imports_nothing() {
 #[tokio::test]
 async fn importing_the_same_file_twice_says_so_and_exits_0() {
     let (url, _guard) = small_company(Backend::Sqlite).await;
-    let out = opsdesk(
-        &url,
-        &[
-            "import",
-            "sales",
-            data("small/sales_lines.csv").to_str().unwrap(),
-        ],
-    );
+    let out = opsdesk(&url, &["import", "sales", data("small/sales_lines.csv").to_str().unwrap()]);
     assert!(out.status.success());
-    assert!(
-        text(&out).contains("sales_lines.csv was already imported (batch 2); nothing changed"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("sales_lines.csv was already imported (batch 2); nothing changed"), "{}", text(&out));
 }
 
 #[tokio::test]
 async fn flags_go_before_or_after_the_subcommand_and_speak_chinese() {
     let (url, _guard) = small_company(Backend::Sqlite).await;
     let out = Command::new(env!("CARGO_BIN_EXE_opsdesk"))
-        .args([
-            "import",
-            "sales",
-            data("small/sales_lines.csv").to_str().unwrap(),
-            "--db",
-            &url,
-            "--lang",
-            "zh",
-        ])
+        .args(["import", "sales", data("small/sales_lines.csv").to_str().unwrap(), "--db", &url, "--lang", "zh"])
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(
-        text(&out).contains("已导入过（批次 2），未做任何更改"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("已导入过（批次 2），未做任何更改"), "{}", text(&out));
     let out = Command::new(env!("CARGO_BIN_EXE_opsdesk"))
         .args(["--lang", "zh", "--db", &url, "--quiet", "imports"])
         .output()
@@ -177,25 +102,14 @@ async fn bad_usage_exits_2() {
     ok(&opsdesk(&url, &["init"]));
     let out = opsdesk(&url, &["import", "sales", "/nonexistent/sales.csv"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out).contains("/nonexistent/sales.csv: cannot be read:"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("/nonexistent/sales.csv: cannot be read:"), "{}", text(&out));
 }
 
 #[tokio::test]
 async fn skip_bad_rows_writes_the_rejects_where_asked() {
     let (url, _guard) = TestDb::fresh_url(Backend::Sqlite).await;
     ok(&opsdesk(&url, &["init"]));
-    ok(&opsdesk(
-        &url,
-        &[
-            "import",
-            "stores",
-            data("small/stores.csv").to_str().unwrap(),
-        ],
-    ));
+    ok(&opsdesk(&url, &["import", "stores", data("small/stores.csv").to_str().unwrap()]));
     let rejects = std::env::temp_dir().join(format!("opsdesk_rejects_{}.csv", std::process::id()));
     let out = opsdesk(
         &url,
@@ -209,41 +123,17 @@ async fn skip_bad_rows_writes_the_rejects_where_asked() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("imported sales_lines.csv (sales): 20308 rows"),
-        "{}",
-        text(&out)
-    );
-    assert_eq!(
-        std::fs::read_to_string(&rejects).unwrap().lines().count(),
-        241
-    );
+    assert!(text(&out).contains("imported sales_lines.csv (sales): 20308 rows"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&rejects).unwrap().lines().count(), 241);
     let _ = std::fs::remove_file(rejects);
 }
 
 #[tokio::test]
 async fn the_demo_builds_a_company_and_prints_its_daily_report() {
     let (url, _guard) = TestDb::fresh_url(Backend::Sqlite).await;
-    let out = opsdesk(
-        &url,
-        &[
-            "demo",
-            "--stores",
-            "4",
-            "--days",
-            "60",
-            "--end",
-            "2026-10-31",
-            "--lang",
-            "zh",
-        ],
-    );
+    let out = opsdesk(&url, &["demo", "--stores", "4", "--days", "60", "--end", "2026-10-31", "--lang", "zh"]);
     let table = ok(&out);
-    assert!(
-        text(&out).contains("演示公司已建立：4 家门店，2026-09-02 至 2026-10-31"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("演示公司已建立：4 家门店，2026-09-02 至 2026-10-31"), "{}", text(&out));
     assert!(table.lines().any(|l| l.starts_with("公司合计")), "{table}");
     assert_eq!(table.lines().filter(|l| l.starts_with("S000")).count(), 4);
     // A second run finds the company and only prints.

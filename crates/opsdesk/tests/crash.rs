@@ -14,14 +14,11 @@ const CATEGORIES: [&str; 6] = ["处方药", "非处方药", "中成药", "保健
 /// A valid POS file for stores S0001–S0008: `days` days, `tickets` tickets a
 /// store-day. Returns (lines, revenue in fen).
 fn write_sales(path: &Path, days: u32, tickets: u32) -> (i64, i64) {
-    let mut out =
-        String::from("ticket_no,store_code,sold_at,member_id,sku,category,qty,amount,cost\n");
+    let mut out = String::from("ticket_no,store_code,sold_at,member_id,sku,category,qty,amount,cost\n");
     let (mut lines, mut revenue) = (0i64, 0i64);
     let mut x: u64 = 42;
     let mut next = || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (x >> 33) as i64
     };
     let start = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
@@ -29,11 +26,7 @@ fn write_sales(path: &Path, days: u32, tickets: u32) -> (i64, i64) {
         let d = start + chrono::Duration::days(i64::from(day));
         for s in 1..=8 {
             for t in 0..tickets {
-                let member = if next() % 10 < 6 {
-                    format!("M{:05}", next() % 5000)
-                } else {
-                    String::new()
-                };
+                let member = if next() % 10 < 6 { format!("M{:05}", next() % 5000) } else { String::new() };
                 let secs = 8 * 3600 + t * 50_000 / tickets;
                 let head = format!(
                     "S{s:04}-{}-{:06},S{s:04},{d} {:02}:{:02}:{:02},{member}",
@@ -66,17 +59,12 @@ fn write_sales(path: &Path, days: u32, tickets: u32) -> (i64, i64) {
 }
 
 fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data")
-        .join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data").join(rel)
 }
 
 fn opsdesk(url: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_opsdesk"));
-    c.args(args)
-        .env("OPSDESK_DATABASE_URL", url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    c.args(args).env("OPSDESK_DATABASE_URL", url).stdout(Stdio::null()).stderr(Stdio::null());
     c
 }
 
@@ -84,17 +72,7 @@ async fn fresh(backend: opsdesk_db::Backend) -> (String, opsdesk_db::testing::Te
     let (url, guard) = TestDb::fresh_url(backend).await;
     assert!(opsdesk(&url, &["init"]).status().unwrap().success());
     assert!(
-        opsdesk(
-            &url,
-            &[
-                "import",
-                "stores",
-                data("small/stores.csv").to_str().unwrap()
-            ]
-        )
-        .status()
-        .unwrap()
-        .success()
+        opsdesk(&url, &["import", "stores", data("small/stores.csv").to_str().unwrap()]).status().unwrap().success()
     );
     (url, guard)
 }
@@ -105,22 +83,14 @@ async fn a_killed_import_leaves_the_whole_batch_or_none() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("sales.csv");
     let (lines, revenue) = write_sales(&file, 120, 150);
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     eprintln!("{lines} lines; kill times drawn with seed {seed}");
     let mut rng = u64::from(seed) | 1;
     for backend in TestDb::backends() {
         // How long a whole import takes here.
         let (url, _guard) = fresh(backend).await;
         let clock = Instant::now();
-        assert!(
-            opsdesk(&url, &["import", "sales", file.to_str().unwrap()])
-                .status()
-                .unwrap()
-                .success()
-        );
+        assert!(opsdesk(&url, &["import", "sales", file.to_str().unwrap()]).status().unwrap().success());
         let full = clock.elapsed();
         let (mut whole, mut none) = (0, 0);
         for run in 0..8u32 {
@@ -131,9 +101,7 @@ async fn a_killed_import_leaves_the_whole_batch_or_none() {
             // Spread the kills over the whole import, most of them late, where it writes.
             let fraction = 0.2 + 0.9 * f64::from(run) / 8.0 + (rng % 1000) as f64 / 1000.0 * 0.1;
             let at = full.mul_f64(fraction);
-            let mut child = opsdesk(&url, &["import", "sales", file.to_str().unwrap()])
-                .spawn()
-                .unwrap();
+            let mut child = opsdesk(&url, &["import", "sales", file.to_str().unwrap()]).spawn().unwrap();
             std::thread::sleep(at);
             let _ = child.kill(); // SIGKILL
             let status = child.wait().unwrap();
@@ -165,11 +133,7 @@ async fn a_killed_import_leaves_the_whole_batch_or_none() {
             eprintln!(
                 "{backend:?} run {run}: killed at {:?} of {full:?} ({status}) → {}",
                 at,
-                if imported == 1 {
-                    "whole batch"
-                } else {
-                    "nothing"
-                }
+                if imported == 1 { "whole batch" } else { "nothing" }
             );
             db.close().await;
         }

@@ -49,21 +49,14 @@ impl DailySums {
         self.cost += o.cost;
         self.tickets += o.tickets;
         self.qty = self.qty.zip(o.qty).map(|(a, b)| a + b);
-        self.member_revenue = self
-            .member_revenue
-            .zip(o.member_revenue)
-            .map(|(a, b)| a + b);
+        self.member_revenue = self.member_revenue.zip(o.member_revenue).map(|(a, b)| a + b);
         self.mtd_revenue += o.mtd_revenue;
         self.lw_revenue += o.lw_revenue;
         self.ly_revenue += o.ly_revenue;
     }
 
     fn empty() -> DailySums {
-        DailySums {
-            qty: Some(0),
-            member_revenue: Some(0),
-            ..DailySums::default()
-        }
+        DailySums { qty: Some(0), member_revenue: Some(0), ..DailySums::default() }
     }
 }
 
@@ -109,9 +102,7 @@ fn row(label: String, date: NaiveDate, s: &DailySums) -> DailyRow {
         margin_pct: pct(gp, s.revenue),
         tickets: s.tickets,
         aov: rdiv(s.revenue.into(), s.tickets.into()),
-        items_per_ticket: s
-            .qty
-            .and_then(|q| rdiv(100 * i128::from(q), s.tickets.into())),
+        items_per_ticket: s.qty.and_then(|q| rdiv(100 * i128::from(q), s.tickets.into())),
         member_revenue_share_pct: s.member_revenue.and_then(|m| pct(m, s.revenue)),
         mtd_revenue: s.mtd_revenue,
         lw_revenue: s.lw_revenue,
@@ -122,11 +113,7 @@ fn row(label: String, date: NaiveDate, s: &DailySums) -> DailyRow {
 }
 
 fn sums(i: &StoreDayInput) -> DailySums {
-    let d = i.day.unwrap_or(DayFigures {
-        qty: Some(0),
-        member_revenue: Some(0),
-        ..DayFigures::default()
-    });
+    let d = i.day.unwrap_or(DayFigures { qty: Some(0), member_revenue: Some(0), ..DayFigures::default() });
     DailySums {
         revenue: d.revenue,
         cost: d.cost,
@@ -167,10 +154,7 @@ pub fn daily_report(date: NaiveDate, inputs: &[StoreDayInput]) -> DailyReport {
     }
     DailyReport {
         stores,
-        regions: regions
-            .into_iter()
-            .map(|(name, s)| row(name, date, &s))
-            .collect(),
+        regions: regions.into_iter().map(|(name, s)| row(name, date, &s)).collect(),
         company: row(String::new(), date, &company),
     }
 }
@@ -179,25 +163,11 @@ pub fn daily_report(date: NaiveDate, inputs: &[StoreDayInput]) -> DailyReport {
 mod tests {
     use super::*;
 
-    fn input(
-        code: &str,
-        region: &str,
-        revenue: i64,
-        cost: i64,
-        tickets: i64,
-        qty: i64,
-        mem: i64,
-    ) -> StoreDayInput {
+    fn input(code: &str, region: &str, revenue: i64, cost: i64, tickets: i64, qty: i64, mem: i64) -> StoreDayInput {
         StoreDayInput {
             store_code: code.into(),
             region: region.into(),
-            day: Some(DayFigures {
-                revenue,
-                cost,
-                tickets,
-                qty: Some(qty),
-                member_revenue: Some(mem),
-            }),
+            day: Some(DayFigures { revenue, cost, tickets, qty: Some(qty), member_revenue: Some(mem) }),
             mtd_revenue: revenue * 3,
             lw_revenue: Some(revenue / 2),
             ly_revenue: None,
@@ -207,13 +177,7 @@ mod tests {
     #[test]
     fn a_total_is_computed_from_sums_not_from_rounded_rows() {
         let date = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-        let r = daily_report(
-            date,
-            &[
-                input("S1", "华东", 1000, 667, 3, 4, 500),
-                input("S2", "华东", 1001, 0, 3, 5, 0),
-            ],
-        );
+        let r = daily_report(date, &[input("S1", "华东", 1000, 667, 3, 4, 500), input("S2", "华东", 1001, 0, 3, 5, 0)]);
         assert_eq!(r.stores[0].aov, Some(333));
         assert_eq!(r.stores[1].aov, Some(334));
         // (1000 + 1001) / 6 = 333.5 → 334, not 333 + 334.
@@ -239,16 +203,7 @@ mod tests {
         };
         let r = daily_report(date, &[closed]);
         let s = &r.stores[0];
-        assert_eq!(
-            (
-                s.revenue,
-                s.tickets,
-                s.margin_pct,
-                s.aov,
-                s.items_per_ticket
-            ),
-            (0, 0, None, None, None)
-        );
+        assert_eq!((s.revenue, s.tickets, s.margin_pct, s.aov, s.items_per_ticket), (0, 0, None, None, None));
         assert_eq!(s.ly_pct, Some(-10000));
     }
 }

@@ -11,9 +11,7 @@ use opsdesk_db::{Backend, Db, Scope};
 use opsdesk_ingest::{ImportOptions, ImportSummary, Outcome};
 
 pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data")
-        .join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data").join(rel)
 }
 
 pub fn scope() -> Scope {
@@ -21,8 +19,7 @@ pub fn scope() -> Scope {
 }
 
 pub fn manifest(dir: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(data(&format!("{dir}/manifest.json"))).unwrap())
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(data(&format!("{dir}/manifest.json"))).unwrap()).unwrap()
 }
 
 /// Every record number the manifest lists as bad.
@@ -84,24 +81,14 @@ pub mod tempdir {
 /// A fresh database with the stores of the small data set.
 pub async fn with_stores(backend: Backend) -> TestDb {
     let t = TestDb::new(backend).await;
-    let s = opsdesk_ingest::stores::import_stores(
-        &t.db,
-        &scope(),
-        &data("small/stores.csv"),
-        &ImportOptions::default(),
-    )
-    .await
-    .unwrap();
+    let s =
+        opsdesk_ingest::stores::import_stores(&t.db, &scope(), &data("small/stores.csv"), &ImportOptions::default())
+            .await
+            .unwrap();
     assert_eq!(s.outcome, Outcome::Imported);
     t
 }
 
-pub async fn import_sales(
-    db: &Db,
-    path: &std::path::Path,
-    opts: &ImportOptions<'_>,
-) -> ImportSummary {
-    opsdesk_ingest::sales::import_sales(db, &scope(), path, opts)
-        .await
-        .unwrap()
+pub async fn import_sales(db: &Db, path: &std::path::Path, opts: &ImportOptions<'_>) -> ImportSummary {
+    opsdesk_ingest::sales::import_sales(db, &scope(), path, opts).await.unwrap()
 }
