@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use opsdesk_db::Backend;
 use opsdesk_db::testing::TestDb;
 use opsdesk_ingest::{ImportOptions, Outcome};
 
