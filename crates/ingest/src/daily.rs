@@ -5,17 +5,15 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::time::Instant;
 
-use chrono::Utc;
-use opsdesk_db::imports::{BatchMeta, ImportResult};
-use opsdesk_db::sales::{SalesData, WriteOutcome};
+use opsdesk_db::sales::SalesData;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::sales::{DayKey, DayRow, DaySource, StoreId};
 
 use crate::errors::RejectsWriter;
-use crate::options::{ImportOptions, ImportSummary, Outcome, blocking};
+use crate::options::{ImportOptions, ImportSummary, blocking};
+use crate::run::{Read, Run};
 use crate::source::Record;
 use crate::stores::{each_record, record_shape, row_error};
 use crate::{ErrorReport, ImportKind, IngestError, Mapping, rows};
@@ -73,13 +71,9 @@ pub async fn import_daily(
     path: &Path,
     opts: &ImportOptions<'_>,
 ) -> Result<ImportSummary, IngestError> {
-    let started = Instant::now();
-    let started_at = Utc::now();
+    let run = Run::begin(db, ImportKind::Daily, path, opts).await?;
     let lang = opts.lang;
-    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let stores = db.store_codes(scope).await?;
-    let mut saved = db.column_mappings(ImportKind::Daily.as_str()).await?;
-    saved.extend(opts.mappings.iter().cloned());
     let mut days: Vec<DayRow> = Vec::new();
     let mut errors = ErrorReport::default();
     let mut seen: HashSet<DayKey> = HashSet::new();
@@ -88,7 +82,7 @@ pub async fn import_daily(
     let rejects_path = opts.rejects_file(path);
     let mut io_error: Option<std::io::Error> = None;
     let (sha256, encoding, _) = blocking(|| {
-        each_record(path, ImportKind::Daily, &saved, |m, rec| {
+        each_record(path, ImportKind::Daily, &run.saved, |m, rec| {
             rows_read += 1;
             let parsed = parse_day(m, &rec, &stores, lang).and_then(|d| {
                 if seen.insert(d.key) {
@@ -129,63 +123,20 @@ pub async fn import_daily(
     }
     days.sort_unstable_by_key(|d| d.key);
     let refused = !errors.is_empty() && !opts.skip_bad_rows;
-    let first_date = days.iter().map(|d| d.key.date).min();
-    let last_date = days.iter().map(|d| d.key.date).max();
-    let meta = BatchMeta {
-        kind: ImportKind::Daily.as_str().to_string(),
-        file_name: file_name.clone(),
-        sha256: sha256.clone(),
-        started_at,
-        rows_read: rows_read as i64,
-        rows_imported: if refused { 0 } else { days.len() as i64 },
-        rows_rejected: errors.total as i64,
-        first_date,
-        last_date,
-        message: String::new(),
-    };
-    let mut summary = ImportSummary {
-        kind: ImportKind::Daily.as_str(),
-        file_name,
+    let read = Read {
         sha256,
         encoding,
-        outcome: Outcome::Refused,
-        batch_id: None,
         rows_read,
-        rows_imported: 0,
-        rows_rejected: errors.total,
-        pairs_new: 0,
-        pairs_replaced: 0,
-        first_date,
-        last_date,
-        revenue: 0,
         errors,
+        first_date: days.iter().map(|d| d.key.date).min(),
+        last_date: days.iter().map(|d| d.key.date).max(),
         rejects_path: (rejected > 0).then_some(rejects_path.clone()),
-        error_report_path: None,
-        stores: None,
-        read_time: started.elapsed(),
-        duration: started.elapsed(),
     };
-    summary.write_error_report(opts)?;
+    let summary = run.summary(read, opts)?;
     if refused {
-        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
-        return Ok(summary);
+        return run.refuse(db, scope, summary).await;
     }
-    let revenue = days.iter().map(|d| d.revenue).sum();
+    let rows = days.len() as u64;
     let data = SalesData { days, ..SalesData::default() };
-    match db.write_sales(scope, &meta, &data).await? {
-        WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
-            summary.outcome = Outcome::Imported;
-            summary.batch_id = Some(batch_id);
-            summary.pairs_new = pairs_new;
-            summary.pairs_replaced = pairs_replaced;
-            summary.rows_imported = data.days.len() as u64;
-            summary.revenue = revenue;
-        }
-        WriteOutcome::AlreadyImported { batch_id } => {
-            summary.outcome = Outcome::AlreadyImported;
-            summary.batch_id = Some(batch_id);
-        }
-    }
-    summary.duration = started.elapsed();
-    Ok(summary)
+    run.write_days(db, scope, summary, &data, rows).await
 }

@@ -13,6 +13,7 @@ mod fields;
 mod options;
 mod progress;
 mod rows;
+mod run;
 pub mod sales;
 mod source;
 pub mod stores;

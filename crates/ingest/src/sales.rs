@@ -13,11 +13,9 @@ use std::hash::{DefaultHasher, Hasher};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
-use opsdesk_db::imports::{BatchMeta, ImportResult};
-use opsdesk_db::sales::{CategoryRow, LineRow, MemberRow, SalesData, WriteOutcome};
+use chrono::{NaiveDate, NaiveDateTime};
+use opsdesk_db::sales::{CategoryRow, LineRow, MemberRow, SalesData};
 use opsdesk_db::settings::KEEP_LINE_DETAIL;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::i18n::Lang;
@@ -25,7 +23,8 @@ use opsdesk_domain::sales::{DayKey, DayRow, Rollup, StoreId, TicketSums};
 use rustc_hash::FxHashSet;
 
 use crate::errors::RejectsWriter;
-use crate::options::{ImportOptions, ImportSummary, Outcome, blocking};
+use crate::options::{ImportOptions, ImportSummary, blocking};
+use crate::run::{Read, Run};
 use crate::source::{Chunk, Encoding, read_file};
 use crate::{ErrorReport, ImportKind, IngestError, Mapping, Progress, RowError, rows};
 
@@ -470,73 +469,25 @@ pub async fn import_sales(
     path: &Path,
     opts: &ImportOptions<'_>,
 ) -> Result<ImportSummary, IngestError> {
-    let started = Instant::now();
-    let started_at = Utc::now();
-    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let run = Run::begin(db, ImportKind::Sales, path, opts).await?;
     let stores = db.store_codes(scope).await?;
-    let mut saved = db.column_mappings(ImportKind::Sales.as_str()).await?;
-    saved.extend(opts.mappings.iter().cloned());
     let keep_detail = db.setting_bool(KEEP_LINE_DETAIL).await?;
     let ctx = Ctx { stores: &stores, keep_detail, skip_bad_rows: opts.skip_bad_rows, lang: opts.lang };
-    let parsed = blocking(|| parse_file(path, &ctx, opts, &saved))?;
+    let parsed = blocking(|| parse_file(path, &ctx, opts, &run.saved))?;
     let refused = parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
-    let total = parsed.rollup.total();
-    let mut meta = BatchMeta {
-        kind: ImportKind::Sales.as_str().to_string(),
-        file_name: file_name.clone(),
-        sha256: parsed.sha256.clone(),
-        started_at,
-        rows_read: parsed.rows as i64,
-        rows_imported: if refused { 0 } else { parsed.good as i64 },
-        rows_rejected: parsed.errors.total as i64,
-        first_date: parsed.first_date,
-        last_date: parsed.last_date,
-        message: String::new(),
-    };
-    let mut summary = ImportSummary {
-        kind: ImportKind::Sales.as_str(),
-        file_name,
-        sha256: parsed.sha256.clone(),
+    let read = Read {
+        sha256: parsed.sha256,
         encoding: parsed.encoding,
-        outcome: Outcome::Refused,
-        batch_id: None,
         rows_read: parsed.rows,
-        rows_imported: 0,
-        rows_rejected: parsed.errors.total,
-        pairs_new: 0,
-        pairs_replaced: 0,
+        errors: parsed.errors,
         first_date: parsed.first_date,
         last_date: parsed.last_date,
-        revenue: 0,
-        errors: parsed.errors.clone(),
         rejects_path: (opts.skip_bad_rows && parsed.rejected > 0).then(|| opts.rejects_file(path)),
-        error_report_path: None,
-        stores: None,
-        read_time: started.elapsed(),
-        duration: started.elapsed(),
     };
-    summary.write_error_report(opts)?;
+    let summary = run.summary(read, opts)?;
     if refused {
-        meta.message = format!("{} bad rows", parsed.errors.total);
-        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
-        summary.duration = started.elapsed();
-        return Ok(summary);
+        return run.refuse(db, scope, summary).await;
     }
     let data = sales_data(&parsed.rollup, parsed.lines);
-    match db.write_sales(scope, &meta, &data).await? {
-        WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
-            summary.outcome = Outcome::Imported;
-            summary.batch_id = Some(batch_id);
-            summary.pairs_new = pairs_new;
-            summary.pairs_replaced = pairs_replaced;
-            summary.rows_imported = parsed.good;
-            summary.revenue = total.revenue;
-        }
-        WriteOutcome::AlreadyImported { batch_id } => {
-            summary.outcome = Outcome::AlreadyImported;
-            summary.batch_id = Some(batch_id);
-        }
-    }
-    summary.duration = started.elapsed();
-    Ok(summary)
+    run.write_days(db, scope, summary, &data, parsed.good).await
 }

@@ -4,14 +4,12 @@
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::path::Path;
-use std::time::Instant;
 
-use chrono::Utc;
-use opsdesk_db::imports::{BatchMeta, ImportResult};
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus, region_path};
 
-use crate::options::{ImportOptions, ImportSummary, Outcome};
+use crate::options::{ImportOptions, ImportSummary};
+use crate::run::{Read, Run};
 use crate::source::{Encoding, Record, read_file};
 use crate::{ErrorReport, ImportKind, IngestError, Mapping, RowError, rows};
 
@@ -126,18 +124,14 @@ pub async fn import_stores(
     path: &Path,
     opts: &ImportOptions<'_>,
 ) -> Result<ImportSummary, IngestError> {
-    let started = Instant::now();
-    let started_at = Utc::now();
+    let run = Run::begin(db, ImportKind::Stores, path, opts).await?;
     let lang = opts.lang;
-    let file_name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut saved = db.column_mappings(ImportKind::Stores.as_str()).await?;
-    saved.extend(opts.mappings.iter().cloned());
     let mut records = Vec::new();
     let mut errors = ErrorReport::default();
     let mut seen = HashSet::new();
     let mut rows_read = 0u64;
     let (sha256, encoding, _) = crate::options::blocking(|| {
-        each_record(path, ImportKind::Stores, &saved, |m, rec| {
+        each_record(path, ImportKind::Stores, &run.saved, |m, rec| {
             rows_read += 1;
             match parse_store(m, &rec, lang) {
                 Ok(s) if !seen.insert(s.code.clone()) => {
@@ -150,50 +144,11 @@ pub async fn import_stores(
             }
         })
     })?;
-    let meta = BatchMeta {
-        kind: ImportKind::Stores.as_str().to_string(),
-        file_name: file_name.clone(),
-        sha256: sha256.clone(),
-        started_at,
-        rows_read: rows_read as i64,
-        rows_imported: if errors.is_empty() { records.len() as i64 } else { 0 },
-        rows_rejected: errors.total as i64,
-        first_date: None,
-        last_date: None,
-        message: String::new(),
-    };
-    let mut summary = ImportSummary {
-        kind: ImportKind::Stores.as_str(),
-        file_name,
-        sha256,
-        encoding,
-        outcome: Outcome::Refused,
-        batch_id: None,
-        rows_read,
-        rows_imported: 0,
-        rows_rejected: errors.total,
-        pairs_new: 0,
-        pairs_replaced: 0,
-        first_date: None,
-        last_date: None,
-        revenue: 0,
-        errors,
-        rejects_path: None,
-        error_report_path: None,
-        stores: None,
-        read_time: started.elapsed(),
-        duration: started.elapsed(),
-    };
-    summary.write_error_report(opts)?;
+    let read = Read { sha256, encoding, rows_read, errors, first_date: None, last_date: None, rejects_path: None };
+    let mut summary = run.summary(read, opts)?;
     if !summary.errors.is_empty() {
-        summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Refused).await?);
-        return Ok(summary);
+        return run.refuse(db, scope, summary).await;
     }
-    let changes = db.save_stores(scope, &records).await?;
-    summary.batch_id = Some(db.record_import(scope, &meta, ImportResult::Imported).await?);
-    summary.outcome = Outcome::Imported;
-    summary.rows_imported = records.len() as u64;
-    summary.stores = Some(changes);
-    summary.duration = started.elapsed();
-    Ok(summary)
+    summary.stores = Some(db.save_stores(scope, &records).await?);
+    run.record(db, scope, summary, records.len() as u64).await
 }
