@@ -2,4 +2,8 @@
 //! rounded once with [`crate::rdiv`]; values are integer hundredths until they
 //! are printed.
 
+pub mod category;
 pub mod daily;
+pub mod monthly;
+pub mod rfm;
+pub mod traffic;

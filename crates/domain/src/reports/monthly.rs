@@ -1,0 +1,95 @@
+//! R2, the monthly report per store (`bench/REPORTS.md` §4): revenue, margin,
+//! tickets, AOV, month-on-month and year-on-year growth, revenue per staff
+//! (人效) and per m² (坪效).
+
+use crate::reports::daily::{pct, pct_change};
+use crate::rdiv;
+
+/// One store-month's sums, as the rollups hold them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreMonth {
+    pub store_code: String,
+    /// `yyyymm`, e.g. `202610`.
+    pub month: i64,
+    pub revenue: i64,
+    pub cost: i64,
+    pub tickets: i64,
+    pub staff_count: i64,
+    pub area_sqm: i64,
+}
+
+/// A row of R2; money in fen, ratios in hundredths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyRow {
+    pub store_code: String,
+    pub month: i64,
+    pub revenue: i64,
+    pub gross_profit: i64,
+    pub margin_pct: Option<i64>,
+    pub tickets: i64,
+    pub aov: Option<i64>,
+    pub mom_pct: Option<i64>,
+    pub yoy_pct: Option<i64>,
+    pub revenue_per_staff: Option<i64>,
+    pub revenue_per_sqm: Option<i64>,
+}
+
+/// The month before `yyyymm`.
+pub fn prev_month(m: i64) -> i64 {
+    if m % 100 == 1 { m - 100 + 11 } else { m - 1 }
+}
+
+/// `202610` → `2026-10`.
+pub fn month_label(m: i64) -> String {
+    format!("{:04}-{:02}", m / 100, m % 100)
+}
+
+/// R2 rows for store-months sorted by (store code, month).
+pub fn monthly_report(months: &[StoreMonth]) -> Vec<MonthlyRow> {
+    let find = |code: &str, m: i64| -> i64 {
+        months
+            .binary_search_by(|x| (x.store_code.as_bytes(), x.month).cmp(&(code.as_bytes(), m)))
+            .map(|i| months[i].revenue)
+            .unwrap_or(0)
+    };
+    months
+        .iter()
+        .map(|c| {
+            let gp = c.revenue - c.cost;
+            MonthlyRow {
+                store_code: c.store_code.clone(),
+                month: c.month,
+                revenue: c.revenue,
+                gross_profit: gp,
+                margin_pct: pct(gp, c.revenue),
+                tickets: c.tickets,
+                aov: rdiv(c.revenue.into(), c.tickets.into()),
+                mom_pct: pct_change(c.revenue, find(&c.store_code, prev_month(c.month))),
+                yoy_pct: pct_change(c.revenue, find(&c.store_code, c.month - 100)),
+                revenue_per_staff: rdiv(c.revenue.into(), c.staff_count.into()),
+                revenue_per_sqm: rdiv(c.revenue.into(), c.area_sqm.into()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sm(code: &str, month: i64, revenue: i64) -> StoreMonth {
+        StoreMonth { store_code: code.into(), month, revenue, cost: revenue / 2, tickets: 10, staff_count: 4, area_sqm: 100 }
+    }
+
+    #[test]
+    fn growth_compares_with_the_previous_month_and_the_same_month_last_year() {
+        let rows = monthly_report(&[sm("S1", 202501, 1000), sm("S1", 202512, 800), sm("S1", 202601, 1200), sm("S2", 202601, 5)]);
+        let jan = &rows[2];
+        assert_eq!(jan.mom_pct, Some(5000));
+        assert_eq!(jan.yoy_pct, Some(2000));
+        assert_eq!(rows[0].mom_pct, None);
+        assert_eq!(rows[3].revenue_per_staff, Some(1));
+        assert_eq!(prev_month(202601), 202512);
+        assert_eq!(month_label(202601), "2026-01");
+    }
+}

@@ -1,0 +1,135 @@
+//! R5, member RFM scores and segments (`bench/REPORTS.md` §7): recency,
+//! frequency and monetary value over the 365 days to an as-of date, scored
+//! 1–5 by rank with ties sharing a score, and the 8-class segment model.
+
+/// One member's figures over the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberWindow {
+    pub member: String,
+    /// Days from the latest purchase ticket to the as-of date.
+    pub recency_days: i64,
+    /// Purchase tickets.
+    pub frequency: i64,
+    /// Net amount of all the member's tickets, returns included, in fen.
+    pub monetary: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RfmRow {
+    pub member: String,
+    pub recency_days: i64,
+    pub frequency: i64,
+    pub monetary: i64,
+    pub r_score: i64,
+    pub f_score: i64,
+    pub m_score: i64,
+    pub segment_no: usize,
+}
+
+/// The eight segments: number, name, and whether R, F and M are high (≥ 3).
+pub const SEGMENTS: [(usize, &str, &str, bool, bool, bool); 8] = [
+    (1, "重要价值客户", "important value", true, true, true),
+    (2, "重要发展客户", "important development", true, false, true),
+    (3, "重要保持客户", "important retention", false, true, true),
+    (4, "重要挽留客户", "important win-back", false, false, true),
+    (5, "一般价值客户", "general value", true, true, false),
+    (6, "一般发展客户", "general development", true, false, false),
+    (7, "一般保持客户", "general retention", false, true, false),
+    (8, "一般挽留客户", "general win-back", false, false, false),
+];
+
+fn segment_of(r: i64, f: i64, m: i64) -> usize {
+    SEGMENTS.iter().find(|s| s.3 == (r >= 3) && s.4 == (f >= 3) && s.5 == (m >= 3)).map(|s| s.0).unwrap_or(8)
+}
+
+/// Scores by rank: `rank_of[i]` is 1 + the number of members strictly
+/// before member i in the order; score = 1 + ⌊5·(rank − 1) / N⌋.
+fn scores<K: Ord + Copy>(keys: &[K]) -> Vec<i64> {
+    let n = keys.len() as i64;
+    let mut sorted: Vec<K> = keys.to_vec();
+    sorted.sort_unstable();
+    keys.iter()
+        .map(|k| {
+            let rank = sorted.partition_point(|x| x < k) as i64 + 1;
+            1 + 5 * (rank - 1) / n
+        })
+        .collect()
+}
+
+/// RFM rows for members with at least one purchase ticket, ordered by member
+/// id (byte order).
+pub fn rfm(mut members: Vec<MemberWindow>) -> Vec<RfmRow> {
+    members.retain(|m| m.frequency > 0);
+    members.sort_by(|a, b| a.member.as_bytes().cmp(b.member.as_bytes()));
+    // Recency ranks descending: more days ago, lower score.
+    let r = scores(&members.iter().map(|m| std::cmp::Reverse(m.recency_days)).collect::<Vec<_>>());
+    let f = scores(&members.iter().map(|m| m.frequency).collect::<Vec<_>>());
+    let m = scores(&members.iter().map(|m| m.monetary).collect::<Vec<_>>());
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| RfmRow {
+            member: w.member,
+            recency_days: w.recency_days,
+            frequency: w.frequency,
+            monetary: w.monetary,
+            r_score: r[i],
+            f_score: f[i],
+            m_score: m[i],
+            segment_no: segment_of(r[i], f[i], m[i]),
+        })
+        .collect()
+}
+
+/// One segment's totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRow {
+    pub segment_no: usize,
+    pub members: i64,
+    /// Hundredths of a percent of all listed members.
+    pub member_share_pct: Option<i64>,
+    pub monetary: i64,
+    pub monetary_share_pct: Option<i64>,
+}
+
+/// All eight segments in order, empty ones included.
+pub fn segments(rows: &[RfmRow]) -> Vec<SegmentRow> {
+    let n = rows.len() as i64;
+    let total: i64 = rows.iter().map(|r| r.monetary).sum();
+    SEGMENTS
+        .iter()
+        .map(|s| {
+            let members = rows.iter().filter(|r| r.segment_no == s.0).count() as i64;
+            let monetary = rows.iter().filter(|r| r.segment_no == s.0).map(|r| r.monetary).sum();
+            SegmentRow {
+                segment_no: s.0,
+                members,
+                member_share_pct: crate::reports::daily::pct(members, n),
+                monetary,
+                monetary_share_pct: crate::reports::daily::pct(monetary, total),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(member: &str, recency_days: i64, frequency: i64, monetary: i64) -> MemberWindow {
+        MemberWindow { member: member.into(), recency_days, frequency, monetary }
+    }
+
+    #[test]
+    fn equal_values_get_equal_scores_and_return_only_members_are_left_out() {
+        let rows = rfm(vec![w("M3", 0, 5, 900), w("M1", 300, 1, 100), w("M2", 10, 1, 100), w("M4", 5, 0, -50), w("M5", 100, 2, 400)]);
+        let got: Vec<(&str, i64, i64, i64)> = rows.iter().map(|r| (r.member.as_str(), r.r_score, r.f_score, r.m_score)).collect();
+        assert_eq!(got, vec![("M1", 1, 1, 1), ("M2", 3, 1, 1), ("M3", 4, 4, 4), ("M5", 2, 3, 3)]);
+        assert_eq!(rows[2].segment_no, 1);
+        let seg = segments(&rows);
+        assert_eq!(seg.len(), 8);
+        assert_eq!(seg[0].members, 1);
+        assert_eq!(seg[0].member_share_pct, Some(2500));
+        assert_eq!(seg[0].monetary_share_pct, Some(6000));
+    }
+}
