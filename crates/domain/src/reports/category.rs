@@ -79,3 +79,43 @@ mod tests {
         assert_eq!(rows[1].cum_share_pct, Some(8000));
     }
 }
+
+use crate::reports::monthly::month_label;
+use crate::reports::table::{Cell, Kind, ReportTable, col};
+
+/// R4 as a table.
+pub fn category_table(rows: &[CategoryRow]) -> ReportTable {
+    ReportTable {
+        name: "r4_category",
+        title_zh: "品类分析".into(),
+        title_en: "Category report".into(),
+        columns: vec![
+            col("month", "月份", "month", Kind::Text),
+            col("category", "品类", "category", Kind::Text),
+            col("revenue", "销售额", "revenue", Kind::Money),
+            col("gross_profit", "毛利", "gross profit", Kind::Money),
+            col("margin_pct", "毛利率%", "margin %", Kind::Pct),
+            col("share_pct", "占比%", "share %", Kind::Pct),
+            col("rank", "排名", "rank", Kind::Int),
+            col("cum_share_pct", "累计占比%", "cumulative %", Kind::Pct),
+            col("abc_class", "ABC", "ABC", Kind::Text),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(month_label(r.month)),
+                    Cell::Text(r.category.clone()),
+                    Cell::Fixed2(r.revenue),
+                    Cell::Fixed2(r.gross_profit),
+                    Cell::opt2(r.margin_pct),
+                    Cell::opt2(r.share_pct),
+                    Cell::Int(r.rank),
+                    Cell::opt2(r.cum_share_pct),
+                    r.abc_class.map_or(Cell::Null, |c| Cell::Text(c.to_string())),
+                ]
+            })
+            .collect(),
+        totals: vec![],
+    }
+}

@@ -207,3 +207,57 @@ mod tests {
         assert_eq!(s.ly_pct, Some(-10000));
     }
 }
+
+use crate::reports::table::{Cell, Column, Kind, ReportTable, col};
+
+/// The columns of R1 (`bench/REPORTS.md` §8).
+pub const DAILY_COLUMNS: [Column; 14] = [
+    col("store_code", "门店", "store", Kind::Text),
+    col("date", "日期", "date", Kind::Date),
+    col("revenue", "销售额", "revenue", Kind::Money),
+    col("gross_profit", "毛利", "gross profit", Kind::Money),
+    col("margin_pct", "毛利率%", "margin %", Kind::Pct),
+    col("tickets", "客流", "tickets", Kind::Int),
+    col("aov", "客单价", "AOV", Kind::Fixed2),
+    col("items_per_ticket", "客单量", "items / ticket", Kind::Fixed2),
+    col("member_revenue_share_pct", "会员销售占比%", "member share %", Kind::Pct),
+    col("mtd_revenue", "月累计销售额", "MTD revenue", Kind::Money),
+    col("lw_revenue", "上周同日销售额", "same day last week", Kind::Money),
+    col("lw_pct", "周同比%", "vs last week %", Kind::Pct),
+    col("ly_revenue", "去年同日销售额", "same date last year", Kind::Money),
+    col("ly_pct", "年同比%", "vs last year %", Kind::Pct),
+];
+
+fn daily_cells(label: Cell, r: &DailyRow) -> Vec<Cell> {
+    vec![
+        label,
+        Cell::Date(r.date),
+        Cell::Fixed2(r.revenue),
+        Cell::Fixed2(r.gross_profit),
+        Cell::opt2(r.margin_pct),
+        Cell::Int(r.tickets),
+        Cell::opt2(r.aov),
+        Cell::opt2(r.items_per_ticket),
+        Cell::opt2(r.member_revenue_share_pct),
+        Cell::Fixed2(r.mtd_revenue),
+        Cell::Fixed2(r.lw_revenue),
+        Cell::opt2(r.lw_pct),
+        Cell::Fixed2(r.ly_revenue),
+        Cell::opt2(r.ly_pct),
+    ]
+}
+
+/// R1 as a table; region and company totals follow the store rows.
+pub fn daily_table(rep: &DailyReport) -> ReportTable {
+    let date = rep.company.date;
+    let mut totals: Vec<Vec<Cell>> = rep.regions.iter().map(|r| daily_cells(Cell::Text(format!("Σ {}", r.label)), r)).collect();
+    totals.push(daily_cells(Cell::Text("Σ".into()), &rep.company));
+    ReportTable {
+        name: "r1_daily",
+        title_zh: format!("日报 {date}"),
+        title_en: format!("Daily report {date}"),
+        columns: DAILY_COLUMNS.to_vec(),
+        rows: rep.stores.iter().map(|r| daily_cells(Cell::Text(r.label.clone()), r)).collect(),
+        totals,
+    }
+}

@@ -6,4 +6,5 @@ pub mod category;
 pub mod daily;
 pub mod monthly;
 pub mod rfm;
+pub mod table;
 pub mod traffic;

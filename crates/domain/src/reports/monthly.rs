@@ -93,3 +93,48 @@ mod tests {
         assert_eq!(month_label(202601), "2026-01");
     }
 }
+
+use crate::reports::table::{Cell, Kind, ReportTable, col};
+
+/// R2 as a table.
+pub fn monthly_table(rows: &[MonthlyRow]) -> ReportTable {
+    let first = rows.iter().map(|r| r.month).min().map(month_label).unwrap_or_default();
+    let last = rows.iter().map(|r| r.month).max().map(month_label).unwrap_or_default();
+    ReportTable {
+        name: "r2_monthly",
+        title_zh: format!("月报 {first} … {last}"),
+        title_en: format!("Monthly report {first} … {last}"),
+        columns: vec![
+            col("store_code", "门店", "store", Kind::Text),
+            col("month", "月份", "month", Kind::Text),
+            col("revenue", "销售额", "revenue", Kind::Money),
+            col("gross_profit", "毛利", "gross profit", Kind::Money),
+            col("margin_pct", "毛利率%", "margin %", Kind::Pct),
+            col("tickets", "客流", "tickets", Kind::Int),
+            col("aov", "客单价", "AOV", Kind::Fixed2),
+            col("mom_pct", "环比%", "MoM %", Kind::Pct),
+            col("yoy_pct", "同比%", "YoY %", Kind::Pct),
+            col("revenue_per_staff", "人效", "revenue / staff", Kind::Money),
+            col("revenue_per_sqm", "坪效", "revenue / m²", Kind::Money),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.store_code.clone()),
+                    Cell::Text(month_label(r.month)),
+                    Cell::Fixed2(r.revenue),
+                    Cell::Fixed2(r.gross_profit),
+                    Cell::opt2(r.margin_pct),
+                    Cell::Int(r.tickets),
+                    Cell::opt2(r.aov),
+                    Cell::opt2(r.mom_pct),
+                    Cell::opt2(r.yoy_pct),
+                    Cell::opt2(r.revenue_per_staff),
+                    Cell::opt2(r.revenue_per_sqm),
+                ]
+            })
+            .collect(),
+        totals: vec![],
+    }
+}

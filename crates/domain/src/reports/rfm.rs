@@ -133,3 +133,73 @@ mod tests {
         assert_eq!(seg[0].monetary_share_pct, Some(6000));
     }
 }
+
+use crate::reports::table::{Cell, Kind, ReportTable, col};
+
+/// R5 member list as a table.
+pub fn rfm_members_table(asof: chrono::NaiveDate, rows: &[RfmRow]) -> ReportTable {
+    ReportTable {
+        name: "r5_rfm_members",
+        title_zh: format!("会员 RFM（截至 {asof}）"),
+        title_en: format!("Member RFM as of {asof}"),
+        columns: vec![
+            col("member_id", "会员号", "member", Kind::Text),
+            col("recency_days", "最近购买距今天数", "days since last purchase", Kind::Int),
+            col("frequency", "购买次数", "purchases", Kind::Int),
+            col("monetary", "消费金额", "spend", Kind::Money),
+            col("r_score", "R", "R", Kind::Int),
+            col("f_score", "F", "F", Kind::Int),
+            col("m_score", "M", "M", Kind::Int),
+            col("rfm", "RFM", "RFM", Kind::Text),
+            col("segment", "分群", "segment", Kind::Text),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.member.clone()),
+                    Cell::Int(r.recency_days),
+                    Cell::Int(r.frequency),
+                    Cell::Fixed2(r.monetary),
+                    Cell::Int(r.r_score),
+                    Cell::Int(r.f_score),
+                    Cell::Int(r.m_score),
+                    Cell::Text(format!("{}{}{}", r.r_score, r.f_score, r.m_score)),
+                    Cell::Text(SEGMENTS[r.segment_no - 1].1.into()),
+                ]
+            })
+            .collect(),
+        totals: vec![],
+    }
+}
+
+/// R5 segments as a table.
+pub fn rfm_segments_table(asof: chrono::NaiveDate, rows: &[SegmentRow]) -> ReportTable {
+    ReportTable {
+        name: "r5_rfm_segments",
+        title_zh: format!("会员分群（截至 {asof}）"),
+        title_en: format!("Member segments as of {asof}"),
+        columns: vec![
+            col("segment_no", "序号", "no.", Kind::Int),
+            col("segment", "分群", "segment", Kind::Text),
+            col("members", "会员数", "members", Kind::Int),
+            col("member_share_pct", "会员占比%", "member share %", Kind::Pct),
+            col("monetary", "消费金额", "spend", Kind::Money),
+            col("monetary_share_pct", "金额占比%", "spend share %", Kind::Pct),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Int(r.segment_no as i64),
+                    Cell::Text(SEGMENTS[r.segment_no - 1].1.into()),
+                    Cell::Int(r.members),
+                    Cell::opt2(r.member_share_pct),
+                    Cell::Fixed2(r.monetary),
+                    Cell::opt2(r.monetary_share_pct),
+                ]
+            })
+            .collect(),
+        totals: vec![],
+    }
+}

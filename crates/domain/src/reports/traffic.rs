@@ -121,3 +121,44 @@ mod tests {
         assert_eq!(traffic_rows(&days[1..], x, x)[0].baseline_sd, Some(0));
     }
 }
+
+use crate::reports::table::{Cell, Kind, ReportTable, col};
+
+/// R3 as a table, for the stores in the order given.
+pub fn traffic_table(month: &str, stores: &[(String, Vec<TrafficRow>)]) -> ReportTable {
+    ReportTable {
+        name: "r3_traffic",
+        title_zh: format!("客单客流监控 {month}"),
+        title_en: format!("Traffic and AOV monitor {month}"),
+        columns: vec![
+            col("store_code", "门店", "store", Kind::Text),
+            col("date", "日期", "date", Kind::Date),
+            col("weekday", "星期", "weekday", Kind::Int),
+            col("tickets", "客流", "tickets", Kind::Int),
+            col("aov", "客单价", "AOV", Kind::Fixed2),
+            col("baseline_n", "基准天数", "baseline days", Kind::Int),
+            col("baseline_mean", "基准均值", "baseline mean", Kind::Fixed2),
+            col("baseline_sd", "基准标准差", "baseline s.d.", Kind::Fixed2),
+            col("flag", "标记", "flag", Kind::Text),
+        ],
+        rows: stores
+            .iter()
+            .flat_map(|(code, rows)| {
+                rows.iter().map(move |r| {
+                    vec![
+                        Cell::Text(code.clone()),
+                        Cell::Date(r.date),
+                        Cell::Int(i64::from(r.weekday)),
+                        Cell::Int(r.tickets),
+                        Cell::opt2(r.aov),
+                        Cell::Int(r.baseline_n),
+                        Cell::opt2(r.baseline_mean),
+                        Cell::opt2(r.baseline_sd),
+                        Cell::Text(r.flag.as_str().into()),
+                    ]
+                })
+            })
+            .collect(),
+        totals: vec![],
+    }
+}

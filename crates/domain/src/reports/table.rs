@@ -1,0 +1,148 @@
+//! One shape for every report's output: named columns (Chinese and English
+//! headings) and rows of typed cells. The terminal table, CSV, JSON and XLSX
+//! are all drawn from it, so the numbers cannot differ between them.
+
+use chrono::NaiveDate;
+
+use crate::i18n::Lang;
+use crate::money::hundredths;
+
+/// What a column holds; decides formatting and alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Date,
+    Int,
+    /// Fen shown as yuan with two decimals.
+    Money,
+    /// Hundredths of a percent shown with two decimals.
+    Pct,
+    /// Hundredths shown with two decimals (AOV in yuan, items per ticket …).
+    Fixed2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The CSV and JSON name (`bench/REPORTS.md` §8).
+    pub key: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub kind: Kind,
+}
+
+pub const fn col(key: &'static str, zh: &'static str, en: &'static str, kind: Kind) -> Column {
+    Column { key, zh, en, kind }
+}
+
+impl Column {
+    pub fn heading(&self, lang: Lang) -> &'static str {
+        lang.pick(self.zh, self.en)
+    }
+}
+
+/// A value; `Null` prints as an empty field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Text(String),
+    Date(NaiveDate),
+    Int(i64),
+    /// Hundredths (fen for money).
+    Fixed2(i64),
+    Null,
+}
+
+impl Cell {
+    pub fn opt2(v: Option<i64>) -> Cell {
+        v.map_or(Cell::Null, Cell::Fixed2)
+    }
+
+    /// The text of the cell as CSV and the terminal show it.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Fixed2(n) => hundredths(*n),
+            Cell::Null => String::new(),
+        }
+    }
+
+    /// The number behind the cell, if any (for spreadsheets and charts).
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Cell::Int(n) => Some(*n as f64),
+            Cell::Fixed2(n) => Some(*n as f64 / 100.0),
+            _ => None,
+        }
+    }
+}
+
+/// A finished report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTable {
+    /// File name stem, e.g. `r1_daily`.
+    pub name: &'static str,
+    pub title_zh: String,
+    pub title_en: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    /// Total rows (by region, for the company) shown after the rows; not part
+    /// of the CSV, whose rows follow `bench/REPORTS.md` exactly.
+    pub totals: Vec<Vec<Cell>>,
+}
+
+fn csv_field(s: &str, out: &mut String) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+impl ReportTable {
+    pub fn title(&self, lang: Lang) -> &str {
+        lang.pick(&self.title_zh, &self.title_en)
+    }
+
+    /// RFC 4180 CSV with the column keys as header and LF line ends.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::with_capacity(64 * (self.rows.len() + 1));
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            csv_field(c.key, &mut out);
+        }
+        out.push('\n');
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                csv_field(&cell.text(), &mut out);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_only_where_it_must_and_prints_null_as_empty() {
+        let t = ReportTable {
+            name: "t",
+            title_zh: String::new(),
+            title_en: String::new(),
+            columns: vec![col("a", "甲", "a", Kind::Text), col("b", "乙", "b", Kind::Money), col("c", "丙", "c", Kind::Pct)],
+            rows: vec![vec![Cell::Text("x,\"y\"".into()), Cell::Fixed2(-5), Cell::Null]],
+            totals: vec![],
+        };
+        assert_eq!(t.to_csv(), "a,b,c\n\"x,\"\"y\"\"\",-0.05,\n");
+    }
+}
