@@ -56,3 +56,108 @@ impl Db {
         Ok(rows.into_iter().filter(|(s, _)| stores.contains(s)).map(|(_, d)| d).max())
     }
 }
+
+use opsdesk_domain::reports::category::CategoryMonth;
+use opsdesk_domain::reports::monthly::StoreMonth;
+use opsdesk_domain::reports::rfm::MemberWindow;
+use opsdesk_domain::reports::traffic::TrafficDay;
+
+impl Db {
+    /// Every store-month with sales within reach, sorted by store code and month.
+    pub async fn store_months(&self, scope: &Scope) -> Result<Vec<StoreMonth>> {
+        let stores: HashMap<i64, crate::stores::Store> =
+            self.stores(scope).await?.into_iter().map(|s| (s.id, s)).collect();
+        let rows: Vec<(i64, i64, i64, i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, month, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT)
+             FROM sales_day GROUP BY store_id, month").fetch_all(p).await?);
+        let mut out: Vec<StoreMonth> = rows
+            .into_iter()
+            .filter_map(|(id, month, revenue, cost, tickets)| {
+                let s = stores.get(&id)?;
+                Some(StoreMonth {
+                    store_code: s.code.clone(),
+                    month,
+                    revenue,
+                    cost,
+                    tickets,
+                    staff_count: s.staff_count,
+                    area_sqm: s.area_sqm,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.store_code.as_bytes(), a.month).cmp(&(b.store_code.as_bytes(), b.month)));
+        Ok(out)
+    }
+
+    /// Each store's days from `from` to `to`, sorted; stores in code order.
+    pub async fn store_days(
+        &self,
+        scope: &Scope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, Vec<TrafficDay>)>> {
+        let stores = self.stores(scope).await?;
+        let rows: Vec<(i64, NaiveDate, i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, d, tickets, revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2 ORDER BY store_id, d")
+            .bind(from).bind(to).fetch_all(p).await?);
+        let mut by_store: HashMap<i64, Vec<TrafficDay>> = HashMap::new();
+        for (id, date, tickets, revenue) in rows {
+            by_store.entry(id).or_default().push(TrafficDay { date, tickets, revenue });
+        }
+        Ok(stores.into_iter().filter_map(|s| by_store.remove(&s.id).map(|days| (s.code, days))).collect())
+    }
+
+    /// Revenue and cost per month and category within reach.
+    pub async fn category_months(&self, scope: &Scope) -> Result<Vec<CategoryMonth>> {
+        let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
+        let rows: Vec<(i64, i64, String, i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, month, category, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT)
+             FROM sales_day_category GROUP BY store_id, month, category").fetch_all(p).await?);
+        let mut sums: HashMap<(i64, String), (i64, i64)> = HashMap::new();
+        for (_, month, category, revenue, cost) in rows.into_iter().filter(|r| allowed.contains(&r.0)) {
+            let e = sums.entry((month, category)).or_default();
+            e.0 += revenue;
+            e.1 += cost;
+        }
+        Ok(sums
+            .into_iter()
+            .map(|((month, category), (revenue, cost))| CategoryMonth { month, category, revenue, cost })
+            .collect())
+    }
+
+    /// Whether the store-days within reach from `from` to `to` include days
+    /// imported as summaries, which lack categories and members.
+    pub async fn summary_days(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<i64> {
+        let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
+        let rows: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, COUNT(*) FROM sales_day WHERE source = 'summary' AND d BETWEEN $1 AND $2 GROUP BY store_id")
+            .bind(from).bind(to).fetch_all(p).await?);
+        Ok(rows.into_iter().filter(|(s, _)| allowed.contains(s)).map(|(_, n)| n).sum())
+    }
+
+    /// Each member's recency, frequency and spend over the 365 days to `asof`.
+    pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
+        let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
+        let from = asof - chrono::Duration::days(364);
+        let rows: Vec<(String, i64, Option<NaiveDate>, i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT member, store_id, MAX(CASE WHEN tickets > 0 THEN d END), CAST(SUM(tickets) AS BIGINT), CAST(SUM(net_c) AS BIGINT)
+             FROM sales_member_day WHERE d BETWEEN $1 AND $2 GROUP BY member, store_id")
+            .bind(from).bind(asof).fetch_all(p).await?);
+        let mut by_member: HashMap<String, (Option<NaiveDate>, i64, i64)> = HashMap::new();
+        for (member, _, last, tickets, net) in rows.into_iter().filter(|r| allowed.contains(&r.1)) {
+            let e = by_member.entry(member).or_insert((None, 0, 0));
+            e.0 = e.0.max(last);
+            e.1 += tickets;
+            e.2 += net;
+        }
+        Ok(by_member
+            .into_iter()
+            .map(|(member, (last, frequency, monetary))| MemberWindow {
+                member,
+                recency_days: last.map_or(0, |d| (asof - d).num_days()),
+                frequency,
+                monetary,
+            })
+            .collect())
+    }
+}

@@ -240,7 +240,7 @@ pub(crate) async fn run(url: &str, scope: &Scope, args: DemoArgs, ui: &Ui) -> Re
     }
     if let Some(rep) = crate::report::daily(&db, scope, None, ui).await? {
         ui.say(&format!("日报 {}", rep.company.date), &format!("Daily report {}", rep.company.date));
-        print!("{}", crate::report::daily_table(&rep, ui));
+        print!("{}", crate::report::text_table(&opsdesk_domain::reports::daily::daily_table(&rep), ui));
     }
     db.close().await;
     Ok(())

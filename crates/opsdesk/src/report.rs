@@ -1,14 +1,20 @@
-//! `opsdesk report …`: reports on the terminal, as CSV or as JSON.
+//! `opsdesk report …`: the reports on the terminal, as CSV or as JSON, all
+//! drawn from one [`ReportTable`].
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use clap::{Subcommand, ValueEnum};
-use opsdesk_db::{Db, Scope};
-use opsdesk_domain::money::hundredths;
-use opsdesk_domain::reports::daily::{DailyReport, DailyRow, daily_report};
-use serde_json::json;
+use clap::{Args, Subcommand, ValueEnum};
+use opsdesk_db::{Db, DbError, Scope};
+use opsdesk_domain::calendar::month_key;
+use opsdesk_domain::reports::category::{category_report, category_table};
+use opsdesk_domain::reports::daily::{DailyReport, daily_report, daily_table};
+use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table};
+use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
+use opsdesk_domain::reports::table::{Kind, ReportTable};
+use opsdesk_domain::reports::traffic::{traffic_rows, traffic_table};
+use serde_json::{Map, Value, json};
 
 use crate::table::Table;
 use crate::{Failure, Ui};
@@ -20,6 +26,23 @@ pub(crate) enum Format {
     Json,
 }
 
+#[derive(Args)]
+pub(crate) struct Output {
+    /// table (default on a terminal), csv or json.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// `YYYY-MM` → `yyyymm`.
+fn parse_month(s: &str) -> Result<i64, String> {
+    let d = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a month (YYYY-MM)"))?;
+    Ok(month_key(d))
+}
+
 #[derive(Subcommand)]
 pub(crate) enum ReportCommand {
     /// R1, the daily report: per store, by region and for the company.
@@ -27,156 +50,255 @@ pub(crate) enum ReportCommand {
         /// The business date (default: the last date with sales).
         #[arg(long)]
         date: Option<NaiveDate>,
-        #[arg(long, value_enum)]
-        format: Option<Format>,
-        /// Write to this file instead of standard output.
+        #[command(flatten)]
+        output: Output,
+    },
+    /// R2, the monthly report per store, with MoM, YoY, revenue per staff and per m².
+    Monthly {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        from: Option<i64>,
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        to: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// R3, the traffic and AOV monitor: store × day against the same weekday of eight weeks.
+    Traffic {
+        /// The month (default: the month of the last date with sales).
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        month: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// R4, categories per month: share, margin, rank, ABC class.
+    Category {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        from: Option<i64>,
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        to: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// R5, member RFM scores and segments over the 365 days to a date.
+    Rfm {
+        /// The as-of date (default: the last date with sales).
         #[arg(long)]
-        out: Option<PathBuf>,
+        asof: Option<NaiveDate>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// R5, the eight RFM segments with member counts and spend.
+    RfmSegments {
+        #[arg(long)]
+        asof: Option<NaiveDate>,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
-fn opt(v: Option<i64>) -> String {
-    v.map(hundredths).unwrap_or_default()
+fn db_failure(ui: &Ui) -> impl Fn(DbError) -> Failure + '_ {
+    move |e| Failure::Other(e.message(ui.lang))
 }
 
-/// The columns of R1, as `bench/REPORTS.md` §8 names them.
-const R1_HEADER: &str = "store_code,date,revenue,gross_profit,margin_pct,tickets,aov,items_per_ticket,member_revenue_share_pct,mtd_revenue,lw_revenue,lw_pct,ly_revenue,ly_pct";
-
-fn csv_line(r: &DailyRow) -> String {
-    [
-        r.label.clone(),
-        r.date.to_string(),
-        hundredths(r.revenue),
-        hundredths(r.gross_profit),
-        opt(r.margin_pct),
-        r.tickets.to_string(),
-        opt(r.aov),
-        opt(r.items_per_ticket),
-        opt(r.member_revenue_share_pct),
-        hundredths(r.mtd_revenue),
-        hundredths(r.lw_revenue),
-        opt(r.lw_pct),
-        hundredths(r.ly_revenue),
-        opt(r.ly_pct),
-    ]
-    .join(",")
-}
-
-fn json_row(r: &DailyRow) -> serde_json::Value {
-    let n = |v: Option<i64>| v.map(|x| json!(hundredths(x)));
-    json!({
-        "label": r.label, "date": r.date.to_string(), "revenue": hundredths(r.revenue),
-        "gross_profit": hundredths(r.gross_profit), "margin_pct": n(r.margin_pct), "tickets": r.tickets,
-        "aov": n(r.aov), "items_per_ticket": n(r.items_per_ticket),
-        "member_revenue_share_pct": n(r.member_revenue_share_pct), "mtd_revenue": hundredths(r.mtd_revenue),
-        "lw_revenue": hundredths(r.lw_revenue), "lw_pct": n(r.lw_pct),
-        "ly_revenue": hundredths(r.ly_revenue), "ly_pct": n(r.ly_pct),
+async fn last_date(db: &Db, scope: &Scope, ui: &Ui) -> Result<NaiveDate, Failure> {
+    db.last_sales_date(scope).await.map_err(db_failure(ui))?.ok_or_else(|| {
+        Failure::BadInput(ui.lang.pick("还没有销售数据：请先导入", "no sales yet: import some first").into())
     })
 }
 
-/// The daily report as a terminal table: stores, then region totals, then the company.
-pub(crate) fn daily_table(rep: &DailyReport, ui: &Ui) -> String {
-    let l = ui.lang;
-    let header = [
-        ("门店", "store"),
-        ("销售额", "revenue"),
-        ("毛利率%", "margin %"),
-        ("客流", "tickets"),
-        ("客单价", "AOV"),
-        ("客单量", "items/tkt"),
-        ("会员占比%", "member %"),
-        ("月累计", "MTD"),
-        ("周同比%", "vs LW %"),
-        ("年同比%", "vs LY %"),
-    ];
-    let mut t = Table::new(header.iter().map(|(zh, en)| l.pick(zh, en).to_string()).collect())
-        .right_align(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    let cells = |label: String, r: &DailyRow| {
-        vec![
-            label,
-            hundredths(r.revenue),
-            opt(r.margin_pct),
-            r.tickets.to_string(),
-            opt(r.aov),
-            opt(r.items_per_ticket),
-            opt(r.member_revenue_share_pct),
-            hundredths(r.mtd_revenue),
-            opt(r.lw_pct),
-            opt(r.ly_pct),
-        ]
-    };
-    for r in &rep.stores {
-        t.row(cells(r.label.clone(), r));
-    }
-    for r in &rep.regions {
-        t.row(cells(format!("{} {}", l.pick("合计", "Σ"), r.label), r));
-    }
-    t.row(cells(l.pick("公司合计", "Σ company").to_string(), &rep.company));
-    t.render()
-}
-
+/// The daily report for a date (default: the last date with sales), or
+/// `None` when there are no sales at all.
 pub(crate) async fn daily(
     db: &Db,
     scope: &Scope,
     date: Option<NaiveDate>,
     ui: &Ui,
 ) -> Result<Option<DailyReport>, Failure> {
-    let lang = ui.lang;
     let date = match date {
         Some(d) => d,
-        None => match db.last_sales_date(scope).await.map_err(|e| Failure::Other(e.message(lang)))? {
+        None => match db.last_sales_date(scope).await.map_err(db_failure(ui))? {
             Some(d) => d,
             None => return Ok(None),
         },
     };
-    let inputs = db.daily_inputs(scope, date).await.map_err(|e| Failure::Other(e.message(lang)))?;
+    let inputs = db.daily_inputs(scope, date).await.map_err(db_failure(ui))?;
     Ok(Some(daily_report(date, &inputs)))
 }
 
+/// Refuses or warns when the days a report needs line detail for came as summaries.
+async fn check_detail(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    empty: bool,
+    ui: &Ui,
+) -> Result<(), Failure> {
+    let summary = db.summary_days(scope, from, to).await.map_err(db_failure(ui))?;
+    if summary == 0 {
+        return Ok(());
+    }
+    let (zh, en) = (
+        format!("{summary} 个门店·日的数据来自日汇总，没有品类和会员明细"),
+        format!("{summary} store-days came as daily summaries without category or member detail"),
+    );
+    if empty {
+        return Err(Failure::BadInput(format!(
+            "{}{}",
+            ui.lang.pick(&zh, &en),
+            ui.lang.pick("：无法出此报表；请导入销售明细", ": this report cannot be made from them; import POS lines")
+        )));
+    }
+    eprintln!(
+        "{}",
+        ui.lang.pick(&format!("注意：{zh}，不计入本表"), &format!("note: {en}; they are not in this report"))
+    );
+    Ok(())
+}
+
+fn first_of(month: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt((month / 100) as i32, (month % 100) as u32, 1).unwrap_or(NaiveDate::MIN)
+}
+
+fn last_of(month: i64) -> NaiveDate {
+    let next = if month % 100 == 12 { month + 89 } else { month + 1 };
+    first_of(next).pred_opt().unwrap_or(NaiveDate::MAX)
+}
+
 pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> Result<(), Failure> {
-    let lang = ui.lang;
-    match cmd {
-        ReportCommand::Daily { date, format, out } => {
-            let Some(rep) = daily(db, scope, date, ui).await? else {
+    let (table, output) = match cmd {
+        ReportCommand::Daily { date, output } => match daily(db, scope, date, ui).await? {
+            Some(rep) => (daily_table(&rep), output),
+            None => {
                 return Err(Failure::BadInput(
-                    lang.pick("还没有销售数据：请先导入", "no sales yet: import some first").into(),
+                    ui.lang.pick("还没有销售数据：请先导入", "no sales yet: import some first").into(),
                 ));
-            };
-            let format = format.unwrap_or(if out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                Format::Table
-            } else {
-                Format::Csv
-            });
-            let text = match format {
-                Format::Table => daily_table(&rep, ui),
-                Format::Csv => {
-                    let mut s = format!("{R1_HEADER}\n");
-                    for r in &rep.stores {
-                        s.push_str(&csv_line(r));
-                        s.push('\n');
-                    }
-                    s
-                }
-                Format::Json => {
-                    let v = json!({
-                        "report": "daily", "date": rep.company.date.to_string(),
-                        "stores": rep.stores.iter().map(json_row).collect::<Vec<_>>(),
-                        "regions": rep.regions.iter().map(json_row).collect::<Vec<_>>(),
-                        "company": json_row(&rep.company),
-                    });
-                    format!("{v:#}\n")
-                }
-            };
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, text).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?
-                }
-                None => {
-                    let mut o = std::io::stdout().lock();
-                    let _ = o.write_all(text.as_bytes());
-                }
             }
-            Ok(())
+        },
+        ReportCommand::Monthly { from, to, output } => {
+            let months = db.store_months(scope).await.map_err(db_failure(ui))?;
+            let rows: Vec<_> = monthly_report(&months)
+                .into_iter()
+                .filter(|r| from.is_none_or(|f| r.month >= f) && to.is_none_or(|t| r.month <= t))
+                .collect();
+            (monthly_table(&rows), output)
         }
+        ReportCommand::Traffic { month, output } => {
+            let month = match month {
+                Some(m) => m,
+                None => month_key(last_date(db, scope, ui).await?),
+            };
+            let (from, to) = (first_of(month), last_of(month));
+            let days = db.store_days(scope, from - chrono::Duration::days(56), to).await.map_err(db_failure(ui))?;
+            let stores: Vec<(String, Vec<_>)> = days
+                .into_iter()
+                .map(|(code, days)| (code, traffic_rows(&days, from, to)))
+                .filter(|(_, rows)| !rows.is_empty())
+                .collect();
+            (traffic_table(&month_label(month), &stores), output)
+        }
+        ReportCommand::Category { from, to, output } => {
+            let cats: Vec<_> = db
+                .category_months(scope)
+                .await
+                .map_err(db_failure(ui))?
+                .into_iter()
+                .filter(|c| from.is_none_or(|f| c.month >= f) && to.is_none_or(|t| c.month <= t))
+                .collect();
+            // Bounds every database accepts.
+            let (earliest, latest) = (NaiveDate::from_ymd_opt(1900, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
+            let span =
+                (from.map(first_of).or(earliest).unwrap_or_default(), to.map(last_of).or(latest).unwrap_or_default());
+            check_detail(db, scope, span.0, span.1, cats.is_empty(), ui).await?;
+            (category_table(&category_report(&cats)), output)
+        }
+        ReportCommand::Rfm { asof, output } => (rfm_table(db, scope, asof, false, ui).await?, output),
+        ReportCommand::RfmSegments { asof, output } => (rfm_table(db, scope, asof, true, ui).await?, output),
+    };
+    emit(&table, output, ui)
+}
+
+async fn rfm_table(
+    db: &Db,
+    scope: &Scope,
+    asof: Option<NaiveDate>,
+    segments_only: bool,
+    ui: &Ui,
+) -> Result<ReportTable, Failure> {
+    let asof = match asof {
+        Some(d) => d,
+        None => last_date(db, scope, ui).await?,
+    };
+    let windows = db.member_windows(scope, asof).await.map_err(db_failure(ui))?;
+    check_detail(db, scope, asof - chrono::Duration::days(364), asof, windows.is_empty(), ui).await?;
+    let rows = rfm(windows);
+    Ok(if segments_only { rfm_segments_table(asof, &segments(&rows)) } else { rfm_members_table(asof, &rows) })
+}
+
+fn json_value(t: &ReportTable) -> Value {
+    let row = |cells: &Vec<opsdesk_domain::reports::table::Cell>| -> Value {
+        let mut m = Map::new();
+        for (c, cell) in t.columns.iter().zip(cells) {
+            let v = match (c.kind, cell.number()) {
+                (Kind::Text | Kind::Date, _) | (_, None) if cell.text().is_empty() => Value::Null,
+                (Kind::Text | Kind::Date, _) | (_, None) => Value::String(cell.text()),
+                (_, Some(n)) => json!(n),
+            };
+            m.insert(c.key.to_string(), v);
+        }
+        Value::Object(m)
+    };
+    json!({
+        "report": t.name,
+        "title": t.title_en,
+        "rows": t.rows.iter().map(row).collect::<Vec<_>>(),
+        "totals": t.totals.iter().map(row).collect::<Vec<_>>(),
+    })
+}
+
+/// The report as an aligned terminal table, headings in the user's language.
+pub(crate) fn text_table(t: &ReportTable, ui: &Ui) -> String {
+    let right: Vec<usize> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !matches!(c.kind, Kind::Text | Kind::Date))
+        .map(|(i, _)| i)
+        .collect();
+    let mut table = Table::new(t.columns.iter().map(|c| c.heading(ui.lang).to_string()).collect()).right_align(&right);
+    for r in t.rows.iter().chain(&t.totals) {
+        table.row(r.iter().map(|c| c.text()).collect());
+    }
+    table.render()
+}
+
+fn emit(t: &ReportTable, output: Output, ui: &Ui) -> Result<(), Failure> {
+    let terminal = output.out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let text = match output.format.unwrap_or(if terminal { Format::Table } else { Format::Csv }) {
+        Format::Table => format!("{}\n{}", t.title(ui.lang), text_table(t, ui)),
+        Format::Csv => t.to_csv(),
+        Format::Json => format!("{:#}\n", json_value(t)),
+    };
+    match output.out {
+        Some(path) => std::fs::write(&path, text).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?,
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn months_parse_and_bound() {
+        assert_eq!(parse_month("2026-10"), Ok(202610));
+        assert!(parse_month("2026-13").is_err());
+        assert_eq!(last_of(202612), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        assert_eq!(last_of(202402), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(first_of(202610).day(), 1);
     }
 }

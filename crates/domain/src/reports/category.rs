@@ -28,7 +28,9 @@ pub struct CategoryRow {
 /// R4 rows, ordered by month and rank, from category-months in any order.
 pub fn category_report(cats: &[CategoryMonth]) -> Vec<CategoryRow> {
     let mut sorted: Vec<&CategoryMonth> = cats.iter().collect();
-    sorted.sort_by(|a, b| (a.month, -a.revenue, a.category.as_bytes()).cmp(&(b.month, -b.revenue, b.category.as_bytes())));
+    sorted.sort_by(|a, b| {
+        (a.month, -a.revenue, a.category.as_bytes()).cmp(&(b.month, -b.revenue, b.category.as_bytes()))
+    });
     let mut out = Vec::with_capacity(sorted.len());
     for month in sorted.chunk_by(|a, b| a.month == b.month) {
         let total: i64 = month.iter().map(|c| c.revenue).sum();
@@ -73,7 +75,8 @@ mod tests {
     #[test]
     fn the_category_that_crosses_seventy_percent_is_still_a() {
         let rows = category_report(&[cm("c", 10), cm("a", 60), cm("b", 20), cm("d", 10)]);
-        let got: Vec<(&str, i64, Option<char>)> = rows.iter().map(|r| (r.category.as_str(), r.rank, r.abc_class)).collect();
+        let got: Vec<(&str, i64, Option<char>)> =
+            rows.iter().map(|r| (r.category.as_str(), r.rank, r.abc_class)).collect();
         // c and d tie on revenue: byte order decides.
         assert_eq!(got, vec![("a", 1, Some('A')), ("b", 2, Some('A')), ("c", 3, Some('B')), ("d", 4, Some('C'))]);
         assert_eq!(rows[1].cum_share_pct, Some(8000));

@@ -250,7 +250,8 @@ fn daily_cells(label: Cell, r: &DailyRow) -> Vec<Cell> {
 /// R1 as a table; region and company totals follow the store rows.
 pub fn daily_table(rep: &DailyReport) -> ReportTable {
     let date = rep.company.date;
-    let mut totals: Vec<Vec<Cell>> = rep.regions.iter().map(|r| daily_cells(Cell::Text(format!("Σ {}", r.label)), r)).collect();
+    let mut totals: Vec<Vec<Cell>> =
+        rep.regions.iter().map(|r| daily_cells(Cell::Text(format!("Σ {}", r.label)), r)).collect();
     totals.push(daily_cells(Cell::Text("Σ".into()), &rep.company));
     ReportTable {
         name: "r1_daily",

@@ -2,8 +2,8 @@
 //! tickets, AOV, month-on-month and year-on-year growth, revenue per staff
 //! (人效) and per m² (坪效).
 
-use crate::reports::daily::{pct, pct_change};
 use crate::rdiv;
+use crate::reports::daily::{pct, pct_change};
 
 /// One store-month's sums, as the rollups hold them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +78,25 @@ mod tests {
     use super::*;
 
     fn sm(code: &str, month: i64, revenue: i64) -> StoreMonth {
-        StoreMonth { store_code: code.into(), month, revenue, cost: revenue / 2, tickets: 10, staff_count: 4, area_sqm: 100 }
+        StoreMonth {
+            store_code: code.into(),
+            month,
+            revenue,
+            cost: revenue / 2,
+            tickets: 10,
+            staff_count: 4,
+            area_sqm: 100,
+        }
     }
 
     #[test]
     fn growth_compares_with_the_previous_month_and_the_same_month_last_year() {
-        let rows = monthly_report(&[sm("S1", 202501, 1000), sm("S1", 202512, 800), sm("S1", 202601, 1200), sm("S2", 202601, 5)]);
+        let rows = monthly_report(&[
+            sm("S1", 202501, 1000),
+            sm("S1", 202512, 800),
+            sm("S1", 202601, 1200),
+            sm("S2", 202601, 5),
+        ]);
         let jan = &rows[2];
         assert_eq!(jan.mom_pct, Some(5000));
         assert_eq!(jan.yoy_pct, Some(2000));

@@ -122,8 +122,15 @@ mod tests {
 
     #[test]
     fn equal_values_get_equal_scores_and_return_only_members_are_left_out() {
-        let rows = rfm(vec![w("M3", 0, 5, 900), w("M1", 300, 1, 100), w("M2", 10, 1, 100), w("M4", 5, 0, -50), w("M5", 100, 2, 400)]);
-        let got: Vec<(&str, i64, i64, i64)> = rows.iter().map(|r| (r.member.as_str(), r.r_score, r.f_score, r.m_score)).collect();
+        let rows = rfm(vec![
+            w("M3", 0, 5, 900),
+            w("M1", 300, 1, 100),
+            w("M2", 10, 1, 100),
+            w("M4", 5, 0, -50),
+            w("M5", 100, 2, 400),
+        ]);
+        let got: Vec<(&str, i64, i64, i64)> =
+            rows.iter().map(|r| (r.member.as_str(), r.r_score, r.f_score, r.m_score)).collect();
         assert_eq!(got, vec![("M1", 1, 1, 1), ("M2", 3, 1, 1), ("M3", 4, 4, 4), ("M5", 2, 3, 3)]);
         assert_eq!(rows[2].segment_no, 1);
         let seg = segments(&rows);

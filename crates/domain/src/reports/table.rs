@@ -139,7 +139,11 @@ mod tests {
             name: "t",
             title_zh: String::new(),
             title_en: String::new(),
-            columns: vec![col("a", "甲", "a", Kind::Text), col("b", "乙", "b", Kind::Money), col("c", "丙", "c", Kind::Pct)],
+            columns: vec![
+                col("a", "甲", "a", Kind::Text),
+                col("b", "乙", "b", Kind::Money),
+                col("c", "丙", "c", Kind::Pct),
+            ],
             rows: vec![vec![Cell::Text("x,\"y\"".into()), Cell::Fixed2(-5), Cell::Null]],
             totals: vec![],
         };

@@ -99,7 +99,8 @@ mod tests {
     #[test]
     fn a_day_far_above_its_weekdays_is_high_and_missing_days_are_skipped() {
         let x = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-        let mut days: Vec<TrafficDay> = (1..=8).filter(|k| *k != 3).map(|k| day(x - chrono::Duration::days(7 * k), 100 + k)).collect();
+        let mut days: Vec<TrafficDay> =
+            (1..=8).filter(|k| *k != 3).map(|k| day(x - chrono::Duration::days(7 * k), 100 + k)).collect();
         days.push(day(x, 200));
         days.sort_by_key(|d| d.date);
         let rows = traffic_rows(&days, x, x);
