@@ -2,6 +2,8 @@
 //! margin, rank and ABC class.
 
 use crate::reports::daily::pct;
+use crate::reports::monthly::month_label;
+use crate::reports::table::{Cell, Kind, ReportTable, col};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategoryMonth {
@@ -64,28 +66,6 @@ pub fn category_report(cats: &[CategoryMonth]) -> Vec<CategoryRow> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cm(cat: &str, revenue: i64) -> CategoryMonth {
-        CategoryMonth { month: 202610, category: cat.into(), revenue, cost: 0 }
-    }
-
-    #[test]
-    fn the_category_that_crosses_seventy_percent_is_still_a() {
-        let rows = category_report(&[cm("c", 10), cm("a", 60), cm("b", 20), cm("d", 10)]);
-        let got: Vec<(&str, i64, Option<char>)> =
-            rows.iter().map(|r| (r.category.as_str(), r.rank, r.abc_class)).collect();
-        // c and d tie on revenue: byte order decides.
-        assert_eq!(got, vec![("a", 1, Some('A')), ("b", 2, Some('A')), ("c", 3, Some('B')), ("d", 4, Some('C'))]);
-        assert_eq!(rows[1].cum_share_pct, Some(8000));
-    }
-}
-
-use crate::reports::monthly::month_label;
-use crate::reports::table::{Cell, Kind, ReportTable, col};
-
 /// R4 as a table.
 pub fn category_table(rows: &[CategoryRow]) -> ReportTable {
     ReportTable {
@@ -120,5 +100,24 @@ pub fn category_table(rows: &[CategoryRow]) -> ReportTable {
             })
             .collect(),
         totals: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cm(cat: &str, revenue: i64) -> CategoryMonth {
+        CategoryMonth { month: 202610, category: cat.into(), revenue, cost: 0 }
+    }
+
+    #[test]
+    fn the_category_that_crosses_seventy_percent_is_still_a() {
+        let rows = category_report(&[cm("c", 10), cm("a", 60), cm("b", 20), cm("d", 10)]);
+        let got: Vec<(&str, i64, Option<char>)> =
+            rows.iter().map(|r| (r.category.as_str(), r.rank, r.abc_class)).collect();
+        // c and d tie on revenue: byte order decides.
+        assert_eq!(got, vec![("a", 1, Some('A')), ("b", 2, Some('A')), ("c", 3, Some('B')), ("d", 4, Some('C'))]);
+        assert_eq!(rows[1].cum_share_pct, Some(8000));
     }
 }

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::rdiv;
+use crate::reports::table::{Cell, Column, Kind, ReportTable, col};
 
 /// A store-day's figures as the daily report reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,57 +160,6 @@ pub fn daily_report(date: NaiveDate, inputs: &[StoreDayInput]) -> DailyReport {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(code: &str, region: &str, revenue: i64, cost: i64, tickets: i64, qty: i64, mem: i64) -> StoreDayInput {
-        StoreDayInput {
-            store_code: code.into(),
-            region: region.into(),
-            day: Some(DayFigures { revenue, cost, tickets, qty: Some(qty), member_revenue: Some(mem) }),
-            mtd_revenue: revenue * 3,
-            lw_revenue: Some(revenue / 2),
-            ly_revenue: None,
-        }
-    }
-
-    #[test]
-    fn a_total_is_computed_from_sums_not_from_rounded_rows() {
-        let date = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-        let r = daily_report(date, &[input("S1", "华东", 1000, 667, 3, 4, 500), input("S2", "华东", 1001, 0, 3, 5, 0)]);
-        assert_eq!(r.stores[0].aov, Some(333));
-        assert_eq!(r.stores[1].aov, Some(334));
-        // (1000 + 1001) / 6 = 333.5 → 334, not 333 + 334.
-        assert_eq!(r.regions[0].aov, Some(334));
-        assert_eq!(r.company.revenue, 2001);
-        assert_eq!(r.company.margin_pct, Some(6667));
-        assert_eq!(r.company.items_per_ticket, Some(150));
-        assert_eq!(r.company.member_revenue_share_pct, Some(2499));
-        assert_eq!(r.company.lw_pct, Some(10010));
-        assert_eq!(r.company.ly_pct, None);
-    }
-
-    #[test]
-    fn a_store_without_sales_shows_zero_revenue_and_no_ratios() {
-        let date = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-        let closed = StoreDayInput {
-            store_code: "S3".into(),
-            region: "华南".into(),
-            day: None,
-            mtd_revenue: 0,
-            lw_revenue: None,
-            ly_revenue: Some(100),
-        };
-        let r = daily_report(date, &[closed]);
-        let s = &r.stores[0];
-        assert_eq!((s.revenue, s.tickets, s.margin_pct, s.aov, s.items_per_ticket), (0, 0, None, None, None));
-        assert_eq!(s.ly_pct, Some(-10000));
-    }
-}
-
-use crate::reports::table::{Cell, Column, Kind, ReportTable, col};
-
 /// The columns of R1 (`bench/REPORTS.md` §8).
 pub const DAILY_COLUMNS: [Column; 14] = [
     col("store_code", "门店", "store", Kind::Text),
@@ -260,5 +210,54 @@ pub fn daily_table(rep: &DailyReport) -> ReportTable {
         columns: DAILY_COLUMNS.to_vec(),
         rows: rep.stores.iter().map(|r| daily_cells(Cell::Text(r.label.clone()), r)).collect(),
         totals,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(code: &str, region: &str, revenue: i64, cost: i64, tickets: i64, qty: i64, mem: i64) -> StoreDayInput {
+        StoreDayInput {
+            store_code: code.into(),
+            region: region.into(),
+            day: Some(DayFigures { revenue, cost, tickets, qty: Some(qty), member_revenue: Some(mem) }),
+            mtd_revenue: revenue * 3,
+            lw_revenue: Some(revenue / 2),
+            ly_revenue: None,
+        }
+    }
+
+    #[test]
+    fn a_total_is_computed_from_sums_not_from_rounded_rows() {
+        let date = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+        let r = daily_report(date, &[input("S1", "华东", 1000, 667, 3, 4, 500), input("S2", "华东", 1001, 0, 3, 5, 0)]);
+        assert_eq!(r.stores[0].aov, Some(333));
+        assert_eq!(r.stores[1].aov, Some(334));
+        // (1000 + 1001) / 6 = 333.5 → 334, not 333 + 334.
+        assert_eq!(r.regions[0].aov, Some(334));
+        assert_eq!(r.company.revenue, 2001);
+        assert_eq!(r.company.margin_pct, Some(6667));
+        assert_eq!(r.company.items_per_ticket, Some(150));
+        assert_eq!(r.company.member_revenue_share_pct, Some(2499));
+        assert_eq!(r.company.lw_pct, Some(10010));
+        assert_eq!(r.company.ly_pct, None);
+    }
+
+    #[test]
+    fn a_store_without_sales_shows_zero_revenue_and_no_ratios() {
+        let date = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+        let closed = StoreDayInput {
+            store_code: "S3".into(),
+            region: "华南".into(),
+            day: None,
+            mtd_revenue: 0,
+            lw_revenue: None,
+            ly_revenue: Some(100),
+        };
+        let r = daily_report(date, &[closed]);
+        let s = &r.stores[0];
+        assert_eq!((s.revenue, s.tickets, s.margin_pct, s.aov, s.items_per_ticket), (0, 0, None, None, None));
+        assert_eq!(s.ly_pct, Some(-10000));
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::rdiv;
 use crate::reports::daily::{pct, pct_change};
+use crate::reports::table::{Cell, Kind, ReportTable, col};
 
 /// One store-month's sums, as the rollups hold them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,42 +74,6 @@ pub fn monthly_report(months: &[StoreMonth]) -> Vec<MonthlyRow> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sm(code: &str, month: i64, revenue: i64) -> StoreMonth {
-        StoreMonth {
-            store_code: code.into(),
-            month,
-            revenue,
-            cost: revenue / 2,
-            tickets: 10,
-            staff_count: 4,
-            area_sqm: 100,
-        }
-    }
-
-    #[test]
-    fn growth_compares_with_the_previous_month_and_the_same_month_last_year() {
-        let rows = monthly_report(&[
-            sm("S1", 202501, 1000),
-            sm("S1", 202512, 800),
-            sm("S1", 202601, 1200),
-            sm("S2", 202601, 5),
-        ]);
-        let jan = &rows[2];
-        assert_eq!(jan.mom_pct, Some(5000));
-        assert_eq!(jan.yoy_pct, Some(2000));
-        assert_eq!(rows[0].mom_pct, None);
-        assert_eq!(rows[3].revenue_per_staff, Some(1));
-        assert_eq!(prev_month(202601), 202512);
-        assert_eq!(month_label(202601), "2026-01");
-    }
-}
-
-use crate::reports::table::{Cell, Kind, ReportTable, col};
-
 /// R2 as a table.
 pub fn monthly_table(rows: &[MonthlyRow]) -> ReportTable {
     let first = rows.iter().map(|r| r.month).min().map(month_label).unwrap_or_default();
@@ -149,5 +114,39 @@ pub fn monthly_table(rows: &[MonthlyRow]) -> ReportTable {
             })
             .collect(),
         totals: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sm(code: &str, month: i64, revenue: i64) -> StoreMonth {
+        StoreMonth {
+            store_code: code.into(),
+            month,
+            revenue,
+            cost: revenue / 2,
+            tickets: 10,
+            staff_count: 4,
+            area_sqm: 100,
+        }
+    }
+
+    #[test]
+    fn growth_compares_with_the_previous_month_and_the_same_month_last_year() {
+        let rows = monthly_report(&[
+            sm("S1", 202501, 1000),
+            sm("S1", 202512, 800),
+            sm("S1", 202601, 1200),
+            sm("S2", 202601, 5),
+        ]);
+        let jan = &rows[2];
+        assert_eq!(jan.mom_pct, Some(5000));
+        assert_eq!(jan.yoy_pct, Some(2000));
+        assert_eq!(rows[0].mom_pct, None);
+        assert_eq!(rows[3].revenue_per_staff, Some(1));
+        assert_eq!(prev_month(202601), 202512);
+        assert_eq!(month_label(202601), "2026-01");
     }
 }

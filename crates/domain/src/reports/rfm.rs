@@ -2,6 +2,8 @@
 //! frequency and monetary value over the 365 days to an as-of date, scored
 //! 1–5 by rank with ties sharing a score, and the 8-class segment model.
 
+use crate::reports::table::{Cell, Kind, ReportTable, col};
+
 /// One member's figures over the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberWindow {
@@ -112,37 +114,6 @@ pub fn segments(rows: &[RfmRow]) -> Vec<SegmentRow> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn w(member: &str, recency_days: i64, frequency: i64, monetary: i64) -> MemberWindow {
-        MemberWindow { member: member.into(), recency_days, frequency, monetary }
-    }
-
-    #[test]
-    fn equal_values_get_equal_scores_and_return_only_members_are_left_out() {
-        let rows = rfm(vec![
-            w("M3", 0, 5, 900),
-            w("M1", 300, 1, 100),
-            w("M2", 10, 1, 100),
-            w("M4", 5, 0, -50),
-            w("M5", 100, 2, 400),
-        ]);
-        let got: Vec<(&str, i64, i64, i64)> =
-            rows.iter().map(|r| (r.member.as_str(), r.r_score, r.f_score, r.m_score)).collect();
-        assert_eq!(got, vec![("M1", 1, 1, 1), ("M2", 3, 1, 1), ("M3", 4, 4, 4), ("M5", 2, 3, 3)]);
-        assert_eq!(rows[2].segment_no, 1);
-        let seg = segments(&rows);
-        assert_eq!(seg.len(), 8);
-        assert_eq!(seg[0].members, 1);
-        assert_eq!(seg[0].member_share_pct, Some(2500));
-        assert_eq!(seg[0].monetary_share_pct, Some(6000));
-    }
-}
-
-use crate::reports::table::{Cell, Kind, ReportTable, col};
-
 /// R5 member list as a table.
 pub fn rfm_members_table(asof: chrono::NaiveDate, rows: &[RfmRow]) -> ReportTable {
     ReportTable {
@@ -208,5 +179,34 @@ pub fn rfm_segments_table(asof: chrono::NaiveDate, rows: &[SegmentRow]) -> Repor
             })
             .collect(),
         totals: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(member: &str, recency_days: i64, frequency: i64, monetary: i64) -> MemberWindow {
+        MemberWindow { member: member.into(), recency_days, frequency, monetary }
+    }
+
+    #[test]
+    fn equal_values_get_equal_scores_and_return_only_members_are_left_out() {
+        let rows = rfm(vec![
+            w("M3", 0, 5, 900),
+            w("M1", 300, 1, 100),
+            w("M2", 10, 1, 100),
+            w("M4", 5, 0, -50),
+            w("M5", 100, 2, 400),
+        ]);
+        let got: Vec<(&str, i64, i64, i64)> =
+            rows.iter().map(|r| (r.member.as_str(), r.r_score, r.f_score, r.m_score)).collect();
+        assert_eq!(got, vec![("M1", 1, 1, 1), ("M2", 3, 1, 1), ("M3", 4, 4, 4), ("M5", 2, 3, 3)]);
+        assert_eq!(rows[2].segment_no, 1);
+        let seg = segments(&rows);
+        assert_eq!(seg.len(), 8);
+        assert_eq!(seg[0].members, 1);
+        assert_eq!(seg[0].member_share_pct, Some(2500));
+        assert_eq!(seg[0].monetary_share_pct, Some(6000));
     }
 }

@@ -5,6 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::rdiv;
+use crate::reports::table::{Cell, Kind, ReportTable, col};
 
 /// A store-day's traffic and revenue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,43 +89,6 @@ pub fn traffic_rows(days: &[TrafficDay], from: NaiveDate, to: NaiveDate) -> Vec<
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(d: NaiveDate, tickets: i64) -> TrafficDay {
-        TrafficDay { date: d, tickets, revenue: tickets * 1000 }
-    }
-
-    #[test]
-    fn a_day_far_above_its_weekdays_is_high_and_missing_days_are_skipped() {
-        let x = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-        let mut days: Vec<TrafficDay> =
-            (1..=8).filter(|k| *k != 3).map(|k| day(x - chrono::Duration::days(7 * k), 100 + k)).collect();
-        days.push(day(x, 200));
-        days.sort_by_key(|d| d.date);
-        let rows = traffic_rows(&days, x, x);
-        assert_eq!(rows.len(), 1);
-        let r = &rows[0];
-        assert_eq!((r.baseline_n, r.flag, r.weekday), (7, Flag::High, 6));
-        assert_eq!(r.baseline_mean, Some(10471));
-        assert_eq!(r.aov, Some(1000));
-    }
-
-    #[test]
-    fn with_no_spread_any_change_flags_and_few_days_are_insufficient() {
-        let x = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
-        let mut days: Vec<TrafficDay> = (1..=4).map(|k| day(x - chrono::Duration::days(7 * k), 50)).collect();
-        days.push(day(x, 49));
-        days.sort_by_key(|d| d.date);
-        assert_eq!(traffic_rows(&days, x, x)[0].flag, Flag::Low);
-        assert_eq!(traffic_rows(&days[1..], x, x)[0].flag, Flag::Insufficient);
-        assert_eq!(traffic_rows(&days[1..], x, x)[0].baseline_sd, Some(0));
-    }
-}
-
-use crate::reports::table::{Cell, Kind, ReportTable, col};
-
 /// R3 as a table, for the stores in the order given.
 pub fn traffic_table(month: &str, stores: &[(String, Vec<TrafficRow>)]) -> ReportTable {
     ReportTable {
@@ -161,5 +125,40 @@ pub fn traffic_table(month: &str, stores: &[(String, Vec<TrafficRow>)]) -> Repor
             })
             .collect(),
         totals: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: NaiveDate, tickets: i64) -> TrafficDay {
+        TrafficDay { date: d, tickets, revenue: tickets * 1000 }
+    }
+
+    #[test]
+    fn a_day_far_above_its_weekdays_is_high_and_missing_days_are_skipped() {
+        let x = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+        let mut days: Vec<TrafficDay> =
+            (1..=8).filter(|k| *k != 3).map(|k| day(x - chrono::Duration::days(7 * k), 100 + k)).collect();
+        days.push(day(x, 200));
+        days.sort_by_key(|d| d.date);
+        let rows = traffic_rows(&days, x, x);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!((r.baseline_n, r.flag, r.weekday), (7, Flag::High, 6));
+        assert_eq!(r.baseline_mean, Some(10471));
+        assert_eq!(r.aov, Some(1000));
+    }
+
+    #[test]
+    fn with_no_spread_any_change_flags_and_few_days_are_insufficient() {
+        let x = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+        let mut days: Vec<TrafficDay> = (1..=4).map(|k| day(x - chrono::Duration::days(7 * k), 50)).collect();
+        days.push(day(x, 49));
+        days.sort_by_key(|d| d.date);
+        assert_eq!(traffic_rows(&days, x, x)[0].flag, Flag::Low);
+        assert_eq!(traffic_rows(&days[1..], x, x)[0].flag, Flag::Insufficient);
+        assert_eq!(traffic_rows(&days[1..], x, x)[0].baseline_sd, Some(0));
     }
 }
