@@ -40,6 +40,9 @@ CREATE TABLE import_batch (
 CREATE INDEX import_batch_sha ON import_batch (sha256, kind);
 
 -- One row per (store, business date): the partition an import replaces.
+-- `categories` and `members` hold the day's categories and members packed
+-- (crates/domain/src/sales/codec.rs); both are NULL for a day that came from
+-- a store × day summary.
 CREATE TABLE sales_day (
     store_id         BIGINT NOT NULL REFERENCES store (id),
     d                DATE NOT NULL,
@@ -54,32 +57,13 @@ CREATE TABLE sales_day (
     returns_c        BIGINT,
     lines            BIGINT,
     source           TEXT NOT NULL CHECK (source IN ('lines', 'summary')),
+    categories       BYTEA,
+    members          BYTEA,
     batch_id         BIGINT NOT NULL REFERENCES import_batch (id),
     PRIMARY KEY (store_id, d)
 );
 CREATE INDEX sales_day_d ON sales_day (d);
 CREATE INDEX sales_day_batch ON sales_day (batch_id);
-
-CREATE TABLE sales_day_category (
-    store_id  BIGINT NOT NULL,
-    d         DATE NOT NULL,
-    category  TEXT NOT NULL,
-    month     BIGINT NOT NULL,
-    revenue_c BIGINT NOT NULL,
-    cost_c    BIGINT NOT NULL,
-    qty       BIGINT NOT NULL,
-    lines     BIGINT NOT NULL,
-    PRIMARY KEY (store_id, d, category)
-);
-
-CREATE TABLE sales_member_day (
-    store_id  BIGINT NOT NULL,
-    d         DATE NOT NULL,
-    member    TEXT NOT NULL,
-    tickets   BIGINT NOT NULL,
-    net_c     BIGINT NOT NULL,
-    PRIMARY KEY (store_id, d, member)
-);
 
 -- Line detail, kept only when the setting sales.keep_line_detail is on.
 CREATE TABLE sales_line (

@@ -40,6 +40,9 @@ CREATE TABLE import_batch (
 CREATE INDEX import_batch_sha ON import_batch (sha256, kind);
 
 -- One row per (store, business date): the partition an import replaces.
+-- `categories` and `members` hold the day's categories and members packed
+-- (crates/domain/src/sales/codec.rs); both are NULL for a day that came from
+-- a store × day summary.
 CREATE TABLE sales_day (
     store_id         INTEGER NOT NULL REFERENCES store (id),
     d                DATE NOT NULL,
@@ -54,32 +57,13 @@ CREATE TABLE sales_day (
     returns_c        INTEGER,
     lines            INTEGER,
     source           TEXT NOT NULL CHECK (source IN ('lines', 'summary')),
+    categories       BLOB,
+    members          BLOB,
     batch_id         INTEGER NOT NULL REFERENCES import_batch (id),
     PRIMARY KEY (store_id, d)
 ) WITHOUT ROWID;
 CREATE INDEX sales_day_d ON sales_day (d);
 CREATE INDEX sales_day_batch ON sales_day (batch_id);
-
-CREATE TABLE sales_day_category (
-    store_id  INTEGER NOT NULL,
-    d         DATE NOT NULL,
-    category  TEXT NOT NULL,
-    month     INTEGER NOT NULL,
-    revenue_c INTEGER NOT NULL,
-    cost_c    INTEGER NOT NULL,
-    qty       INTEGER NOT NULL,
-    lines     INTEGER NOT NULL,
-    PRIMARY KEY (store_id, d, category)
-) WITHOUT ROWID;
-
-CREATE TABLE sales_member_day (
-    store_id  INTEGER NOT NULL,
-    d         DATE NOT NULL,
-    member    TEXT NOT NULL,
-    tickets   INTEGER NOT NULL,
-    net_c     INTEGER NOT NULL,
-    PRIMARY KEY (store_id, d, member)
-) WITHOUT ROWID;
 
 -- Line detail, kept only when the setting sales.keep_line_detail is on.
 CREATE TABLE sales_line (

@@ -61,6 +61,11 @@ use opsdesk_domain::reports::category::CategoryMonth;
 use opsdesk_domain::reports::monthly::StoreMonth;
 use opsdesk_domain::reports::rfm::MemberWindow;
 use opsdesk_domain::reports::traffic::TrafficDay;
+use opsdesk_domain::sales::codec::{CodecError, unpack_categories, unpack_members};
+
+fn damaged(_: CodecError) -> crate::DbError {
+    crate::DbError::Rule("a packed rollup value is damaged".into())
+}
 
 impl Db {
     /// Every store-month with sales within reach, sorted by store code and month.
@@ -110,18 +115,24 @@ impl Db {
     /// Revenue and cost per month and category within reach.
     pub async fn category_months(&self, scope: &Scope) -> Result<Vec<CategoryMonth>> {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, i64, String, i64, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, month, category, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT)
-             FROM sales_day_category GROUP BY store_id, month, category").fetch_all(p).await?);
-        let mut sums: HashMap<(i64, String), (i64, i64)> = HashMap::new();
-        for (_, month, category, revenue, cost) in rows.into_iter().filter(|r| allowed.contains(&r.0)) {
-            let e = sums.entry((month, category)).or_default();
-            e.0 += revenue;
-            e.1 += cost;
+        let rows: Vec<(i64, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, month, categories FROM sales_day WHERE categories IS NOT NULL").fetch_all(p).await?);
+        let mut sums: HashMap<(i64, &str), (i64, i64)> = HashMap::new();
+        for (_, month, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
+            for (category, t) in unpack_categories(packed).map_err(damaged)? {
+                let e = sums.entry((*month, category)).or_default();
+                e.0 += t.revenue;
+                e.1 += t.cost;
+            }
         }
         Ok(sums
             .into_iter()
-            .map(|((month, category), (revenue, cost))| CategoryMonth { month, category, revenue, cost })
+            .map(|((month, category), (revenue, cost))| CategoryMonth {
+                month,
+                category: category.into(),
+                revenue,
+                cost,
+            })
             .collect())
     }
 
@@ -139,21 +150,25 @@ impl Db {
     pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let from = asof - chrono::Duration::days(364);
-        let rows: Vec<(String, i64, Option<NaiveDate>, i64, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT member, store_id, MAX(CASE WHEN tickets > 0 THEN d END), CAST(SUM(tickets) AS BIGINT), CAST(SUM(net_c) AS BIGINT)
-             FROM sales_member_day WHERE d BETWEEN $1 AND $2 GROUP BY member, store_id")
+        let rows: Vec<(i64, NaiveDate, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, d, members FROM sales_day WHERE d BETWEEN $1 AND $2 AND members IS NOT NULL")
             .bind(from).bind(asof).fetch_all(p).await?);
-        let mut by_member: HashMap<String, (Option<NaiveDate>, i64, i64)> = HashMap::new();
-        for (member, _, last, tickets, net) in rows.into_iter().filter(|r| allowed.contains(&r.1)) {
-            let e = by_member.entry(member).or_insert((None, 0, 0));
-            e.0 = e.0.max(last);
-            e.1 += tickets;
-            e.2 += net;
+        // Last purchase date, purchase tickets, net amount.
+        let mut by_member: HashMap<&str, (Option<NaiveDate>, i64, i64)> = HashMap::new();
+        for (_, d, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
+            for (member, m) in unpack_members(packed).map_err(damaged)? {
+                let e = by_member.entry(member).or_insert((None, 0, 0));
+                if m.tickets > 0 {
+                    e.0 = e.0.max(Some(*d));
+                }
+                e.1 += m.tickets;
+                e.2 += m.net;
+            }
         }
         Ok(by_member
             .into_iter()
             .map(|(member, (last, frequency, monetary))| MemberWindow {
-                member,
+                member: member.into(),
                 recency_days: last.map_or(0, |d| (asof - d).num_days()),
                 frequency,
                 monetary,

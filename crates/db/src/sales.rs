@@ -12,7 +12,8 @@ use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use opsdesk_domain::calendar::{iso_week_key, month_key};
-use opsdesk_domain::sales::{CategoryTotals, DayKey, DayRow, MemberDay, StoreId};
+use opsdesk_domain::sales::codec::{unpack_categories, unpack_members};
+use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
 use serde_json::json;
 use sqlx::sqlite::{Sqlite, SqliteArguments};
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
@@ -20,22 +21,6 @@ use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 use crate::audit::audit;
 use crate::imports::{BatchMeta, ImportResult, bind_batch};
 use crate::{Db, DbError, Pool, Result, Scope, on_pool};
-
-/// One store × day × category rollup row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CategoryRow<'a> {
-    pub key: DayKey,
-    pub category: &'a str,
-    pub totals: CategoryTotals,
-}
-
-/// One member × store × day rollup row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemberRow<'a> {
-    pub key: DayKey,
-    pub member: &'a str,
-    pub day: MemberDay,
-}
 
 /// One POS line, kept when line detail is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +38,8 @@ pub struct LineRow {
 
 /// The rows of one batch, each list sorted by its key.
 #[derive(Debug, Default)]
-pub struct SalesData<'a> {
+pub struct SalesData {
     pub days: Vec<DayRow>,
-    pub categories: Vec<CategoryRow<'a>>,
-    pub members: Vec<MemberRow<'a>>,
     pub lines: Vec<LineRow>,
 }
 
@@ -176,6 +159,19 @@ fn copy_text(buf: &mut String, s: &str) {
     }
 }
 
+/// A `bytea` value in COPY's text format: `\\x` and hex digits.
+fn copy_bytes(buf: &mut String, v: Option<&[u8]>) {
+    match v {
+        Some(bytes) => {
+            buf.push_str("\\\\x");
+            for byte in bytes {
+                let _ = write!(buf, "{byte:02x}");
+            }
+        }
+        None => buf.push_str("\\N"),
+    }
+}
+
 fn copy_opt(buf: &mut String, v: Option<i64>) {
     match v {
         Some(v) => {
@@ -186,14 +182,12 @@ fn copy_opt(buf: &mut String, v: Option<i64>) {
 }
 
 const DAY_COLS: &str = "INSERT INTO sales_day (store_id, d, month, iso_week, revenue_c, cost_c, qty, tickets,
-    member_revenue_c, member_tickets, returns_c, lines, source, batch_id)";
-const CAT_COLS: &str = "INSERT INTO sales_day_category (store_id, d, category, month, revenue_c, cost_c, qty, lines)";
-const MEM_COLS: &str = "INSERT INTO sales_member_day (store_id, d, member, tickets, net_c)";
+    member_revenue_c, member_tickets, returns_c, lines, source, categories, members, batch_id)";
 const LINE_COLS: &str =
     "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
 
-async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData<'_>, batch_id: i64) -> Result<()> {
-    sqlite_insert(conn, DAY_COLS, 14, &data.days, |q, r| {
+async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, batch_id: i64) -> Result<()> {
+    sqlite_insert(conn, DAY_COLS, 16, &data.days, |q, r| {
         q.bind(r.key.store)
             .bind(r.key.date)
             .bind(month_key(r.key.date))
@@ -207,22 +201,9 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData<'_>, batch_id
             .bind(r.returns)
             .bind(r.lines)
             .bind(r.source.as_str())
+            .bind(r.categories.as_deref())
+            .bind(r.members.as_deref())
             .bind(batch_id)
-    })
-    .await?;
-    sqlite_insert(conn, CAT_COLS, 8, &data.categories, |q, r| {
-        q.bind(r.key.store)
-            .bind(r.key.date)
-            .bind(r.category)
-            .bind(month_key(r.key.date))
-            .bind(r.totals.revenue)
-            .bind(r.totals.cost)
-            .bind(r.totals.qty)
-            .bind(r.totals.lines)
-    })
-    .await?;
-    sqlite_insert(conn, MEM_COLS, 5, &data.members, |q, r| {
-        q.bind(r.key.store).bind(r.key.date).bind(r.member).bind(r.day.tickets).bind(r.day.net)
     })
     .await?;
     sqlite_insert(conn, LINE_COLS, 10, &data.lines, |q, r| {
@@ -241,7 +222,7 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData<'_>, batch_id
     Ok(())
 }
 
-async fn pg_rows(conn: &mut PgConnection, data: &SalesData<'_>, batch_id: i64) -> Result<()> {
+async fn pg_rows(conn: &mut PgConnection, data: &SalesData, batch_id: i64) -> Result<()> {
     let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
     pg_copy(conn, &copy(DAY_COLS), &data.days, |b, r| {
         let _ = write!(
@@ -263,20 +244,11 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData<'_>, batch_id: i64) -
         copy_opt(b, r.returns);
         b.push('\t');
         copy_opt(b, r.lines);
-        let _ = writeln!(b, "\t{}\t{batch_id}", r.source.as_str());
-    })
-    .await?;
-    pg_copy(conn, &copy(CAT_COLS), &data.categories, |b, r| {
-        let _ = write!(b, "{}\t{}\t", r.key.store, r.key.date);
-        copy_text(b, r.category);
-        let t = &r.totals;
-        let _ = writeln!(b, "\t{}\t{}\t{}\t{}\t{}", month_key(r.key.date), t.revenue, t.cost, t.qty, t.lines);
-    })
-    .await?;
-    pg_copy(conn, &copy(MEM_COLS), &data.members, |b, r| {
-        let _ = write!(b, "{}\t{}\t", r.key.store, r.key.date);
-        copy_text(b, r.member);
-        let _ = writeln!(b, "\t{}\t{}", r.day.tickets, r.day.net);
+        let _ = write!(b, "\t{}\t", r.source.as_str());
+        copy_bytes(b, r.categories.as_deref());
+        b.push('\t');
+        copy_bytes(b, r.members.as_deref());
+        let _ = writeln!(b, "\t{batch_id}");
     })
     .await?;
     pg_copy(conn, &copy(LINE_COLS), &data.lines, |b, r| {
@@ -342,7 +314,7 @@ macro_rules! replace_partitions {
             .fetch_one(&mut *$tx)
             .await?;
         for (store, a, b) in replaced_runs(&$data.days, &existing) {
-            for table in ["sales_day", "sales_day_category", "sales_member_day", "sales_line"] {
+            for table in ["sales_day", "sales_line"] {
                 let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE store_id = $1 AND d BETWEEN $2 AND $3"));
                 sqlx::query(sql).bind(store).bind(a).bind(b).execute(&mut *$tx).await?;
             }
@@ -367,7 +339,7 @@ impl Db {
     /// Writes one import batch: replaces the store-days it covers in every
     /// rollup and records it, in one transaction. The same file a second time
     /// (while it still owns its store-days) changes nothing.
-    pub async fn write_sales(&self, scope: &Scope, meta: &BatchMeta, data: &SalesData<'_>) -> Result<WriteOutcome> {
+    pub async fn write_sales(&self, scope: &Scope, meta: &BatchMeta, data: &SalesData) -> Result<WriteOutcome> {
         let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
         if let Some(d) = data.days.iter().find(|d| !allowed.contains(&d.key.store)) {
             return Err(DbError::Rule(format!("store id {} is outside the reach of {}", d.key.store, scope.actor())));
@@ -386,27 +358,38 @@ impl Db {
         })
     }
 
-    /// Every rollup row within reach, sorted: what tests and checks compare.
+    /// Every rollup row within reach, sorted, categories and members
+    /// unpacked: what tests and checks compare.
     pub async fn rollup_snapshot(&self, scope: &Scope) -> Result<RollupSnapshot> {
         let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
-        let (days, categories, members): (Vec<DaySnap>, Vec<CategorySnap>, Vec<MemberSnap>) = on_pool!(self, p => (
+        type Packed = (i64, NaiveDate, Option<Vec<u8>>, Option<Vec<u8>>);
+        let (days, packed): (Vec<DaySnap>, Vec<Packed>) = on_pool!(self, p => (
             sqlx::query_as("SELECT store_id, d, revenue_c, cost_c, qty, tickets, member_revenue_c, member_tickets,
                 returns_c, lines, source FROM sales_day ORDER BY store_id, d").fetch_all(p).await?,
-            sqlx::query_as("SELECT store_id, d, category, revenue_c, cost_c, qty, lines FROM sales_day_category
-                ORDER BY store_id, d, category").fetch_all(p).await?,
-            sqlx::query_as("SELECT store_id, d, member, tickets, net_c FROM sales_member_day
-                ORDER BY store_id, d, member").fetch_all(p).await?,
+            sqlx::query_as("SELECT store_id, d, categories, members FROM sales_day ORDER BY store_id, d").fetch_all(p).await?,
         ));
         let mut snap = RollupSnapshot {
             days: days.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
-            categories: categories.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
-            members: members.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
+            ..RollupSnapshot::default()
         };
-        // Text keys in byte order, whatever the server's collation.
-        snap.categories
-            .sort_by(|a, b| (a.store_id, a.d, a.category.as_bytes()).cmp(&(b.store_id, b.d, b.category.as_bytes())));
-        snap.members
-            .sort_by(|a, b| (a.store_id, a.d, a.member.as_bytes()).cmp(&(b.store_id, b.d, b.member.as_bytes())));
+        let damaged = |_| DbError::Rule("a packed rollup value is damaged".into());
+        for (store_id, d, cats, members) in packed.into_iter().filter(|r| allowed.contains(&r.0)) {
+            for (category, t) in unpack_categories(cats.as_deref().unwrap_or(EMPTY)).map_err(damaged)? {
+                let (revenue_c, cost_c, qty, lines) = (t.revenue, t.cost, t.qty, t.lines);
+                snap.categories.push(CategorySnap {
+                    store_id,
+                    d,
+                    category: category.into(),
+                    revenue_c,
+                    cost_c,
+                    qty,
+                    lines,
+                });
+            }
+            for (member, m) in unpack_members(members.as_deref().unwrap_or(EMPTY)).map_err(damaged)? {
+                snap.members.push(MemberSnap { store_id, d, member: member.into(), tickets: m.tickets, net_c: m.net });
+            }
+        }
         Ok(snap)
     }
 
@@ -431,7 +414,10 @@ pub struct DaySnap {
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// The packed form of "no entries".
+const EMPTY: &[u8] = &[1, 0];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategorySnap {
     pub store_id: i64,
     pub d: NaiveDate,
@@ -442,7 +428,7 @@ pub struct CategorySnap {
     pub lines: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberSnap {
     pub store_id: i64,
     pub d: NaiveDate,
@@ -475,7 +461,7 @@ mod tests {
 
     fn day(store: StoreId, d: u32) -> DayRow {
         let key = DayKey { store, date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap() };
-        let mut r = DayRow::from_lines(key, &DayTotals::default());
+        let mut r = DayRow::from_totals(key, &DayTotals::default());
         r.source = DaySource::Lines;
         r
     }

@@ -51,6 +51,8 @@ fn parse_day(
             }
         };
     Ok(DayRow {
+        categories: None,
+        members: None,
         key: DayKey { store, date },
         revenue: rows::money(get(REVENUE), lang).map_err(|e| (Some(REVENUE), e))?,
         cost: rows::money(get(COST), lang).map_err(|e| (Some(COST), e))?,

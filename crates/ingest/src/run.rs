@@ -122,7 +122,7 @@ impl Run {
         db: &Db,
         scope: &Scope,
         mut s: ImportSummary,
-        data: &SalesData<'_>,
+        data: &SalesData,
         rows: u64,
     ) -> Result<ImportSummary, IngestError> {
         match db.write_sales(scope, &self.meta(&s, rows), data).await? {

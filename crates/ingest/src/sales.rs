@@ -15,12 +15,13 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use opsdesk_db::sales::{CategoryRow, LineRow, MemberRow, SalesData};
+use opsdesk_db::sales::{LineRow, SalesData};
 use opsdesk_db::settings::KEEP_LINE_DETAIL;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::sales::{DayKey, DayRow, Rollup, StoreId, TicketSums};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::hash_map::Entry;
 
 use crate::errors::RejectsWriter;
 use crate::options::{ImportOptions, ImportSummary, blocking};
@@ -87,7 +88,7 @@ impl OpenTicket {
 
     fn close(&mut self, rollup: &mut Rollup) {
         if self.open {
-            rollup.add_ticket(self.key, self.member(), &self.sums);
+            rollup.day(self.key).add_ticket(self.member(), &self.sums);
             self.open = false;
         }
     }
@@ -250,7 +251,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
                 t.sums.add_line(l.qty, l.amount, l.cost);
                 t.skus.push_str(l.sku);
                 t.skus.push('\0');
-                out.rollup.add_line(t.key, l.category, l.qty, l.amount, l.cost);
+                out.rollup.day(t.key).add_line(l.category, l.qty, l.amount, l.cost);
                 let d = t.key.date;
                 out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
                 out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
@@ -287,7 +288,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
 
 /// Everything the parse of a file yields.
 struct Parsed {
-    rollup: Rollup,
+    days: FxHashMap<DayKey, DayRow>,
     errors: ErrorReport,
     /// Lines of one ticket found in two places: the file is refused whatever
     /// the options, since its tickets cannot be told apart.
@@ -366,7 +367,7 @@ fn merge(
     opts: &ImportOptions<'_>,
 ) -> Result<Parsed, IngestError> {
     let mut p = Parsed {
-        rollup: Rollup::default(),
+        days: FxHashMap::default(),
         errors: ErrorReport::default(),
         scattered_tickets: 0,
         rows: 0,
@@ -423,7 +424,17 @@ fn merge(
                 }
                 p.rejected += out.rejects.len() as u64;
             }
-            p.rollup.merge(out.rollup);
+            for row in out.rollup.rows() {
+                match p.days.entry(row.key) {
+                    Entry::Occupied(mut e) => e
+                        .get_mut()
+                        .merge(&row)
+                        .map_err(|e| IngestError::file(&path.display().to_string(), e.to_string()))?,
+                    Entry::Vacant(e) => {
+                        e.insert(row);
+                    }
+                }
+            }
             p.lines.extend(out.lines);
             p.first_date = match (p.first_date, out.first_date) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -441,25 +452,12 @@ fn merge(
     Ok(p)
 }
 
-/// The rollup as sorted rows for the database.
-pub fn sales_data(rollup: &Rollup, lines: Vec<LineRow>) -> SalesData<'_> {
-    let mut days: Vec<DayRow> = rollup.days.iter().map(|(k, t)| DayRow::from_lines(*k, t)).collect();
+/// The store-days and lines, sorted, for the database.
+pub fn sales_data(days: FxHashMap<DayKey, DayRow>, mut lines: Vec<LineRow>) -> SalesData {
+    let mut days: Vec<DayRow> = days.into_values().collect();
     days.sort_unstable_by_key(|d| d.key);
-    let mut categories: Vec<CategoryRow<'_>> = rollup
-        .categories
-        .iter()
-        .map(|((key, c), t)| CategoryRow { key: *key, category: rollup.category_names.name(*c), totals: *t })
-        .collect();
-    categories.sort_unstable_by(|a, b| (a.key, a.category.as_bytes()).cmp(&(b.key, b.category.as_bytes())));
-    let mut members: Vec<MemberRow<'_>> = rollup
-        .members
-        .iter()
-        .map(|((key, m), d)| MemberRow { key: *key, member: rollup.member_codes.name(*m), day: *d })
-        .collect();
-    members.sort_unstable_by(|a, b| (a.key, a.member.as_bytes()).cmp(&(b.key, b.member.as_bytes())));
-    let mut lines = lines;
     lines.sort_unstable_by(|a, b| (a.key, &a.ticket_no, &a.sku).cmp(&(b.key, &b.ticket_no, &b.sku)));
-    SalesData { days, categories, members, lines }
+    SalesData { days, lines }
 }
 
 /// Imports a file of POS lines (CSV or XLSX).
@@ -488,6 +486,6 @@ pub async fn import_sales(
     if refused {
         return run.refuse(db, scope, summary).await;
     }
-    let data = sales_data(&parsed.rollup, parsed.lines);
+    let data = sales_data(parsed.days, parsed.lines);
     run.write_days(db, scope, summary, &data, parsed.good).await
 }

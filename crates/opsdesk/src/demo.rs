@@ -213,9 +213,9 @@ fn sell(rng: &mut Rng, stores: &[DemoStore], ids: &[i64], start: NaiveDate, end:
                     let cost = ((price * qty) as f64 * (1.0 - cat.4 + rng.normal() * 0.05)).round() as i64;
                     let (qty, amount, cost) = if is_return { (-1, -price, -(cost / qty)) } else { (qty, amount, cost) };
                     sums.add_line(qty, amount, cost);
-                    rollup.add_line(key, cat.0, qty, amount, cost);
+                    rollup.day(key).add_line(cat.0, qty, amount, cost);
                 }
-                rollup.add_ticket(key, member, &sums);
+                rollup.day(key).add_ticket(member, &sums);
             }
         }
         d += Duration::days(1);
@@ -260,7 +260,7 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
     let ids: Vec<i64> = stores.iter().map(|s| codes[&s.record.code]).collect();
     let rollup = opsdesk_ingest_blocking(|| sell(&mut rng, &stores, &ids, start, end));
     let total = rollup.total();
-    let data = opsdesk_ingest::sales::sales_data(&rollup, Vec::new());
+    let data = opsdesk_db::sales::SalesData { days: rollup.rows(), lines: Vec::new() };
     let meta = BatchMeta {
         kind: "sales".into(),
         file_name: "demo".into(),

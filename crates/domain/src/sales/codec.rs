@@ -1,0 +1,184 @@
+//! The packed form of a store-day's categories and members: one compact
+//! byte string each, stored beside the day's totals. A store-day has a dozen
+//! categories and tens to hundreds of members; packing them keeps one row per
+//! store-day instead of one per category or member, which makes imports and
+//! reports an order of magnitude faster (see `docs/storage.md`).
+//!
+//! Layout: a version byte (1), the entry count, then per entry, sorted by
+//! name in byte order: the name's length and UTF-8 bytes, then the figures.
+//! Counts and lengths are LEB128 varints; signed figures are zigzag varints.
+
+use super::{CategoryTotals, MemberDay};
+
+const VERSION: u8 = 1;
+
+/// A packed value that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodecError;
+
+impl std::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a packed rollup value is damaged")
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+fn put_u(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_i(out: &mut Vec<u8>, v: i64) {
+    put_u(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_u(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(b: &'a [u8]) -> Result<Reader<'a>, CodecError> {
+        match b.first() {
+            Some(&VERSION) => Ok(Reader { b, at: 1 }),
+            _ => Err(CodecError),
+        }
+    }
+
+    fn u(&mut self) -> Result<u64, CodecError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.b.get(self.at).ok_or(CodecError)?;
+            self.at += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(CodecError)
+    }
+
+    fn i(&mut self) -> Result<i64, CodecError> {
+        let u = self.u()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    fn str(&mut self) -> Result<&'a str, CodecError> {
+        let n = usize::try_from(self.u()?).map_err(|_| CodecError)?;
+        let end = self.at.checked_add(n).ok_or(CodecError)?;
+        let s = std::str::from_utf8(self.b.get(self.at..end).ok_or(CodecError)?).map_err(|_| CodecError)?;
+        self.at = end;
+        Ok(s)
+    }
+
+    fn count(&mut self) -> Result<usize, CodecError> {
+        // An entry takes at least two bytes: a count beyond that is damage.
+        let n = usize::try_from(self.u()?).map_err(|_| CodecError)?;
+        if n > self.b.len() { Err(CodecError) } else { Ok(n) }
+    }
+
+    fn done(&self) -> Result<(), CodecError> {
+        if self.at == self.b.len() { Ok(()) } else { Err(CodecError) }
+    }
+}
+
+/// Packs categories, which must be sorted by name and unique.
+pub fn pack_categories(cats: &[(&str, CategoryTotals)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + cats.len() * 24);
+    out.push(VERSION);
+    put_u(&mut out, cats.len() as u64);
+    for (name, t) in cats {
+        put_str(&mut out, name);
+        put_i(&mut out, t.revenue);
+        put_i(&mut out, t.cost);
+        put_i(&mut out, t.qty);
+        put_i(&mut out, t.lines);
+    }
+    out
+}
+
+pub fn unpack_categories(b: &[u8]) -> Result<Vec<(&str, CategoryTotals)>, CodecError> {
+    let mut r = Reader::new(b)?;
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.str()?;
+        out.push((name, CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? }));
+    }
+    r.done()?;
+    Ok(out)
+}
+
+/// Packs members, which must be sorted by code and unique.
+pub fn pack_members(members: &[(&str, MemberDay)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + members.len() * 14);
+    out.push(VERSION);
+    put_u(&mut out, members.len() as u64);
+    for (code, m) in members {
+        put_str(&mut out, code);
+        put_i(&mut out, m.tickets);
+        put_i(&mut out, m.net);
+    }
+    out
+}
+
+pub fn unpack_members(b: &[u8]) -> Result<Vec<(&str, MemberDay)>, CodecError> {
+    let mut r = Reader::new(b)?;
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let code = r.str()?;
+        out.push((code, MemberDay { tickets: r.i()?, net: r.i()? }));
+    }
+    r.done()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn categories_round_trip(mut v in proptest::collection::vec(("[a-z处方药]{1,6}", any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>()), 0..20)) {
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v.dedup_by(|a, b| a.0 == b.0);
+            let cats: Vec<(&str, CategoryTotals)> = v.iter().map(|(n, r, c, q, l)| (n.as_str(), CategoryTotals { revenue: *r, cost: *c, qty: *q, lines: *l })).collect();
+            let packed = pack_categories(&cats);
+            prop_assert_eq!(unpack_categories(&packed).unwrap(), cats);
+        }
+
+        #[test]
+        fn members_round_trip(v in proptest::collection::btree_map("M[0-9]{1,9}", (any::<i64>(), any::<i64>()), 0..50)) {
+            let ms: Vec<(&str, MemberDay)> = v.iter().map(|(k, (t, n))| (k.as_str(), MemberDay { tickets: *t, net: *n })).collect();
+            let packed = pack_members(&ms);
+            prop_assert_eq!(unpack_members(&packed).unwrap(), ms);
+        }
+
+        #[test]
+        fn damaged_bytes_are_an_error_never_a_panic(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = unpack_members(&b);
+            let _ = unpack_categories(&b);
+        }
+    }
+
+    #[test]
+    fn a_typical_store_day_packs_small() {
+        let ms: Vec<(String, MemberDay)> =
+            (0..40).map(|i| (format!("M{:07}", i * 37), MemberDay { tickets: 1, net: 12_345 })).collect();
+        let refs: Vec<(&str, MemberDay)> = ms.iter().map(|(c, m)| (c.as_str(), *m)).collect();
+        assert!(pack_members(&refs).len() < 40 * 14);
+        assert_eq!(unpack_members(&[2, 0]), Err(CodecError));
+        assert_eq!(unpack_members(&[1, 1]), Err(CodecError));
+    }
+}

@@ -1,0 +1,375 @@
+//! Sales facts and their rollups (销售汇总).
+//!
+//! POS lines are reduced, as they are read, to one record per store-day that
+//! still answers every report exactly: the day's totals, its categories and
+//! its members (the last two packed by [`codec`]). A ticket's figures are
+//! known only when its last line has been read (a ticket counts as a
+//! purchase, 客流, only when its net amount is positive), so lines feed a
+//! [`TicketSums`] and finished tickets feed the day. Store-days of separate
+//! parts of a file merge by addition.
+
+pub mod codec;
+
+use std::hash::Hash;
+
+use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
+
+/// A store's database id.
+pub type StoreId = i64;
+
+/// One (store, business date) partition: the unit an import replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DayKey {
+    pub store: StoreId,
+    pub date: NaiveDate,
+}
+
+/// Store × day totals from line-level data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DayTotals {
+    /// Σ line amounts in fen, returns included.
+    pub revenue: i64,
+    pub cost: i64,
+    /// Σ quantity, net of returns.
+    pub qty: i64,
+    /// Purchase tickets (net amount > 0): 客流.
+    pub tickets: i64,
+    /// Σ net amount of tickets with a member id.
+    pub member_revenue: i64,
+    /// Purchase tickets with a member id.
+    pub member_tickets: i64,
+    /// Σ amount of return lines (quantity < 0); zero or negative.
+    pub returns: i64,
+    pub lines: i64,
+}
+
+impl DayTotals {
+    fn add(&mut self, o: &DayTotals) {
+        self.revenue += o.revenue;
+        self.cost += o.cost;
+        self.qty += o.qty;
+        self.tickets += o.tickets;
+        self.member_revenue += o.member_revenue;
+        self.member_tickets += o.member_tickets;
+        self.returns += o.returns;
+        self.lines += o.lines;
+    }
+}
+
+/// Store × day × category totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CategoryTotals {
+    pub revenue: i64,
+    pub cost: i64,
+    pub qty: i64,
+    pub lines: i64,
+}
+
+/// Member × store × day: what RFM and repurchase need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemberDay {
+    /// Purchase tickets of the member that day in that store.
+    pub tickets: i64,
+    /// Σ net amount of all the member's tickets, returns included.
+    pub net: i64,
+}
+
+/// The running sums of one ticket while its lines are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TicketSums {
+    pub net: i64,
+    pub cost: i64,
+    pub qty: i64,
+    pub returns: i64,
+    pub lines: i64,
+}
+
+impl TicketSums {
+    pub fn add_line(&mut self, qty: i64, amount: i64, cost: i64) {
+        self.net += amount;
+        self.cost += cost;
+        self.qty += qty;
+        if qty < 0 {
+            self.returns += amount;
+        }
+        self.lines += 1;
+    }
+
+    /// A purchase ticket is one whose net amount is positive; a pure return
+    /// ticket counts no traffic but its amounts still count in revenue.
+    pub fn is_purchase(&self) -> bool {
+        self.net > 0
+    }
+}
+
+/// One store-day being built from its lines.
+#[derive(Debug, Default, Clone)]
+pub struct DayAcc {
+    pub totals: DayTotals,
+    /// Category names, end to end; `cats` points into it.
+    cat_text: String,
+    cats: Vec<(u32, u32, CategoryTotals)>,
+    /// Member codes, end to end; `members` points into it.
+    member_text: String,
+    members: Vec<(u32, u32, MemberDay)>,
+}
+
+impl DayAcc {
+    /// Adds one line to its category.
+    pub fn add_line(&mut self, category: &str, qty: i64, amount: i64, cost: i64) {
+        let text = &self.cat_text;
+        let c = match self.cats.iter().position(|&(a, b, _)| &text[a as usize..b as usize] == category) {
+            Some(i) => &mut self.cats[i].2,
+            None => {
+                let a = self.cat_text.len() as u32;
+                self.cat_text.push_str(category);
+                self.cats.push((a, self.cat_text.len() as u32, CategoryTotals::default()));
+                &mut self.cats.last_mut().expect("just pushed").2
+            }
+        };
+        c.revenue += amount;
+        c.cost += cost;
+        c.qty += qty;
+        c.lines += 1;
+    }
+
+    /// Adds one finished ticket.
+    pub fn add_ticket(&mut self, member: Option<&str>, t: &TicketSums) {
+        let purchase = i64::from(t.is_purchase());
+        let d = &mut self.totals;
+        d.revenue += t.net;
+        d.cost += t.cost;
+        d.qty += t.qty;
+        d.tickets += purchase;
+        d.returns += t.returns;
+        d.lines += t.lines;
+        if let Some(code) = member {
+            d.member_revenue += t.net;
+            d.member_tickets += purchase;
+            let a = self.member_text.len() as u32;
+            self.member_text.push_str(code);
+            self.members.push((a, self.member_text.len() as u32, MemberDay { tickets: purchase, net: t.net }));
+        }
+    }
+
+    /// The categories, sorted by name.
+    pub fn categories(&self) -> Vec<(&str, CategoryTotals)> {
+        let mut v: Vec<(&str, CategoryTotals)> =
+            self.cats.iter().map(|&(a, b, t)| (&self.cat_text[a as usize..b as usize], t)).collect();
+        v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+        v
+    }
+
+    /// The members, sorted by code, a member's tickets of the day together.
+    pub fn members(&self) -> Vec<(&str, MemberDay)> {
+        let mut v: Vec<(&str, MemberDay)> =
+            self.members.iter().map(|&(a, b, m)| (&self.member_text[a as usize..b as usize], m)).collect();
+        v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+        merge_sorted(v)
+    }
+
+    /// The day as stored.
+    pub fn to_row(&self, key: DayKey) -> DayRow {
+        let mut row = DayRow::from_totals(key, &self.totals);
+        row.categories = Some(codec::pack_categories(&self.categories()));
+        row.members = Some(codec::pack_members(&self.members()));
+        row
+    }
+}
+
+/// Adds up neighbours with the same name in a sorted list.
+fn merge_sorted<T: std::ops::AddAssign + Copy>(v: Vec<(&str, T)>) -> Vec<(&str, T)> {
+    let mut out: Vec<(&str, T)> = Vec::with_capacity(v.len());
+    for (name, x) in v {
+        match out.last_mut() {
+            Some((last, acc)) if *last == name => *acc += x,
+            _ => out.push((name, x)),
+        }
+    }
+    out
+}
+
+impl std::ops::AddAssign for MemberDay {
+    fn add_assign(&mut self, o: MemberDay) {
+        self.tickets += o.tickets;
+        self.net += o.net;
+    }
+}
+
+impl std::ops::AddAssign for CategoryTotals {
+    fn add_assign(&mut self, o: CategoryTotals) {
+        self.revenue += o.revenue;
+        self.cost += o.cost;
+        self.qty += o.qty;
+        self.lines += o.lines;
+    }
+}
+
+/// The store-days of some sales lines.
+#[derive(Debug, Default, Clone)]
+pub struct Rollup {
+    pub days: FxHashMap<DayKey, DayAcc>,
+}
+
+impl Rollup {
+    pub fn day(&mut self, key: DayKey) -> &mut DayAcc {
+        self.days.entry(key).or_default()
+    }
+
+    pub fn total(&self) -> DayTotals {
+        let mut t = DayTotals::default();
+        for d in self.days.values() {
+            t.add(&d.totals);
+        }
+        t
+    }
+
+    /// The store-days as stored, sorted by store and date.
+    pub fn rows(&self) -> Vec<DayRow> {
+        let mut v: Vec<DayRow> = self.days.iter().map(|(k, d)| d.to_row(*k)).collect();
+        v.sort_unstable_by_key(|r| r.key);
+        v
+    }
+}
+
+/// Where a store-day's figures came from: POS lines, or a store × day
+/// summary that lacks line detail (no categories, no members).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaySource {
+    Lines,
+    Summary,
+}
+
+impl DaySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DaySource::Lines => "lines",
+            DaySource::Summary => "summary",
+        }
+    }
+}
+
+/// One store-day as stored: line-derived days have every figure, summary days
+/// only those their file gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRow {
+    /// Packed categories ([`codec`]); `None` for a summary.
+    pub categories: Option<Vec<u8>>,
+    /// Packed members ([`codec`]); `None` for a summary.
+    pub members: Option<Vec<u8>>,
+    pub key: DayKey,
+    pub revenue: i64,
+    pub cost: i64,
+    pub qty: Option<i64>,
+    pub tickets: i64,
+    pub member_revenue: Option<i64>,
+    pub member_tickets: Option<i64>,
+    pub returns: Option<i64>,
+    pub lines: Option<i64>,
+    pub source: DaySource,
+}
+
+impl DayRow {
+    /// A line-derived day's totals, without categories and members yet.
+    pub fn from_totals(key: DayKey, t: &DayTotals) -> DayRow {
+        DayRow {
+            categories: None,
+            members: None,
+            key,
+            revenue: t.revenue,
+            cost: t.cost,
+            qty: Some(t.qty),
+            tickets: t.tickets,
+            member_revenue: Some(t.member_revenue),
+            member_tickets: Some(t.member_tickets),
+            returns: Some(t.returns),
+            lines: Some(t.lines),
+            source: DaySource::Lines,
+        }
+    }
+
+    /// Adds another part of the same store-day (lines of one store-day may
+    /// fall in two parts of a file).
+    pub fn merge(&mut self, o: &DayRow) -> Result<(), codec::CodecError> {
+        let add = |a: Option<i64>, b: Option<i64>| a.zip(b).map(|(x, y)| x + y);
+        self.revenue += o.revenue;
+        self.cost += o.cost;
+        self.qty = add(self.qty, o.qty);
+        self.tickets += o.tickets;
+        self.member_revenue = add(self.member_revenue, o.member_revenue);
+        self.member_tickets = add(self.member_tickets, o.member_tickets);
+        self.returns = add(self.returns, o.returns);
+        self.lines = add(self.lines, o.lines);
+        if let (Some(a), Some(b)) = (&self.categories, &o.categories) {
+            let mut v = codec::unpack_categories(a)?;
+            v.extend(codec::unpack_categories(b)?);
+            v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+            self.categories = Some(codec::pack_categories(&merge_sorted(v)));
+        }
+        if let (Some(a), Some(b)) = (&self.members, &o.members) {
+            let mut v = codec::unpack_members(a)?;
+            v.extend(codec::unpack_members(b)?);
+            v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+            self.members = Some(codec::pack_members(&merge_sorted(v)));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(store: StoreId, d: u32) -> DayKey {
+        DayKey { store, date: NaiveDate::from_ymd_opt(2026, 10, d).unwrap() }
+    }
+
+    #[test]
+    fn a_pure_return_ticket_counts_revenue_but_no_traffic() {
+        let mut r = Rollup::default();
+        let mut sale = TicketSums::default();
+        sale.add_line(2, 3000, 2000);
+        sale.add_line(-1, -500, -300);
+        r.day(key(1, 1)).add_ticket(Some("M1"), &sale);
+        let mut ret = TicketSums::default();
+        ret.add_line(-1, -1000, -700);
+        r.day(key(1, 1)).add_ticket(Some("M1"), &ret);
+        let d = &r.days[&key(1, 1)];
+        let t = d.totals;
+        assert_eq!((t.revenue, t.cost, t.qty, t.tickets), (1500, 1000, 0, 1));
+        assert_eq!((t.member_revenue, t.member_tickets, t.returns, t.lines), (1500, 1, -1500, 3));
+        assert_eq!(d.members(), vec![("M1", MemberDay { tickets: 1, net: 1500 })]);
+    }
+
+    #[test]
+    fn a_store_day_read_in_two_parts_merges_to_the_whole() {
+        let lines = [
+            ("处方药", 1, 1200, 900, Some("M2")),
+            ("母婴", 2, 800, 500, None),
+            ("处方药", -1, -300, -200, Some("M1")),
+            ("母婴", 1, 100, 50, Some("M2")),
+        ];
+        let mut whole = DayAcc::default();
+        let mut parts = [DayAcc::default(), DayAcc::default()];
+        for (i, &(cat, q, a, c, m)) in lines.iter().enumerate() {
+            let mut t = TicketSums::default();
+            t.add_line(q, a, c);
+            for d in [&mut whole, &mut parts[i % 2]] {
+                d.add_line(cat, q, a, c);
+                d.add_ticket(m, &t);
+            }
+        }
+        let k = key(1, 3);
+        let mut merged = parts[0].to_row(k);
+        merged.merge(&parts[1].to_row(k)).unwrap();
+        assert_eq!(merged, whole.to_row(k));
+        let members = codec::unpack_members(merged.members.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            members,
+            vec![("M1", MemberDay { tickets: 0, net: -300 }), ("M2", MemberDay { tickets: 2, net: 1300 })]
+        );
+        let cats = codec::unpack_categories(merged.categories.as_ref().unwrap()).unwrap();
+        assert_eq!(cats[1], ("母婴", CategoryTotals { revenue: 900, cost: 550, qty: 3, lines: 2 }));
+    }
+}
