@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use opsdesk_domain::calendar::{month_start, same_date_last_year, same_weekday_last_week};
 use opsdesk_domain::reports::daily::{DayFigures, StoreDayInput};
 
-use crate::{Db, Result, Scope, on_pool};
+use crate::{Db, Pool, Result, Scope, on_pool};
 
 type DayFigureRow = (i64, i64, i64, i64, Option<i64>, Option<i64>);
 
@@ -57,11 +57,12 @@ impl Db {
     }
 }
 
+use opsdesk_domain::calendar::parse_date;
 use opsdesk_domain::reports::category::CategoryMonth;
 use opsdesk_domain::reports::monthly::StoreMonth;
 use opsdesk_domain::reports::rfm::MemberWindow;
 use opsdesk_domain::reports::traffic::TrafficDay;
-use opsdesk_domain::sales::codec::{CodecError, unpack_categories, unpack_members};
+use opsdesk_domain::sales::codec::{CodecError, for_each_category, for_each_member_prefixed};
 
 fn damaged(_: CodecError) -> crate::DbError {
     crate::DbError::Rule("a packed rollup value is damaged".into())
@@ -114,16 +115,25 @@ impl Db {
 
     /// Revenue and cost per month and category within reach.
     pub async fn category_months(&self, scope: &Scope) -> Result<Vec<CategoryMonth>> {
+        // One row per store-month with its days' packed categories end to end:
+        // a few thousand rows to read instead of one per store-day.
+        const SQLITE: &str = "SELECT store_id, month, CAST(group_concat(categories, x'') AS BLOB) FROM sales_day
+            WHERE categories IS NOT NULL GROUP BY store_id, month";
+        const POSTGRES: &str = "SELECT store_id, month, string_agg(categories, ''::bytea) FROM sales_day
+            WHERE categories IS NOT NULL GROUP BY store_id, month";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, month, categories FROM sales_day WHERE categories IS NOT NULL").fetch_all(p).await?);
+        let rows: Vec<(i64, i64, Vec<u8>)> = match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_as(SQLITE).fetch_all(p).await?,
+            Pool::Postgres(p) => sqlx::query_as(POSTGRES).fetch_all(p).await?,
+        };
         let mut sums: HashMap<(i64, &str), (i64, i64)> = HashMap::new();
         for (_, month, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
-            for (category, t) in unpack_categories(packed).map_err(damaged)? {
+            for_each_category(packed, |category, t| {
                 let e = sums.entry((*month, category)).or_default();
                 e.0 += t.revenue;
                 e.1 += t.cost;
-            }
+            })
+            .map_err(damaged)?;
         }
         Ok(sums
             .into_iter()
@@ -148,21 +158,42 @@ impl Db {
 
     /// Each member's recency, frequency and spend over the 365 days to `asof`.
     pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
+        // One row per store with its days' packed members end to end, each
+        // preceded by the day as `YYYY-MM-DD`.
+        const SQLITE: &str =
+            "SELECT store_id, CAST(group_concat(CAST(d AS BLOB) || members, x'') AS BLOB) FROM sales_day
+            WHERE d BETWEEN $1 AND $2 AND members IS NOT NULL GROUP BY store_id";
+        const POSTGRES: &str =
+            "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
+            FROM sales_day WHERE d BETWEEN $1 AND $2 AND members IS NOT NULL GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let from = asof - chrono::Duration::days(364);
-        let rows: Vec<(i64, NaiveDate, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, d, members FROM sales_day WHERE d BETWEEN $1 AND $2 AND members IS NOT NULL")
-            .bind(from).bind(asof).fetch_all(p).await?);
+        let rows: Vec<(i64, Vec<u8>)> = match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_as(SQLITE).bind(from).bind(asof).fetch_all(p).await?,
+            Pool::Postgres(p) => sqlx::query_as(POSTGRES).bind(from).bind(asof).fetch_all(p).await?,
+        };
         // Last purchase date, purchase tickets, net amount.
         let mut by_member: HashMap<&str, (Option<NaiveDate>, i64, i64)> = HashMap::new();
-        for (_, d, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
-            for (member, m) in unpack_members(packed).map_err(damaged)? {
+        let mut day: (&[u8], NaiveDate) = (&[], from);
+        for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
+            let mut bad_date = false;
+            for_each_member_prefixed(packed, 10, |d, member, m| {
+                if d != day.0 {
+                    match std::str::from_utf8(d).ok().and_then(|t| parse_date(t).ok()) {
+                        Some(date) => day = (d, date),
+                        None => bad_date = true,
+                    }
+                }
                 let e = by_member.entry(member).or_insert((None, 0, 0));
                 if m.tickets > 0 {
-                    e.0 = e.0.max(Some(*d));
+                    e.0 = e.0.max(Some(day.1));
                 }
                 e.1 += m.tickets;
                 e.2 += m.net;
+            })
+            .map_err(damaged)?;
+            if bad_date {
+                return Err(damaged(CodecError));
             }
         }
         Ok(by_member

@@ -48,8 +48,17 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(b: &'a [u8]) -> Result<Reader<'a>, CodecError> {
-        match b.first() {
-            Some(&VERSION) => Ok(Reader { b, at: 1 }),
+        let mut r = Reader { b, at: 0 };
+        r.version()?;
+        Ok(r)
+    }
+
+    fn version(&mut self) -> Result<(), CodecError> {
+        match self.b.get(self.at) {
+            Some(&VERSION) => {
+                self.at += 1;
+                Ok(())
+            }
             _ => Err(CodecError),
         }
     }
@@ -83,7 +92,7 @@ impl<'a> Reader<'a> {
     fn count(&mut self) -> Result<usize, CodecError> {
         // An entry takes at least two bytes: a count beyond that is damage.
         let n = usize::try_from(self.u()?).map_err(|_| CodecError)?;
-        if n > self.b.len() { Err(CodecError) } else { Ok(n) }
+        if n > self.b.len() - self.at { Err(CodecError) } else { Ok(n) }
     }
 
     fn done(&self) -> Result<(), CodecError> {
@@ -143,6 +152,41 @@ pub fn unpack_members(b: &[u8]) -> Result<Vec<(&str, MemberDay)>, CodecError> {
     Ok(out)
 }
 
+/// Calls `f` for every category of packed values laid end to end (as a
+/// database's concatenating aggregate returns them).
+pub fn for_each_category<'a>(b: &'a [u8], mut f: impl FnMut(&'a str, CategoryTotals)) -> Result<(), CodecError> {
+    let mut r = Reader { b, at: 0 };
+    while r.at < b.len() {
+        r.version()?;
+        for _ in 0..r.count()? {
+            let name = r.str()?;
+            f(name, CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? });
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f(prefix, code, day)` for every member of packed values laid end to
+/// end, each value preceded by a `prefix_len`-byte prefix (the store-day's
+/// date as text).
+pub fn for_each_member_prefixed<'a>(
+    b: &'a [u8],
+    prefix_len: usize,
+    mut f: impl FnMut(&'a [u8], &'a str, MemberDay),
+) -> Result<(), CodecError> {
+    let mut r = Reader { b, at: 0 };
+    while r.at < b.len() {
+        let prefix = b.get(r.at..r.at + prefix_len).ok_or(CodecError)?;
+        r.at += prefix_len;
+        r.version()?;
+        for _ in 0..r.count()? {
+            let code = r.str()?;
+            f(prefix, code, MemberDay { tickets: r.i()?, net: r.i()? });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +214,26 @@ mod tests {
             let _ = unpack_members(&b);
             let _ = unpack_categories(&b);
         }
+    }
+
+    #[test]
+    fn values_laid_end_to_end_read_as_one() {
+        let a = pack_categories(&[("母婴", CategoryTotals { revenue: 1, cost: 2, qty: 3, lines: 4 })]);
+        let b = pack_categories(&[
+            ("处方药", CategoryTotals { revenue: -5, cost: 0, qty: 0, lines: 1 }),
+            ("母婴", CategoryTotals::default()),
+        ]);
+        let both = [a.clone(), b].concat();
+        let mut seen = Vec::new();
+        for_each_category(&both, |n, t| seen.push((n, t.revenue))).unwrap();
+        assert_eq!(seen, vec![("母婴", 1), ("处方药", -5), ("母婴", 0)]);
+        let damaged = [a.as_slice(), &[1]].concat();
+        assert_eq!(for_each_category(&damaged, |_, _| ()), Err(CodecError));
+        let m = pack_members(&[("M1", MemberDay { tickets: 2, net: 300 })]);
+        let dated = [b"2026-10-30".as_slice(), &m, b"2026-10-31", &m].concat();
+        let mut days = Vec::new();
+        for_each_member_prefixed(&dated, 10, |d, c, x| days.push((d, c, x.net))).unwrap();
+        assert_eq!(days, vec![(b"2026-10-30".as_slice(), "M1", 300), (b"2026-10-31".as_slice(), "M1", 300)]);
     }
 
     #[test]
