@@ -52,7 +52,7 @@ impl ErrorReport {
                 &e.row.to_string(),
                 &e.line.to_string(),
                 &e.column,
-                &crate::table::neutralise(&e.value),
+                &opsdesk_domain::reports::table::neutralise(&e.value),
                 &e.reason,
             ])?;
         }

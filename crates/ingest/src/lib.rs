@@ -17,7 +17,6 @@ mod run;
 pub mod sales;
 mod source;
 pub mod stores;
-mod table;
 mod xlsx;
 
 pub use errors::{ErrorReport, IngestError, RowError};

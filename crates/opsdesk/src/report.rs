@@ -24,11 +24,13 @@ pub(crate) enum Format {
     Table,
     Csv,
     Json,
+    /// A formatted workbook (to --out, or REPORT.xlsx in the current folder).
+    Xlsx,
 }
 
 #[derive(Args)]
 pub(crate) struct Output {
-    /// table (default on a terminal), csv or json.
+    /// table (default on a terminal), csv, json or xlsx.
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Write to this file instead of standard output.
@@ -274,10 +276,20 @@ pub(crate) fn text_table(t: &ReportTable, ui: &Ui) -> String {
 
 fn emit(t: &ReportTable, output: Output, ui: &Ui) -> Result<(), Failure> {
     let terminal = output.out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let text = match output.format.unwrap_or(if terminal { Format::Table } else { Format::Csv }) {
+    let format = output.format.unwrap_or(if terminal { Format::Table } else { Format::Csv });
+    if format == Format::Xlsx {
+        let path = output.out.unwrap_or_else(|| PathBuf::from(format!("{}.xlsx", t.name)));
+        let bytes =
+            opsdesk_web::export::xlsx(t, ui.lang, chrono::Local::now()).map_err(|e| Failure::Other(e.to_string()))?;
+        std::fs::write(&path, bytes).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+        ui.say(&format!("已写出 {}", path.display()), &format!("wrote {}", path.display()));
+        return Ok(());
+    }
+    let text = match format {
         Format::Table => format!("{}\n{}", t.title(ui.lang), text_table(t, ui)),
         Format::Csv => t.to_csv(),
         Format::Json => format!("{:#}\n", json_value(t)),
+        Format::Xlsx => unreachable!("written above"),
     };
     match output.out {
         Some(path) => std::fs::write(&path, text).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?,

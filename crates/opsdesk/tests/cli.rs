@@ -79,6 +79,32 @@ fn first_difference(got: &str, want: &str) -> String {
 }
 
 #[tokio::test]
+async fn a_report_as_xlsx_holds_the_same_numbers_as_its_csv() {
+    let (url, _guard) = small_company(Backend::Sqlite).await;
+    let file = std::env::temp_dir().join(format!("opsdesk_monthly_{}.xlsx", std::process::id()));
+    let out =
+        opsdesk(&url, &["report", "monthly", "--format", "xlsx", "--out", file.to_str().unwrap(), "--lang", "zh"]);
+    ok(&out);
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    let range = book.worksheet_range("r2_monthly").unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(range.get_value((1, 0)), Some(&Data::String("门店".into())));
+    assert_eq!(range.get_value((1, 9)), Some(&Data::String("人效".into())));
+    let csv = std::fs::read_to_string(data("small/oracle/r2_monthly.csv")).unwrap();
+    for (i, line) in csv.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let row = (i + 2) as u32;
+        assert_eq!(range.get_value((row, 0)), Some(&Data::String(f[0].into())));
+        assert_eq!(range.get_value((row, 2)), Some(&Data::Float(f[2].parse().unwrap())), "row {row}");
+        match f[8] {
+            "" => assert!(matches!(range.get_value((row, 8)), None | Some(Data::Empty))),
+            v => assert_eq!(range.get_value((row, 8)), Some(&Data::Float(v.parse().unwrap()))),
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_dirty_file_exits_2_names_its_bad_rows_and_imports_nothing() {
     let (url, _guard) = TestDb::fresh_url(Backend::Sqlite).await;
     ok(&opsdesk(&url, &["init"]));

@@ -173,9 +173,9 @@ pub const DAILY_COLUMNS: [Column; 14] = [
     col("member_revenue_share_pct", "会员销售占比%", "member share %", Kind::Pct),
     col("mtd_revenue", "月累计销售额", "MTD revenue", Kind::Money),
     col("lw_revenue", "上周同日销售额", "same day last week", Kind::Money),
-    col("lw_pct", "周同比%", "vs last week %", Kind::Pct),
+    col("lw_pct", "周同比%", "vs last week %", Kind::Growth),
     col("ly_revenue", "去年同日销售额", "same date last year", Kind::Money),
-    col("ly_pct", "年同比%", "vs last year %", Kind::Pct),
+    col("ly_pct", "年同比%", "vs last year %", Kind::Growth),
 ];
 
 fn daily_cells(label: Cell, r: &DailyRow) -> Vec<Cell> {

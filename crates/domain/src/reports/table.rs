@@ -17,6 +17,8 @@ pub enum Kind {
     Money,
     /// Hundredths of a percent shown with two decimals.
     Pct,
+    /// A percentage change (同比, 环比): as `Pct`, shown red when negative.
+    Growth,
     /// Hundredths shown with two decimals (AOV in yuan, items per ticket …).
     Fixed2,
 }
@@ -91,6 +93,14 @@ pub struct ReportTable {
     pub totals: Vec<Vec<Cell>>,
 }
 
+/// Text made safe for a spreadsheet: text starting with `=`, `+`, `-` or `@`
+/// (or a tab or carriage return) gets a leading apostrophe so that it is
+/// never run as a formula. Numbers such as `-5.00` are left as they are.
+pub fn neutralise(value: &str) -> String {
+    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && value.parse::<f64>().is_err() { format!("'{value}") } else { value.to_string() }
+}
+
 fn csv_field(s: &str, out: &mut String) {
     if s.contains([',', '"', '\n', '\r']) {
         out.push('"');
@@ -121,7 +131,10 @@ impl ReportTable {
                 if i > 0 {
                     out.push(',');
                 }
-                csv_field(&cell.text(), &mut out);
+                match cell {
+                    Cell::Text(t) => csv_field(&neutralise(t), &mut out),
+                    other => csv_field(&other.text(), &mut out),
+                }
             }
             out.push('\n');
         }
@@ -134,6 +147,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("+86 138"), "'+86 138");
+        assert_eq!(neutralise("-5.00"), "-5.00");
+        assert_eq!(neutralise("--5"), "'--5");
+        assert_eq!(neutralise("12.3元"), "12.3元");
+    }
+
+    #[test]
     fn csv_quotes_only_where_it_must_and_prints_null_as_empty() {
         let t = ReportTable {
             name: "t",
@@ -144,9 +167,12 @@ mod tests {
                 col("b", "乙", "b", Kind::Money),
                 col("c", "丙", "c", Kind::Pct),
             ],
-            rows: vec![vec![Cell::Text("x,\"y\"".into()), Cell::Fixed2(-5), Cell::Null]],
+            rows: vec![
+                vec![Cell::Text("x,\"y\"".into()), Cell::Fixed2(-5), Cell::Null],
+                vec![Cell::Text("=1+1".into()), Cell::Fixed2(0), Cell::Fixed2(1)],
+            ],
             totals: vec![],
         };
-        assert_eq!(t.to_csv(), "a,b,c\n\"x,\"\"y\"\"\",-0.05,\n");
+        assert_eq!(t.to_csv(), "a,b,c\n\"x,\"\"y\"\"\",-0.05,\n'=1+1,0.00,0.01\n");
     }
 }
