@@ -207,3 +207,59 @@ impl Db {
             .collect())
     }
 }
+
+use opsdesk_domain::reports::period::PeriodSums;
+use opsdesk_domain::reports::weekly::{IsoWeek, WeeklyInput};
+
+type PeriodRow = (i64, i64, i64, i64, Option<i64>, Option<i64>, i64, i64, i64);
+
+impl Db {
+    /// Each store's sums over `from..=to`, for the stores that sold.
+    pub async fn period_sums(&self, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, PeriodSums>> {
+        let rows: Vec<PeriodRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT),
+                    CAST(SUM(qty) AS BIGINT), CAST(SUM(member_revenue_c) AS BIGINT), COUNT(*), COUNT(qty), COUNT(member_revenue_c)
+             FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id")
+            .bind(from).bind(to).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(store, revenue, cost, tickets, qty, member_revenue, days, with_qty, with_members)| {
+                let sums = PeriodSums {
+                    revenue,
+                    cost,
+                    tickets,
+                    // A sum over days some of which lack the figure is no sum.
+                    qty: if with_qty == days { Some(qty.unwrap_or(0)) } else { None },
+                    member_revenue: if with_members == days { Some(member_revenue.unwrap_or(0)) } else { None },
+                    days,
+                };
+                (store, sums)
+            })
+            .collect())
+    }
+
+    /// The inputs of the weekly report: every store within reach that had
+    /// opened by the week's end, in code order.
+    pub async fn weekly_inputs(&self, scope: &Scope, week: IsoWeek) -> Result<Vec<WeeklyInput>> {
+        let stores = self.stores(scope).await?;
+        let cur = self.period_sums(week.monday(), week.sunday()).await?;
+        let prev = week.previous();
+        let lw = self.period_sums(prev.monday(), prev.sunday()).await?;
+        let ly = match week.last_year() {
+            Some(w) => self.period_sums(w.monday(), w.sunday()).await?,
+            None => HashMap::new(),
+        };
+        let get = |m: &HashMap<i64, PeriodSums>, id: i64| m.get(&id).copied().unwrap_or_else(PeriodSums::zero);
+        Ok(stores
+            .into_iter()
+            .filter(|s| s.open_date <= week.sunday())
+            .map(|s| WeeklyInput {
+                region: s.top_region().to_string(),
+                week: get(&cur, s.id),
+                last_week: get(&lw, s.id),
+                last_year: get(&ly, s.id),
+                store_code: s.code,
+            })
+            .collect())
+    }
+}

@@ -14,6 +14,7 @@ use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_tabl
 use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
 use opsdesk_domain::reports::table::{Kind, ReportTable};
 use opsdesk_domain::reports::traffic::{traffic_rows, traffic_table};
+use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
 use serde_json::{Map, Value, json};
 
 use crate::table::Table;
@@ -45,6 +46,10 @@ fn parse_month(s: &str) -> Result<i64, String> {
     Ok(month_key(d))
 }
 
+fn parse_week(s: &str) -> Result<IsoWeek, String> {
+    IsoWeek::parse(s).ok_or_else(|| format!("'{s}' is not an ISO week (YYYY-Www, e.g. 2026-W44)"))
+}
+
 #[derive(Subcommand)]
 pub(crate) enum ReportCommand {
     /// R1, the daily report: per store, by region and for the company.
@@ -52,6 +57,14 @@ pub(crate) enum ReportCommand {
         /// The business date (default: the last date with sales).
         #[arg(long)]
         date: Option<NaiveDate>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// The weekly report by ISO week: per store, by region and for the company, with WoW and YoY.
+    Weekly {
+        /// The ISO week, e.g. 2026-W44 (default: the week of the last date with sales).
+        #[arg(long, value_parser = parse_week, value_name = "YYYY-Www")]
+        week: Option<IsoWeek>,
         #[command(flatten)]
         output: Output,
     },
@@ -177,6 +190,14 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
                 ));
             }
         },
+        ReportCommand::Weekly { week, output } => {
+            let week = match week {
+                Some(w) => w,
+                None => IsoWeek::of(last_date(db, scope, ui).await?),
+            };
+            let inputs = db.weekly_inputs(scope, week).await.map_err(db_failure(ui))?;
+            (weekly_table(week, &inputs), output)
+        }
         ReportCommand::Monthly { from, to, output } => {
             let months = db.store_months(scope).await.map_err(db_failure(ui))?;
             let rows: Vec<_> = monthly_report(&months)

@@ -71,6 +71,18 @@ async fn every_report_csv_is_byte_identical_to_the_reference() {
     }
 }
 
+#[tokio::test]
+async fn the_weekly_report_matches_an_independent_duckdb_computation() {
+    for backend in TestDb::backends() {
+        let (url, _guard) = small_company(backend).await;
+        for week in ["2026-W44", "2026-W33"] {
+            let got = ok(&opsdesk(&url, &["report", "weekly", "--week", week, "--format", "csv"]));
+            let want = std::fs::read_to_string(data(&format!("small/golden/weekly_{week}.csv"))).unwrap();
+            assert!(got == want, "{backend:?} {week} differs:\n{}", first_difference(&got, &want));
+        }
+    }
+}
+
 fn first_difference(got: &str, want: &str) -> String {
     match got.lines().zip(want.lines()).enumerate().find(|(_, (a, b))| a != b) {
         Some((i, (a, b))) => format!("line {}: got {a:?}, want {b:?}", i + 1),

@@ -5,6 +5,8 @@
 pub mod category;
 pub mod daily;
 pub mod monthly;
+pub mod period;
 pub mod rfm;
 pub mod table;
 pub mod traffic;
+pub mod weekly;
