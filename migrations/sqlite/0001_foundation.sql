@@ -16,7 +16,11 @@ CREATE TABLE store (
     staff_count INTEGER NOT NULL,
     open_date   DATE NOT NULL,
     channel     TEXT NOT NULL DEFAULT 'store' CHECK (channel IN ('store', 'online')),
-    status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed'))
+    status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    -- SKUs in the store's range and opening minutes a day, when known: the
+    -- bases of revenue per SKU (品效) and per opening hour (时效).
+    sku_count    INTEGER,
+    open_minutes INTEGER
 );
 
 CREATE TABLE import_batch (

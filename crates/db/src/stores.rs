@@ -24,6 +24,10 @@ pub struct Store {
     pub open_date: NaiveDate,
     pub channel: String,
     pub status: String,
+    /// SKUs in the store's range, when known.
+    pub sku_count: Option<i64>,
+    /// Opening minutes a day, when known.
+    pub open_minutes: Option<i64>,
 }
 
 impl Store {
@@ -37,6 +41,7 @@ impl Store {
             "code": self.code, "name": self.name, "region": self.region_path.join("/"),
             "area_sqm": self.area_sqm, "staff_count": self.staff_count,
             "open_date": self.open_date.to_string(), "channel": self.channel, "status": self.status,
+            "sku_count": self.sku_count, "open_minutes": self.open_minutes,
         })
     }
 }
@@ -60,6 +65,8 @@ struct StoreRow {
     open_date: NaiveDate,
     channel: String,
     status: String,
+    sku_count: Option<i64>,
+    open_minutes: Option<i64>,
 }
 
 /// A node of the region tree.
@@ -90,8 +97,7 @@ impl RegionTree {
     }
 }
 
-const STORE_COLUMNS: &str =
-    "SELECT id, code, name, region_id, area_sqm, staff_count, open_date, channel, status FROM store";
+const STORE_COLUMNS: &str = "SELECT id, code, name, region_id, area_sqm, staff_count, open_date, channel, status, sku_count, open_minutes FROM store";
 
 impl Db {
     pub(crate) async fn region_tree(&self) -> Result<RegionTree> {
@@ -127,6 +133,8 @@ impl Db {
                 open_date: r.open_date,
                 channel: r.channel,
                 status: r.status,
+                sku_count: r.sku_count,
+                open_minutes: r.open_minutes,
             })
             .collect();
         stores.sort_by(|a, b| a.code.as_bytes().cmp(b.code.as_bytes()));
@@ -190,13 +198,21 @@ impl Db {
                         (None, Some(old)) => old.status.clone(),
                         (None, None) => StoreStatus::Open.as_str().to_string(),
                     },
+                    sku_count: match rec.sku_count {
+                        Some(v) => v,
+                        None => existing.get(&rec.code).and_then(|old| old.sku_count),
+                    },
+                    open_minutes: match rec.open_minutes {
+                        Some(v) => v,
+                        None => existing.get(&rec.code).and_then(|old| old.open_minutes),
+                    },
                 };
                 match existing.get(&rec.code) {
                     None => {
-                        sqlx::query("INSERT INTO store (code, name, region_id, area_sqm, staff_count, open_date, channel, status)
-                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                        sqlx::query("INSERT INTO store (code, name, region_id, area_sqm, staff_count, open_date, channel, status, sku_count, open_minutes)
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                             .bind(&new.code).bind(&new.name).bind(region_id).bind(new.area_sqm).bind(new.staff_count)
-                            .bind(new.open_date).bind(&new.channel).bind(&new.status)
+                            .bind(new.open_date).bind(&new.channel).bind(&new.status).bind(new.sku_count).bind(new.open_minutes)
                             .execute(&mut *tx).await?;
                         audit!(&mut *tx, scope.actor(), "create", "store", &new.code, None, Some(new.to_json()));
                         changes.added += 1;
@@ -204,9 +220,9 @@ impl Db {
                     Some(old) if old.to_json() == new.to_json() => changes.unchanged += 1,
                     Some(old) => {
                         sqlx::query("UPDATE store SET name = $2, region_id = $3, area_sqm = $4, staff_count = $5,
-                                     open_date = $6, channel = $7, status = $8 WHERE code = $1")
+                                     open_date = $6, channel = $7, status = $8, sku_count = $9, open_minutes = $10 WHERE code = $1")
                             .bind(&new.code).bind(&new.name).bind(region_id).bind(new.area_sqm).bind(new.staff_count)
-                            .bind(new.open_date).bind(&new.channel).bind(&new.status)
+                            .bind(new.open_date).bind(&new.channel).bind(&new.status).bind(new.sku_count).bind(new.open_minutes)
                             .execute(&mut *tx).await?;
                         audit!(&mut *tx, scope.actor(), "update", "store", &new.code, Some(old.to_json()), Some(new.to_json()));
                         changes.updated += 1;

@@ -67,6 +67,11 @@ pub struct StoreRecord {
     pub channel: Option<Channel>,
     /// `None` when the file has no such column: kept, or open for a new store.
     pub status: Option<StoreStatus>,
+    /// SKUs in range (品规数): `None` when the file has no such column (kept),
+    /// `Some(None)` when its cell is empty (unknown).
+    pub sku_count: Option<Option<i64>>,
+    /// Opening minutes a day, with the same convention.
+    pub open_minutes: Option<Option<i64>>,
 }
 
 /// Splits a region cell into its path; `/`, `>` and `＞` separate levels.

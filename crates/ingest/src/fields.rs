@@ -93,6 +93,8 @@ pub const STORE_FIELDS: &[FieldSpec] = &[
     f("open_date", "开业日期", true, &["opened", "开店日期"]),
     f("channel", "渠道", false, &["门店类型"]),
     f("status", "状态", false, &["营业状态"]),
+    f("sku_count", "品规数", false, &["skus", "sku数", "sku数量", "品种数", "商品数"]),
+    f("opening_hours", "营业时长", false, &["hours", "open_hours", "营业小时", "营业时数"]),
 ];
 
 pub const DAILY_FIELDS: &[FieldSpec] = &[

@@ -105,6 +105,16 @@ fn parse_store(
             (Some(7), lang.pick("应为 open/营业 或 closed/停业", "expected open/营业 or closed/停业").to_string())
         })?),
     };
+    let sku_count = match (m.col(8), get(8)) {
+        (None, _) => None,
+        (Some(_), "") => Some(None),
+        (Some(_), v) => Some(Some(rows::non_negative(v, lang).map_err(|e| (Some(8), e))?)),
+    };
+    let open_minutes = match (m.col(9), get(9)) {
+        (None, _) => None,
+        (Some(_), "") => Some(None),
+        (Some(_), v) => Some(Some(opening_minutes(v, lang).map_err(|e| (Some(9), e))?)),
+    };
     Ok(StoreRecord {
         code,
         name: name.to_string(),
@@ -114,7 +124,22 @@ fn parse_store(
         open_date,
         channel,
         status,
+        sku_count,
+        open_minutes,
     })
+}
+
+/// Hours a day (`14`, `13.5`) as minutes; at most 24 hours.
+fn opening_minutes(v: &str, lang: opsdesk_domain::i18n::Lang) -> Result<i64, String> {
+    let bad = || {
+        lang.pick("应为每天营业小时数，0 到 24（如 14、13.5）", "expected opening hours a day, 0 to 24 (e.g. 14, 13.5)")
+            .to_string()
+    };
+    let hundredths = opsdesk_domain::Money::parse_yuan(v).map_err(|_| bad())?.fen();
+    if !(0..=2400).contains(&hundredths) {
+        return Err(bad());
+    }
+    Ok((hundredths * 60 + 50) / 100)
 }
 
 /// Imports a store list (CSV or XLSX).

@@ -137,3 +137,39 @@ async fn a_store_day_twice_in_one_summary_file_is_a_bad_row() {
         assert_eq!(rejects.lines().count(), 3);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sku_counts_and_opening_hours_are_kept_until_a_file_names_them() {
+    let dir = tempdir::Dir::new();
+    let first = write(
+        &dir,
+        "a.csv",
+        "门店编码,门店名称,区域,面积,员工数,开业日期,品规数,营业时长\nC1,一店,华北,90,6,2021-01-01,2400,13.5\nC2,二店,华北,60,4,2021-01-01,,24\n",
+    );
+    let second = write(
+        &dir,
+        "b.csv",
+        "store_code,store_name,region,area_sqm,staff_count,open_date\nC1,一店,华北,95,6,2021-01-01\n",
+    );
+    let bad = write(
+        &dir,
+        "c.csv",
+        "store_code,store_name,region,area_sqm,staff_count,open_date,opening_hours\nC1,一店,华北,95,6,2021-01-01,25\n",
+    );
+    for backend in TestDb::backends() {
+        let t = TestDb::new(backend).await;
+        for f in [&first, &second] {
+            let s = opsdesk_ingest::stores::import_stores(&t.db, &scope(), f, &ImportOptions::default()).await.unwrap();
+            assert_eq!(s.outcome, Outcome::Imported);
+        }
+        let stores = t.db.stores(&scope()).await.unwrap();
+        assert_eq!(
+            (stores[0].area_sqm, stores[0].sku_count, stores[0].open_minutes),
+            (95, Some(2400), Some(810)),
+            "{backend:?}"
+        );
+        assert_eq!((stores[1].sku_count, stores[1].open_minutes), (None, Some(1440)));
+        let s = opsdesk_ingest::stores::import_stores(&t.db, &scope(), &bad, &ImportOptions::default()).await.unwrap();
+        assert_eq!(s.errors.errors[0].reason, "expected opening hours a day, 0 to 24 (e.g. 14, 13.5)");
+    }
+}

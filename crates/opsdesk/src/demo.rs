@@ -152,6 +152,8 @@ fn build_stores(rng: &mut Rng, n: u32, start: NaiveDate, end: NaiveDate) -> Vec<
                     open_date,
                     channel: Some(Channel::Store),
                     status: Some(StoreStatus::Open),
+                    sku_count: Some(Some(800 + area * 8 + rng.below(400) as i64)),
+                    open_minutes: Some(Some(if rng.unit() < 0.2 { 24 * 60 } else { 14 * 60 })),
                 },
                 quality: (rng.normal() * 0.2).exp(),
                 growth: 0.95 + rng.unit() * 0.2,
