@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use opsdesk_domain::calendar::{month_start, same_date_last_year, same_weekday_last_week};
+use opsdesk_domain::calendar::{month_bounds, month_start, same_date_last_year, same_weekday_last_week};
 use opsdesk_domain::reports::daily::{DayFigures, StoreDayInput};
 
 use crate::{Db, Pool, Result, Scope, on_pool};
@@ -261,5 +261,70 @@ impl Db {
                 store_code: s.code,
             })
             .collect())
+    }
+}
+
+use opsdesk_domain::reports::efficiency::{EfficiencyInput, StoreBase};
+use opsdesk_domain::reports::monthly::prev_month;
+use opsdesk_domain::reports::regions::RegionStore;
+
+impl Db {
+    /// The inputs of the efficiency report for `from..=to`: every store within
+    /// reach that had opened by `to`, in code order.
+    pub async fn efficiency_inputs(
+        &self,
+        scope: &Scope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<EfficiencyInput>> {
+        let stores = self.stores(scope).await?;
+        let cur = self.period_sums(from, to).await?;
+        let ly = self.period_sums(same_date_last_year(from), same_date_last_year(to)).await?;
+        let get = |m: &HashMap<i64, PeriodSums>, id: i64| m.get(&id).copied().unwrap_or_else(PeriodSums::zero);
+        Ok(stores
+            .into_iter()
+            .filter(|s| s.open_date <= to)
+            .map(|s| EfficiencyInput {
+                region: s.top_region().to_string(),
+                base: StoreBase {
+                    staff: s.staff_count,
+                    area_sqm: s.area_sqm,
+                    sku_count: s.sku_count,
+                    open_minutes: s.open_minutes,
+                },
+                period: get(&cur, s.id),
+                last_year: get(&ly, s.id),
+                store_code: s.code,
+            })
+            .collect())
+    }
+
+    /// Every store within reach with its month, the month before and the
+    /// same month a year earlier; `None` when `month` is no month.
+    pub async fn region_stores(&self, scope: &Scope, month: i64) -> Result<Option<Vec<RegionStore>>> {
+        let (Some(cur), Some(prev), Some(ly)) =
+            (month_bounds(month), month_bounds(prev_month(month)), month_bounds(month - 100))
+        else {
+            return Ok(None);
+        };
+        let stores = self.stores(scope).await?;
+        let (c, p, y) = (
+            self.period_sums(cur.0, cur.1).await?,
+            self.period_sums(prev.0, prev.1).await?,
+            self.period_sums(ly.0, ly.1).await?,
+        );
+        let get = |m: &HashMap<i64, PeriodSums>, id: i64| m.get(&id).copied().unwrap_or_else(PeriodSums::zero);
+        Ok(Some(
+            stores
+                .into_iter()
+                .map(|s| RegionStore {
+                    region: s.top_region().to_string(),
+                    area_sqm: s.area_sqm,
+                    month: get(&c, s.id),
+                    previous: get(&p, s.id),
+                    last_year: get(&y, s.id),
+                })
+                .collect(),
+        ))
     }
 }

@@ -82,6 +82,14 @@ pub fn iso_week_key(d: NaiveDate) -> i64 {
     i64::from(w.year()) * 100 + i64::from(w.week())
 }
 
+/// The first and last day of a month given as `yyyymm`.
+pub fn month_bounds(month: i64) -> Option<(NaiveDate, NaiveDate)> {
+    let first = NaiveDate::from_ymd_opt(i32::try_from(month / 100).ok()?, u32::try_from(month % 100).ok()?, 1)?;
+    let next = if month % 100 == 12 { month + 89 } else { month + 1 };
+    let next_first = NaiveDate::from_ymd_opt((next / 100) as i32, (next % 100) as u32, 1)?;
+    Some((first, next_first.pred_opt()?))
+}
+
 /// The first day of the month of `d`.
 pub fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).expect("every month has a first day")
@@ -132,5 +140,8 @@ mod tests {
         assert_eq!(same_date_last_year(ymd(2026, 10, 31)), ymd(2025, 10, 31));
         assert_eq!(month_start(ymd(2026, 10, 31)), ymd(2026, 10, 1));
         assert_eq!(parse_date("2026-02-29"), Err(DateError::NoSuchDate));
+        assert_eq!(month_bounds(202402), Some((ymd(2024, 2, 1), ymd(2024, 2, 29))));
+        assert_eq!(month_bounds(202612), Some((ymd(2026, 12, 1), ymd(2026, 12, 31))));
+        assert_eq!(month_bounds(202613), None);
     }
 }

@@ -10,7 +10,9 @@ use opsdesk_db::{Db, DbError, Scope};
 use opsdesk_domain::calendar::month_key;
 use opsdesk_domain::reports::category::{category_report, category_table};
 use opsdesk_domain::reports::daily::{DailyReport, daily_report, daily_table};
+use opsdesk_domain::reports::efficiency::efficiency_table;
 use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table};
+use opsdesk_domain::reports::regions::regions_table;
 use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
 use opsdesk_domain::reports::table::{Kind, ReportTable};
 use opsdesk_domain::reports::traffic::{traffic_rows, traffic_table};
@@ -79,6 +81,25 @@ pub(crate) enum ReportCommand {
     },
     /// R3, the traffic and AOV monitor: store × day against the same weekday of eight weeks.
     Traffic {
+        /// The month (default: the month of the last date with sales).
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        month: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// The ten efficiencies (十效) per store over a period, by region and for the company.
+    Efficiency {
+        /// First day (default: the first of the month of the last date with sales).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day (default: the last date with sales).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Region comparison for a month, ranked by revenue.
+    Regions {
         /// The month (default: the month of the last date with sales).
         #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
         month: Option<i64>,
@@ -171,13 +192,14 @@ async fn check_detail(
     Ok(())
 }
 
+/// The first day of a month that `parse_month` accepted.
 fn first_of(month: i64) -> NaiveDate {
-    NaiveDate::from_ymd_opt((month / 100) as i32, (month % 100) as u32, 1).unwrap_or(NaiveDate::MIN)
+    opsdesk_domain::calendar::month_bounds(month).map(|b| b.0).unwrap_or_default()
 }
 
+/// The last day of a month that `parse_month` accepted.
 fn last_of(month: i64) -> NaiveDate {
-    let next = if month % 100 == 12 { month + 89 } else { month + 1 };
-    first_of(next).pred_opt().unwrap_or(NaiveDate::MAX)
+    opsdesk_domain::calendar::month_bounds(month).map(|b| b.1).unwrap_or_default()
 }
 
 pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> Result<(), Failure> {
@@ -219,6 +241,26 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
                 .filter(|(_, rows)| !rows.is_empty())
                 .collect();
             (traffic_table(&month_label(month), &stores), output)
+        }
+        ReportCommand::Efficiency { from, to, output } => {
+            let to = match to {
+                Some(d) => d,
+                None => last_date(db, scope, ui).await?,
+            };
+            let from = from.unwrap_or_else(|| opsdesk_domain::calendar::month_start(to));
+            if from > to {
+                return Err(Failure::BadInput(ui.lang.pick("--from 晚于 --to", "--from is after --to").into()));
+            }
+            let inputs = db.efficiency_inputs(scope, from, to).await.map_err(db_failure(ui))?;
+            (efficiency_table(from, to, &inputs), output)
+        }
+        ReportCommand::Regions { month, output } => {
+            let month = match month {
+                Some(m) => m,
+                None => month_key(last_date(db, scope, ui).await?),
+            };
+            let stores = db.region_stores(scope, month).await.map_err(db_failure(ui))?.unwrap_or_default();
+            (regions_table(&month_label(month), &stores), output)
         }
         ReportCommand::Category { from, to, output } => {
             let cats: Vec<_> = db

@@ -72,13 +72,22 @@ async fn every_report_csv_is_byte_identical_to_the_reference() {
 }
 
 #[tokio::test]
-async fn the_weekly_report_matches_an_independent_duckdb_computation() {
+async fn weekly_efficiency_and_region_reports_match_an_independent_duckdb_computation() {
     for backend in TestDb::backends() {
         let (url, _guard) = small_company(backend).await;
-        for week in ["2026-W44", "2026-W33"] {
-            let got = ok(&opsdesk(&url, &["report", "weekly", "--week", week, "--format", "csv"]));
-            let want = std::fs::read_to_string(data(&format!("small/golden/weekly_{week}.csv"))).unwrap();
-            assert!(got == want, "{backend:?} {week} differs:\n{}", first_difference(&got, &want));
+        for (args, golden) in [
+            (vec!["weekly", "--week", "2026-W44"], "weekly_2026-W44"),
+            (vec!["weekly", "--week", "2026-W33"], "weekly_2026-W33"),
+            (vec!["efficiency", "--from", "2026-10-01", "--to", "2026-10-31"], "efficiency_2026-10"),
+            (vec!["regions", "--month", "2026-10"], "regions_2026-10"),
+            (vec!["regions", "--month", "2026-08"], "regions_2026-08"),
+        ] {
+            let mut all = vec!["report"];
+            all.extend(args);
+            all.extend(["--format", "csv"]);
+            let got = ok(&opsdesk(&url, &all));
+            let want = std::fs::read_to_string(data(&format!("small/golden/{golden}.csv"))).unwrap();
+            assert!(got == want, "{backend:?} {golden} differs:\n{}", first_difference(&got, &want));
         }
     }
 }

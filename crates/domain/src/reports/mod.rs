@@ -4,8 +4,10 @@
 
 pub mod category;
 pub mod daily;
+pub mod efficiency;
 pub mod monthly;
 pub mod period;
+pub mod regions;
 pub mod rfm;
 pub mod table;
 pub mod traffic;
