@@ -220,3 +220,36 @@ async fn the_demo_builds_a_company_and_prints_its_daily_report() {
     assert!(text(&again).contains("already holds a company"));
     assert_eq!(ok(&again).lines().count(), table.lines().count());
 }
+
+#[tokio::test]
+async fn summary_only_data_gives_the_store_reports_and_refuses_those_that_need_lines() {
+    let (url, _guard) = TestDb::fresh_url(Backend::Sqlite).await;
+    ok(&opsdesk(&url, &["init"]));
+    ok(&opsdesk(&url, &["import", "stores", data("small/stores.csv").to_str().unwrap()]));
+    let file = std::env::temp_dir().join(format!("opsdesk_daily_{}.csv", std::process::id()));
+    std::fs::write(
+        &file,
+        "门店编码,日期,销售额,成本,客流,数量,会员销售额\nS0001,2026-10-24,1000.00,600.00,10,25,400.00\nS0001,2026-10-31,1500.00,900.00,12,30,\nS0002,2026-10-31,800.00,500.00,8,,200.00\n",
+    )
+    .unwrap();
+    ok(&opsdesk(&url, &["import", "daily", file.to_str().unwrap()]));
+    let _ = std::fs::remove_file(&file);
+    let daily = ok(&opsdesk(&url, &["report", "daily", "--date", "2026-10-31", "--format", "csv"]));
+    let s1 = daily.lines().find(|l| l.starts_with("S0001,")).unwrap();
+    // Items per ticket from 30 / 12; member share unknown for a day without it; +50% on last week.
+    assert_eq!(s1, "S0001,2026-10-31,1500.00,600.00,40.00,12,125.00,2.50,,2500.00,1000.00,50.00,0.00,");
+    let s2 = daily.lines().find(|l| l.starts_with("S0002,")).unwrap();
+    assert_eq!(s2, "S0002,2026-10-31,800.00,300.00,37.50,8,100.00,,25.00,800.00,0.00,,0.00,");
+    let monthly = ok(&opsdesk(&url, &["report", "monthly", "--format", "csv"]));
+    assert!(monthly.contains("S0001,2026-10,2500.00,1000.00,40.00,22,113.64,"), "{monthly}");
+    let weekly = ok(&opsdesk(&url, &["report", "weekly", "--week", "2026-W44", "--format", "csv"]));
+    assert!(weekly.contains("S0001,2026-W44,1,1500.00,600.00,40.00,12,125.00,2.50,,1000.00,50.00,0.00,"), "{weekly}");
+    ok(&opsdesk(&url, &["report", "traffic", "--month", "2026-10", "--format", "csv"]));
+    ok(&opsdesk(&url, &["report", "efficiency", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv"]));
+    for report in ["category", "rfm", "rfm-segments"] {
+        let out = opsdesk(&url, &["report", report, "--format", "csv"]);
+        assert_eq!(out.status.code(), Some(2), "{report}");
+        assert!(text(&out).contains("3 store-days came as daily summaries without category or member detail: this report cannot be made from them"), "{}", text(&out));
+        assert!(out.stdout.is_empty());
+    }
+}
