@@ -65,9 +65,8 @@ CREATE TABLE sales_day (
     members          BLOB,
     batch_id         INTEGER NOT NULL REFERENCES import_batch (id),
     PRIMARY KEY (store_id, d)
-) WITHOUT ROWID;
+);
 CREATE INDEX sales_day_d ON sales_day (d);
-CREATE INDEX sales_day_batch ON sales_day (batch_id);
 
 -- Line detail, kept only when the setting sales.keep_line_detail is on.
 CREATE TABLE sales_line (

@@ -17,6 +17,7 @@ pub mod reports;
 pub mod sales;
 pub mod scope;
 pub mod settings;
+mod sqlite_bulk;
 pub mod stores;
 pub mod testing;
 
