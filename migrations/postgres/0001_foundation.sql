@@ -44,9 +44,6 @@ CREATE TABLE import_batch (
 CREATE INDEX import_batch_sha ON import_batch (sha256, kind);
 
 -- One row per (store, business date): the partition an import replaces.
--- `categories` and `members` hold the day's categories and members packed
--- (crates/domain/src/sales/codec.rs); both are NULL for a day that came from
--- a store × day summary.
 CREATE TABLE sales_day (
     store_id         BIGINT NOT NULL REFERENCES store (id),
     d                DATE NOT NULL,
@@ -61,13 +58,23 @@ CREATE TABLE sales_day (
     returns_c        BIGINT,
     lines            BIGINT,
     source           TEXT NOT NULL CHECK (source IN ('lines', 'summary')),
-    categories       BYTEA,
-    members          BYTEA,
     batch_id         BIGINT NOT NULL REFERENCES import_batch (id),
     PRIMARY KEY (store_id, d)
 );
 CREATE INDEX sales_day_d ON sales_day (d);
 CREATE INDEX sales_day_batch ON sales_day (batch_id);
+
+-- The categories and members of each store-day that came from POS lines,
+-- packed (crates/domain/src/sales/codec.rs). Kept apart from sales_day so
+-- that the reports on totals scan narrow rows.
+CREATE TABLE sales_day_detail (
+    store_id   BIGINT NOT NULL,
+    d          DATE NOT NULL,
+    month      BIGINT NOT NULL,
+    categories BYTEA NOT NULL,
+    members    BYTEA NOT NULL,
+    PRIMARY KEY (store_id, d)
+);
 
 -- Line detail, kept only when the setting sales.keep_line_detail is on.
 CREATE TABLE sales_line (

@@ -44,9 +44,6 @@ CREATE TABLE import_batch (
 CREATE INDEX import_batch_sha ON import_batch (sha256, kind);
 
 -- One row per (store, business date): the partition an import replaces.
--- `categories` and `members` hold the day's categories and members packed
--- (crates/domain/src/sales/codec.rs); both are NULL for a day that came from
--- a store × day summary.
 CREATE TABLE sales_day (
     store_id         INTEGER NOT NULL REFERENCES store (id),
     d                DATE NOT NULL,
@@ -61,12 +58,22 @@ CREATE TABLE sales_day (
     returns_c        INTEGER,
     lines            INTEGER,
     source           TEXT NOT NULL CHECK (source IN ('lines', 'summary')),
-    categories       BLOB,
-    members          BLOB,
     batch_id         INTEGER NOT NULL REFERENCES import_batch (id),
     PRIMARY KEY (store_id, d)
-);
+) WITHOUT ROWID;
 CREATE INDEX sales_day_d ON sales_day (d);
+
+-- The categories and members of each store-day that came from POS lines,
+-- packed (crates/domain/src/sales/codec.rs). Kept apart from sales_day so
+-- that the reports on totals scan narrow rows.
+CREATE TABLE sales_day_detail (
+    store_id   INTEGER NOT NULL,
+    d          DATE NOT NULL,
+    month      INTEGER NOT NULL,
+    categories BLOB NOT NULL,
+    members    BLOB NOT NULL,
+    PRIMARY KEY (store_id, d)
+);
 
 -- Line detail, kept only when the setting sales.keep_line_detail is on.
 CREATE TABLE sales_line (

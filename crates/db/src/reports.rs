@@ -117,10 +117,10 @@ impl Db {
     pub async fn category_months(&self, scope: &Scope) -> Result<Vec<CategoryMonth>> {
         // One row per store-month with its days' packed categories end to end:
         // a few thousand rows to read instead of one per store-day.
-        const SQLITE: &str = "SELECT store_id, month, CAST(group_concat(categories, x'') AS BLOB) FROM sales_day
-            WHERE categories IS NOT NULL GROUP BY store_id, month";
-        const POSTGRES: &str = "SELECT store_id, month, string_agg(categories, ''::bytea) FROM sales_day
-            WHERE categories IS NOT NULL GROUP BY store_id, month";
+        const SQLITE: &str = "SELECT store_id, month, CAST(group_concat(categories, x'') AS BLOB) FROM sales_day_detail
+            GROUP BY store_id, month";
+        const POSTGRES: &str = "SELECT store_id, month, string_agg(categories, ''::bytea) FROM sales_day_detail
+            GROUP BY store_id, month";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let rows: Vec<(i64, i64, Vec<u8>)> = match &self.pool {
             Pool::Sqlite(p) => sqlx::query_as(SQLITE).fetch_all(p).await?,
@@ -161,11 +161,11 @@ impl Db {
         // One row per store with its days' packed members end to end, each
         // preceded by the day as `YYYY-MM-DD`.
         const SQLITE: &str =
-            "SELECT store_id, CAST(group_concat(CAST(d AS BLOB) || members, x'') AS BLOB) FROM sales_day
-            WHERE d BETWEEN $1 AND $2 AND members IS NOT NULL GROUP BY store_id";
+            "SELECT store_id, CAST(group_concat(CAST(d AS BLOB) || members, x'') AS BLOB) FROM sales_day_detail
+            WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         const POSTGRES: &str =
             "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
-            FROM sales_day WHERE d BETWEEN $1 AND $2 AND members IS NOT NULL GROUP BY store_id";
+            FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let from = asof - chrono::Duration::days(364);
         let rows: Vec<(i64, Vec<u8>)> = match &self.pool {

@@ -140,14 +140,20 @@ fn copy_opt(buf: &mut String, v: Option<i64>) {
 }
 
 const DAY_COLS: &str = "INSERT INTO sales_day (store_id, d, month, iso_week, revenue_c, cost_c, qty, tickets,
-    member_revenue_c, member_tickets, returns_c, lines, source, categories, members, batch_id)";
+    member_revenue_c, member_tickets, returns_c, lines, source, batch_id)";
+const DETAIL_COLS: &str = "INSERT INTO sales_day_detail (store_id, d, month, categories, members)";
+
+/// A day's packed categories and members, when it has them.
+fn detail(r: &DayRow) -> Option<(&[u8], &[u8])> {
+    r.categories.as_deref().zip(r.members.as_deref())
+}
 const LINE_COLS: &str =
     "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
 
 async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, batch_id: i64) -> Result<()> {
     use crate::sqlite_bulk::{Value, insert};
     let one_row = |head: &str, n: usize| format!("{head} VALUES ({})", vec!["?"; n].join(","));
-    insert(conn, &one_row(DAY_COLS, 16), &data.days, |r, v| {
+    insert(conn, &one_row(DAY_COLS, 14), &data.days, |r, v| {
         v.extend([
             Value::Int(r.key.store),
             Value::Date(r.key.date),
@@ -162,9 +168,19 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, batch_id: i6
             Value::OptInt(r.returns),
             Value::OptInt(r.lines),
             Value::Text(r.source.as_str()),
-            Value::Blob(r.categories.as_deref()),
-            Value::Blob(r.members.as_deref()),
             Value::Int(batch_id),
+        ])
+    })
+    .await?;
+    let details: Vec<&DayRow> = data.days.iter().filter(|r| detail(r).is_some()).collect();
+    insert(conn, &one_row(DETAIL_COLS, 5), &details, |r, v| {
+        let (cats, members) = detail(r).unwrap_or_default();
+        v.extend([
+            Value::Int(r.key.store),
+            Value::Date(r.key.date),
+            Value::Int(month_key(r.key.date)),
+            Value::Blob(Some(cats)),
+            Value::Blob(Some(members)),
         ])
     })
     .await?;
@@ -208,11 +224,17 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, batch_id: i64) -> Re
         copy_opt(b, r.returns);
         b.push('\t');
         copy_opt(b, r.lines);
-        let _ = write!(b, "\t{}\t", r.source.as_str());
-        copy_bytes(b, r.categories.as_deref());
+        let _ = writeln!(b, "\t{}\t{batch_id}", r.source.as_str());
+    })
+    .await?;
+    let details: Vec<&DayRow> = data.days.iter().filter(|r| detail(r).is_some()).collect();
+    pg_copy(conn, &copy(DETAIL_COLS), &details, |b, r| {
+        let (cats, members) = detail(r).unwrap_or_default();
+        let _ = write!(b, "{}\t{}\t{}\t", r.key.store, r.key.date, month_key(r.key.date));
+        copy_bytes(b, Some(cats));
         b.push('\t');
-        copy_bytes(b, r.members.as_deref());
-        let _ = writeln!(b, "\t{batch_id}");
+        copy_bytes(b, Some(members));
+        b.push('\n');
     })
     .await?;
     pg_copy(conn, &copy(LINE_COLS), &data.lines, |b, r| {
@@ -278,7 +300,7 @@ macro_rules! replace_partitions {
             .fetch_one(&mut *$tx)
             .await?;
         for (store, a, b) in replaced_runs(&$data.days, &existing) {
-            for table in ["sales_day", "sales_line"] {
+            for table in ["sales_day", "sales_day_detail", "sales_line"] {
                 let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE store_id = $1 AND d BETWEEN $2 AND $3"));
                 sqlx::query(sql).bind(store).bind(a).bind(b).execute(&mut *$tx).await?;
             }
@@ -330,7 +352,7 @@ impl Db {
         let (days, packed): (Vec<DaySnap>, Vec<Packed>) = on_pool!(self, p => (
             sqlx::query_as("SELECT store_id, d, revenue_c, cost_c, qty, tickets, member_revenue_c, member_tickets,
                 returns_c, lines, source FROM sales_day ORDER BY store_id, d").fetch_all(p).await?,
-            sqlx::query_as("SELECT store_id, d, categories, members FROM sales_day ORDER BY store_id, d").fetch_all(p).await?,
+            sqlx::query_as("SELECT store_id, d, categories, members FROM sales_day_detail ORDER BY store_id, d").fetch_all(p).await?,
         ));
         let mut snap = RollupSnapshot {
             days: days.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
