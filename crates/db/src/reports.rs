@@ -62,7 +62,8 @@ use opsdesk_domain::reports::category::CategoryMonth;
 use opsdesk_domain::reports::monthly::StoreMonth;
 use opsdesk_domain::reports::rfm::MemberWindow;
 use opsdesk_domain::reports::traffic::TrafficDay;
-use opsdesk_domain::sales::codec::{CodecError, for_each_category, for_each_member_prefixed};
+use opsdesk_domain::sales::codec::{CodecError, for_each_category_prefixed, for_each_member_prefixed};
+use rustc_hash::FxHashMap;
 
 fn damaged(_: CodecError) -> crate::DbError {
     crate::DbError::Rule("a packed rollup value is damaged".into())
@@ -115,35 +116,33 @@ impl Db {
 
     /// Revenue and cost per month and category within reach.
     pub async fn category_months(&self, scope: &Scope) -> Result<Vec<CategoryMonth>> {
-        // One row per store-month with its days' packed categories end to end:
-        // a few thousand rows to read instead of one per store-day.
-        const SQLITE: &str = "SELECT store_id, month, CAST(group_concat(categories, x'') AS BLOB) FROM sales_day_detail
-            GROUP BY store_id, month";
-        const POSTGRES: &str = "SELECT store_id, month, string_agg(categories, ''::bytea) FROM sales_day_detail
-            GROUP BY store_id, month";
+        // One row per store with its days' packed categories end to end, each
+        // preceded by its month as `yyyymm`: read in key order, no sorting.
+        const SQLITE: &str = "SELECT store_id, CAST(group_concat(CAST(month AS TEXT) || categories, x'') AS BLOB)
+            FROM sales_day_detail GROUP BY store_id";
+        const POSTGRES: &str = "SELECT store_id, string_agg(convert_to(month::text, 'UTF8') || categories, ''::bytea)
+            FROM sales_day_detail GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, i64, Vec<u8>)> = match &self.pool {
+        let rows: Vec<(i64, Vec<u8>)> = match &self.pool {
             Pool::Sqlite(p) => sqlx::query_as(SQLITE).fetch_all(p).await?,
             Pool::Postgres(p) => sqlx::query_as(POSTGRES).fetch_all(p).await?,
         };
-        let mut sums: HashMap<(i64, &str), (i64, i64)> = HashMap::new();
-        for (_, month, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
-            for_each_category(packed, |category, t| {
-                let e = sums.entry((*month, category)).or_default();
+        let mut sums: FxHashMap<(&[u8], &str), (i64, i64)> = FxHashMap::default();
+        for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
+            for_each_category_prefixed(packed, 6, |month, category, t| {
+                let e = sums.entry((month, category)).or_default();
                 e.0 += t.revenue;
                 e.1 += t.cost;
             })
             .map_err(damaged)?;
         }
-        Ok(sums
-            .into_iter()
-            .map(|((month, category), (revenue, cost))| CategoryMonth {
-                month,
-                category: category.into(),
-                revenue,
-                cost,
+        sums.into_iter()
+            .map(|((month, category), (revenue, cost))| {
+                let month =
+                    std::str::from_utf8(month).ok().and_then(|m| m.parse().ok()).ok_or_else(|| damaged(CodecError))?;
+                Ok(CategoryMonth { month, category: category.into(), revenue, cost })
             })
-            .collect())
+            .collect()
     }
 
     /// Whether the store-days within reach from `from` to `to` include days
@@ -173,7 +172,7 @@ impl Db {
             Pool::Postgres(p) => sqlx::query_as(POSTGRES).bind(from).bind(asof).fetch_all(p).await?,
         };
         // Last purchase date, purchase tickets, net amount.
-        let mut by_member: HashMap<&str, (Option<NaiveDate>, i64, i64)> = HashMap::new();
+        let mut by_member: FxHashMap<&str, (Option<NaiveDate>, i64, i64)> = FxHashMap::default();
         let mut day: (&[u8], NaiveDate) = (&[], from);
         for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
             let mut bad_date = false;

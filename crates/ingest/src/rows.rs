@@ -12,7 +12,7 @@ const MAX_CODE: usize = 64;
 pub fn code(v: &str, lang: Lang) -> Result<&str, String> {
     if v.is_empty() {
         Err(lang.pick("必填，不能为空", "required, must not be empty").to_string())
-    } else if v.chars().count() > MAX_CODE {
+    } else if v.len() > MAX_CODE && v.chars().count() > MAX_CODE {
         Err(lang.pick("过长（最多 64 个字符）", "too long (at most 64 characters)").to_string())
     } else {
         Ok(v)

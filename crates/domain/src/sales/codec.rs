@@ -152,15 +152,21 @@ pub fn unpack_members(b: &[u8]) -> Result<Vec<(&str, MemberDay)>, CodecError> {
     Ok(out)
 }
 
-/// Calls `f` for every category of packed values laid end to end (as a
-/// database's concatenating aggregate returns them).
-pub fn for_each_category<'a>(b: &'a [u8], mut f: impl FnMut(&'a str, CategoryTotals)) -> Result<(), CodecError> {
+/// Calls `f(prefix, name, totals)` for every category of packed values laid
+/// end to end, each preceded by a `prefix_len`-byte prefix (the month as text).
+pub fn for_each_category_prefixed<'a>(
+    b: &'a [u8],
+    prefix_len: usize,
+    mut f: impl FnMut(&'a [u8], &'a str, CategoryTotals),
+) -> Result<(), CodecError> {
     let mut r = Reader { b, at: 0 };
     while r.at < b.len() {
+        let prefix = b.get(r.at..r.at + prefix_len).ok_or(CodecError)?;
+        r.at += prefix_len;
         r.version()?;
         for _ in 0..r.count()? {
             let name = r.str()?;
-            f(name, CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? });
+            f(prefix, name, CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? });
         }
     }
     Ok(())
@@ -225,10 +231,14 @@ mod tests {
         ]);
         let both = [a.clone(), b].concat();
         let mut seen = Vec::new();
-        for_each_category(&both, |n, t| seen.push((n, t.revenue))).unwrap();
+        for_each_category_prefixed(&both, 0, |_, n, t| seen.push((n, t.revenue))).unwrap();
         assert_eq!(seen, vec![("母婴", 1), ("处方药", -5), ("母婴", 0)]);
         let damaged = [a.as_slice(), &[1]].concat();
-        assert_eq!(for_each_category(&damaged, |_, _| ()), Err(CodecError));
+        assert_eq!(for_each_category_prefixed(&damaged, 0, |_, _, _| ()), Err(CodecError));
+        let monthly = [b"202610".as_slice(), &a].concat();
+        let mut months = Vec::new();
+        for_each_category_prefixed(&monthly, 6, |m, n, t| months.push((m, n, t.qty))).unwrap();
+        assert_eq!(months, vec![(b"202610".as_slice(), "母婴", 3)]);
         let m = pack_members(&[("M1", MemberDay { tickets: 2, net: 300 })]);
         let dated = [b"2026-10-30".as_slice(), &m, b"2026-10-31", &m].concat();
         let mut days = Vec::new();
