@@ -20,6 +20,9 @@ pub struct BatchMeta {
     pub first_date: Option<NaiveDate>,
     pub last_date: Option<NaiveDate>,
     pub message: String,
+    /// Add the rows to the store-days already stored instead of replacing
+    /// them (for a file of fixed rejects).
+    pub add: bool,
 }
 
 /// How an import ended.

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use chrono::{NaiveDate, NaiveDateTime};
 use opsdesk_domain::calendar::{iso_week_key, month_key};
 use opsdesk_domain::sales::codec::{unpack_categories, unpack_members};
-use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
+use opsdesk_domain::sales::{DayKey, DayRow, DaySource, StoreId};
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
@@ -255,6 +255,73 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, batch_id: i64) -> Re
     Ok(())
 }
 
+/// A stored store-day as read back for adding to it.
+type StoredDay = (
+    i64,
+    NaiveDate,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+);
+
+/// The file's store-days with the stored figures of the same store-days added.
+fn add_to_stored(stored: Vec<StoredDay>, data: &SalesData) -> Result<SalesData> {
+    let mut by_key: std::collections::HashMap<DayKey, DayRow> = std::collections::HashMap::new();
+    for (
+        store,
+        date,
+        revenue,
+        cost,
+        qty,
+        tickets,
+        member_revenue,
+        member_tickets,
+        returns,
+        lines,
+        source,
+        cats,
+        members,
+    ) in stored
+    {
+        let key = DayKey { store, date };
+        let source = if source == "summary" { DaySource::Summary } else { DaySource::Lines };
+        let row = DayRow {
+            key,
+            revenue,
+            cost,
+            qty,
+            tickets,
+            member_revenue,
+            member_tickets,
+            returns,
+            lines,
+            source,
+            categories: cats,
+            members,
+        };
+        by_key.insert(key, row);
+    }
+    let mut days = Vec::with_capacity(data.days.len());
+    for new in &data.days {
+        match by_key.remove(&new.key) {
+            Some(mut old) => {
+                old.merge(new).map_err(|e| DbError::Rule(e.to_string()))?;
+                days.push(old);
+            }
+            None => days.push(new.clone()),
+        }
+    }
+    Ok(SalesData { days, lines: data.lines.clone() })
+}
+
 /// The steps both backends share once a write transaction holds the lock:
 /// the already-imported check, the replaced pairs, the batch row, the
 /// deletes. Expands to the outcome (returning early when already imported).
@@ -295,12 +362,34 @@ macro_rules! replace_partitions {
             _ => HashSet::new(),
         };
         let replaced = $data.days.iter().filter(|d| existing.contains(&d.key)).count() as i64;
+        // Adding: the stored store-days the file touches are read, the file's
+        // figures added to them, and the sums written back in their place.
+        let added: Option<SalesData> = if $meta.add && replaced > 0 {
+            let first = $data.days.first().map(|d| d.key.date).unwrap_or_default();
+            let last = $data.days.iter().map(|d| d.key.date).max().unwrap_or(first);
+            let rows: Vec<StoredDay> = sqlx::query_as(
+                "SELECT s.store_id, s.d, s.revenue_c, s.cost_c, s.qty, s.tickets, s.member_revenue_c, s.member_tickets,
+                        s.returns_c, s.lines, s.source, x.categories, x.members
+                 FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d
+                 WHERE s.d BETWEEN $1 AND $2",
+            )
+            .bind(first)
+            .bind(last)
+            .fetch_all(&mut *$tx)
+            .await?;
+            Some(add_to_stored(rows, $data)?)
+        } else {
+            None
+        };
+        let $data: &SalesData = added.as_ref().unwrap_or($data);
         let new = $data.days.len() as i64 - replaced;
         let batch_id: i64 = bind_batch!($meta, $scope.actor(), ImportResult::Imported, new, replaced)
             .fetch_one(&mut *$tx)
             .await?;
         for (store, a, b) in replaced_runs(&$data.days, &existing) {
-            for table in ["sales_day", "sales_day_detail", "sales_line"] {
+            // Adding keeps the lines already stored; the file's lines come on top.
+            let tables: &[&str] = if $meta.add { &["sales_day", "sales_day_detail"] } else { &["sales_day", "sales_day_detail", "sales_line"] };
+            for table in tables {
                 let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE store_id = $1 AND d BETWEEN $2 AND $3"));
                 sqlx::query(sql).bind(store).bind(a).bind(b).execute(&mut *$tx).await?;
             }

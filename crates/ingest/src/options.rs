@@ -18,6 +18,9 @@ pub struct ImportOptions<'a> {
     pub rejects_path: Option<PathBuf>,
     /// Also write the error report as CSV here.
     pub error_report_path: Option<PathBuf>,
+    /// Add the rows to the store-days already stored instead of replacing
+    /// them: for a file of fixed rejects whose tickets are not stored yet.
+    pub add: bool,
     /// Header → field pairs for this file, over the saved ones.
     pub mappings: Vec<(String, String)>,
     pub lang: Lang,

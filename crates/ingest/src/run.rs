@@ -15,6 +15,7 @@ use crate::{Encoding, ErrorReport, ImportKind, IngestError};
 
 pub(crate) struct Run {
     kind: ImportKind,
+    add: bool,
     started: Instant,
     started_at: DateTime<Utc>,
     file_name: String,
@@ -40,6 +41,7 @@ impl Run {
         saved.extend(opts.mappings.iter().cloned());
         Ok(Run {
             kind,
+            add: opts.add,
             started,
             started_at: Utc::now(),
             file_name: path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -88,7 +90,8 @@ impl Run {
             rows_rejected: s.errors.total as i64,
             first_date: s.first_date,
             last_date: s.last_date,
-            message: String::new(),
+            message: if self.add { "added to the store-days already stored".into() } else { String::new() },
+            add: self.add,
         }
     }
 

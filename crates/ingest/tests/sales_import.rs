@@ -289,3 +289,41 @@ async fn line_detail_is_kept_only_when_the_setting_asks_and_is_replaced_with_its
         assert_eq!(t.db.line_detail_count().await.unwrap(), clean_lines - 1, "{backend:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_rejects_added_to_their_store_days_complete_them() {
+    let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    // Every ticket of S0002 on 2026-10-30 ending in 1 is held back, as if rejected and fixed later.
+    let held = |l: &&str| l.starts_with("S0002-20261030-") && l.split(',').next().unwrap().ends_with('1');
+    let (later, first): (Vec<&str>, Vec<&str>) = text.lines().skip(1).partition(held);
+    assert!(!later.is_empty());
+    let dir = common::tempdir::Dir::new();
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("fixed.csv"));
+    std::fs::write(&a, format!("{header}\n{}\n", first.join("\n"))).unwrap();
+    std::fs::write(
+        &b,
+        format!(
+            "{header},reject_reason\n{}\n",
+            later.iter().map(|l| format!("{l},fixed")).collect::<Vec<_>>().join("\n")
+        ),
+    )
+    .unwrap();
+    for backend in TestDb::backends() {
+        let whole = with_stores(backend).await;
+        import_sales(&whole.db, &data("small/sales_lines.csv"), &ImportOptions::default()).await;
+        let t = with_stores(backend).await;
+        import_sales(&t.db, &a, &ImportOptions::default()).await;
+        let add = ImportOptions { add: true, ..ImportOptions::default() };
+        let s = import_sales(&t.db, &b, &add).await;
+        assert_eq!((s.outcome, s.pairs_new, s.pairs_replaced), (Outcome::Imported, 0, 1), "{backend:?}");
+        assert_eq!(
+            t.db.rollup_snapshot(&scope()).await.unwrap(),
+            whole.db.rollup_snapshot(&scope()).await.unwrap(),
+            "{backend:?}"
+        );
+        // The same file again is recognised and adds nothing.
+        assert_eq!(import_sales(&t.db, &b, &add).await.outcome, Outcome::AlreadyImported);
+        assert_eq!(t.db.rollup_snapshot(&scope()).await.unwrap(), whole.db.rollup_snapshot(&scope()).await.unwrap());
+    }
+}

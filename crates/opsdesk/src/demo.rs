@@ -274,6 +274,7 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
         first_date: Some(start),
         last_date: Some(end),
         message: "demo company".into(),
+        add: false,
     };
     if let WriteOutcome::Imported { pairs_new, .. } = db.write_sales(scope, &meta, &data).await.map_err(err)? {
         ui.say(

@@ -35,7 +35,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ImportCommand, ui: &Ui) -> 
         ImportCommand::Daily(a) => (ImportKind::Daily, a),
     };
     let lang = ui.lang;
-    let ImportArgs { file, skip_bad_rows, rejects, error_report, maps, save_mapping } = args;
+    let ImportArgs { file, skip_bad_rows, rejects, add, error_report, maps, save_mapping } = args;
     let mappings = parse_maps(&maps, ui)?;
     if save_mapping {
         for (h, f) in &mappings {
@@ -73,6 +73,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ImportCommand, ui: &Ui) -> 
     };
     let opts = ImportOptions {
         skip_bad_rows,
+        add,
         rejects_path: rejects,
         error_report_path: error_report.then(|| beside(&file, "errors.csv")),
         mappings,
@@ -142,8 +143,11 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
             if s.rows_rejected > 0 {
                 let path = s.rejects_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
                 ui.say(
-                    &format!("{} 行有误已剔除，存于 {path}；修正后可再导入", s.rows_rejected),
-                    &format!("{} bad rows set aside in {path}; fix them and import that file", s.rows_rejected),
+                    &format!("{} 行有误已剔除，存于 {path}；修正后用 --add 导入该文件", s.rows_rejected),
+                    &format!(
+                        "{} bad rows set aside in {path}; fix them and import that file with --add",
+                        s.rows_rejected
+                    ),
                 );
                 print_errors(s, ui);
             }

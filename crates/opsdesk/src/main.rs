@@ -85,6 +85,10 @@ struct ImportArgs {
     /// Where set-aside rows go (default: FILE.rejects.csv beside the input).
     #[arg(long, value_name = "OUT.csv")]
     rejects: Option<PathBuf>,
+    /// Add the rows to the store-days already imported instead of replacing them
+    /// (for a fixed rejects file whose tickets are not imported yet).
+    #[arg(long)]
+    add: bool,
     /// Also write the error report beside the input (FILE.errors.csv).
     #[arg(long)]
     error_report: bool,
