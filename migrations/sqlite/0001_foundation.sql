@@ -74,6 +74,7 @@ CREATE TABLE sales_day_detail (
     members    BLOB NOT NULL,
     PRIMARY KEY (store_id, d)
 );
+CREATE INDEX sales_day_detail_d ON sales_day_detail (d);
 
 -- Line detail, kept only when the setting sales.keep_line_detail is on.
 CREATE TABLE sales_line (

@@ -70,13 +70,14 @@ fn damaged(_: CodecError) -> crate::DbError {
 }
 
 impl Db {
-    /// Every store-month with sales within reach, sorted by store code and month.
-    pub async fn store_months(&self, scope: &Scope) -> Result<Vec<StoreMonth>> {
+    /// Every store-month with sales within reach from `from` to `to`
+    /// (`yyyymm`, inclusive), sorted by store code and month.
+    pub async fn store_months(&self, scope: &Scope, from: i64, to: i64) -> Result<Vec<StoreMonth>> {
         let stores: HashMap<i64, crate::stores::Store> =
             self.stores(scope).await?.into_iter().map(|s| (s.id, s)).collect();
         let rows: Vec<(i64, i64, i64, i64, i64)> = on_pool!(self, p => sqlx::query_as(
             "SELECT store_id, month, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT)
-             FROM sales_day GROUP BY store_id, month").fetch_all(p).await?);
+             FROM sales_day WHERE month BETWEEN $1 AND $2 GROUP BY store_id, month").bind(from).bind(to).fetch_all(p).await?);
         let mut out: Vec<StoreMonth> = rows
             .into_iter()
             .filter_map(|(id, month, revenue, cost, tickets)| {
@@ -114,18 +115,19 @@ impl Db {
         Ok(stores.into_iter().filter_map(|s| by_store.remove(&s.id).map(|days| (s.code, days))).collect())
     }
 
-    /// Revenue and cost per month and category within reach.
-    pub async fn category_months(&self, scope: &Scope) -> Result<Vec<CategoryMonth>> {
+    /// Revenue and cost per month and category within reach, for the store-days
+    /// from `from` to `to`.
+    pub async fn category_months(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<CategoryMonth>> {
         // One row per store with its days' packed categories end to end, each
         // preceded by its month as `yyyymm`: read in key order, no sorting.
         const SQLITE: &str = "SELECT store_id, CAST(group_concat(CAST(month AS TEXT) || categories, x'') AS BLOB)
-            FROM sales_day_detail GROUP BY store_id";
+            FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         const POSTGRES: &str = "SELECT store_id, string_agg(convert_to(month::text, 'UTF8') || categories, ''::bytea)
-            FROM sales_day_detail GROUP BY store_id";
+            FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let rows: Vec<(i64, Vec<u8>)> = match &self.pool {
-            Pool::Sqlite(p) => sqlx::query_as(SQLITE).fetch_all(p).await?,
-            Pool::Postgres(p) => sqlx::query_as(POSTGRES).fetch_all(p).await?,
+            Pool::Sqlite(p) => sqlx::query_as(SQLITE).bind(from).bind(to).fetch_all(p).await?,
+            Pool::Postgres(p) => sqlx::query_as(POSTGRES).bind(from).bind(to).fetch_all(p).await?,
         };
         let mut sums: FxHashMap<(&[u8], &str), (i64, i64)> = FxHashMap::default();
         for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {

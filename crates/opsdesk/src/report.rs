@@ -221,7 +221,9 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
             (weekly_table(week, &inputs), output)
         }
         ReportCommand::Monthly { from, to, output } => {
-            let months = db.store_months(scope).await.map_err(db_failure(ui))?;
+            // Growth reaches back a year before the first month shown.
+            let (lo, hi) = (from.map_or(0, |f| f - 100), to.unwrap_or(999_912));
+            let months = db.store_months(scope, lo, hi).await.map_err(db_failure(ui))?;
             let rows: Vec<_> = monthly_report(&months)
                 .into_iter()
                 .filter(|r| from.is_none_or(|f| r.month >= f) && to.is_none_or(|t| r.month <= t))
@@ -263,17 +265,17 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
             (regions_table(&month_label(month), &stores), output)
         }
         ReportCommand::Category { from, to, output } => {
+            // Bounds every database accepts.
+            let (earliest, latest) = (NaiveDate::from_ymd_opt(1900, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
+            let span =
+                (from.map(first_of).or(earliest).unwrap_or_default(), to.map(last_of).or(latest).unwrap_or_default());
             let cats: Vec<_> = db
-                .category_months(scope)
+                .category_months(scope, span.0, span.1)
                 .await
                 .map_err(db_failure(ui))?
                 .into_iter()
                 .filter(|c| from.is_none_or(|f| c.month >= f) && to.is_none_or(|t| c.month <= t))
                 .collect();
-            // Bounds every database accepts.
-            let (earliest, latest) = (NaiveDate::from_ymd_opt(1900, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
-            let span =
-                (from.map(first_of).or(earliest).unwrap_or_default(), to.map(last_of).or(latest).unwrap_or_default());
             check_detail(db, scope, span.0, span.1, cats.is_empty(), ui).await?;
             (category_table(&category_report(&cats)), output)
         }
