@@ -120,8 +120,7 @@ pub fn unpack_categories(b: &[u8]) -> Result<Vec<(&str, CategoryTotals)>, CodecE
     let n = r.count()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let name = r.str()?;
-        out.push((name, CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? }));
+        out.push(r.category()?);
     }
     r.done()?;
     Ok(out)
@@ -145,11 +144,43 @@ pub fn unpack_members(b: &[u8]) -> Result<Vec<(&str, MemberDay)>, CodecError> {
     let n = r.count()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let code = r.str()?;
-        out.push((code, MemberDay { tickets: r.i()?, net: r.i()? }));
+        out.push(r.member()?);
     }
     r.done()?;
     Ok(out)
+}
+
+impl<'a> Reader<'a> {
+    fn category(&mut self) -> Result<(&'a str, CategoryTotals), CodecError> {
+        let name = self.str()?;
+        Ok((name, CategoryTotals { revenue: self.i()?, cost: self.i()?, qty: self.i()?, lines: self.i()? }))
+    }
+
+    fn member(&mut self) -> Result<(&'a str, MemberDay), CodecError> {
+        let code = self.str()?;
+        Ok((code, MemberDay { tickets: self.i()?, net: self.i()? }))
+    }
+}
+
+/// Walks packed values laid end to end (as a database's concatenating
+/// aggregate returns them), each preceded by a `prefix_len`-byte prefix.
+fn for_each_prefixed<'a, T>(
+    b: &'a [u8],
+    prefix_len: usize,
+    entry: impl Fn(&mut Reader<'a>) -> Result<(&'a str, T), CodecError>,
+    mut f: impl FnMut(&'a [u8], &'a str, T),
+) -> Result<(), CodecError> {
+    let mut r = Reader { b, at: 0 };
+    while r.at < b.len() {
+        let prefix = b.get(r.at..r.at + prefix_len).ok_or(CodecError)?;
+        r.at += prefix_len;
+        r.version()?;
+        for _ in 0..r.count()? {
+            let (name, x) = entry(&mut r)?;
+            f(prefix, name, x);
+        }
+    }
+    Ok(())
 }
 
 /// Calls `f(prefix, name, totals)` for every category of packed values laid
@@ -157,40 +188,19 @@ pub fn unpack_members(b: &[u8]) -> Result<Vec<(&str, MemberDay)>, CodecError> {
 pub fn for_each_category_prefixed<'a>(
     b: &'a [u8],
     prefix_len: usize,
-    mut f: impl FnMut(&'a [u8], &'a str, CategoryTotals),
+    f: impl FnMut(&'a [u8], &'a str, CategoryTotals),
 ) -> Result<(), CodecError> {
-    let mut r = Reader { b, at: 0 };
-    while r.at < b.len() {
-        let prefix = b.get(r.at..r.at + prefix_len).ok_or(CodecError)?;
-        r.at += prefix_len;
-        r.version()?;
-        for _ in 0..r.count()? {
-            let name = r.str()?;
-            f(prefix, name, CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? });
-        }
-    }
-    Ok(())
+    for_each_prefixed(b, prefix_len, Reader::category, f)
 }
 
 /// Calls `f(prefix, code, day)` for every member of packed values laid end to
-/// end, each value preceded by a `prefix_len`-byte prefix (the store-day's
-/// date as text).
+/// end, each preceded by a `prefix_len`-byte prefix (the store-day's date as text).
 pub fn for_each_member_prefixed<'a>(
     b: &'a [u8],
     prefix_len: usize,
-    mut f: impl FnMut(&'a [u8], &'a str, MemberDay),
+    f: impl FnMut(&'a [u8], &'a str, MemberDay),
 ) -> Result<(), CodecError> {
-    let mut r = Reader { b, at: 0 };
-    while r.at < b.len() {
-        let prefix = b.get(r.at..r.at + prefix_len).ok_or(CodecError)?;
-        r.at += prefix_len;
-        r.version()?;
-        for _ in 0..r.count()? {
-            let code = r.str()?;
-            f(prefix, code, MemberDay { tickets: r.i()?, net: r.i()? });
-        }
-    }
-    Ok(())
+    for_each_prefixed(b, prefix_len, Reader::member, f)
 }
 
 #[cfg(test)]
