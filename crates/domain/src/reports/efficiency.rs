@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::rdiv;
 use crate::reports::daily::pct_change;
-use crate::reports::period::PeriodSums;
+use crate::reports::period::{PERIOD_COLUMNS, PeriodSums};
 use crate::reports::table::{Cell, Column, Kind, ReportTable, col};
 
 /// The bases a store's efficiencies divide by.
@@ -69,45 +69,37 @@ impl Acc {
     fn cells(&self, label: String, region: String) -> Vec<Cell> {
         let c = &self.cur;
         let rev = i128::from(c.revenue);
-        vec![
-            Cell::Text(label),
-            Cell::Text(region),
-            Cell::Int(c.days),
-            Cell::Fixed2(c.revenue),
-            Cell::Fixed2(c.gross_profit()),
-            Cell::opt2(c.margin_pct()),
-            Cell::Int(c.tickets),
-            Cell::opt2(c.aov()),
-            Cell::opt2(c.items_per_ticket()),
-            Cell::opt2(c.member_share_pct()),
+        let mut v = vec![Cell::Text(label), Cell::Text(region), Cell::Int(c.days)];
+        v.extend(c.cells());
+        v.extend([
             Cell::opt2(rdiv(rev, self.staff.into())),
             Cell::opt2(rdiv(rev, self.area.into())),
             Cell::opt2(self.open_minutes.and_then(|m| rdiv(rev * 60, m.into()))),
             Cell::opt2(self.skus.and_then(|s| rdiv(rev, s.into()))),
             Cell::opt2(rdiv(100 * i128::from(c.tickets), self.area.into())),
             Cell::opt2(pct_change(c.revenue, self.ly.revenue)),
-        ]
+        ]);
+        v
     }
 }
 
-pub const COLUMNS: [Column; 16] = [
-    col("store_code", "门店", "store", Kind::Text),
-    col("region", "区域", "region", Kind::Text),
-    col("days", "营业天数", "days", Kind::Int),
-    col("revenue", "销售额", "revenue", Kind::Money),
-    col("gross_profit", "毛利", "gross profit", Kind::Money),
-    col("margin_pct", "毛利率%", "margin %", Kind::Pct),
-    col("tickets", "客流", "tickets", Kind::Int),
-    col("aov", "客单价", "AOV", Kind::Fixed2),
-    col("items_per_ticket", "客单量", "items / ticket", Kind::Fixed2),
-    col("member_revenue_share_pct", "会员销售占比%", "member share %", Kind::Pct),
-    col("revenue_per_staff", "人效", "revenue / staff", Kind::Money),
-    col("revenue_per_sqm", "坪效", "revenue / m²", Kind::Money),
-    col("revenue_per_hour", "时效", "revenue / opening hour", Kind::Money),
-    col("revenue_per_sku", "品效", "revenue / SKU", Kind::Money),
-    col("tickets_per_sqm", "每平米客流", "tickets / m²", Kind::Fixed2),
-    col("yoy_pct", "同比%", "YoY %", Kind::Growth),
-];
+fn columns() -> Vec<Column> {
+    let mut v = vec![
+        col("store_code", "门店", "store", Kind::Text),
+        col("region", "区域", "region", Kind::Text),
+        col("days", "营业天数", "days", Kind::Int),
+    ];
+    v.extend(PERIOD_COLUMNS);
+    v.extend([
+        col("revenue_per_staff", "人效", "revenue / staff", Kind::Money),
+        col("revenue_per_sqm", "坪效", "revenue / m²", Kind::Money),
+        col("revenue_per_hour", "时效", "revenue / opening hour", Kind::Money),
+        col("revenue_per_sku", "品效", "revenue / SKU", Kind::Money),
+        col("tickets_per_sqm", "每平米客流", "tickets / m²", Kind::Fixed2),
+        col("yoy_pct", "同比%", "YoY %", Kind::Growth),
+    ]);
+    v
+}
 
 /// The efficiency report: stores in the order given, then region totals and
 /// the company total.
@@ -135,7 +127,7 @@ pub fn efficiency_table(from: NaiveDate, to: NaiveDate, inputs: &[EfficiencyInpu
         name: "efficiency",
         title_zh: format!("十效分析 {from} 至 {to}"),
         title_en: format!("Efficiency {from} to {to}"),
-        columns: COLUMNS.to_vec(),
+        columns: columns(),
         rows,
         totals,
     }

@@ -5,6 +5,18 @@
 
 use crate::rdiv;
 use crate::reports::daily::{pct, pct_change};
+use crate::reports::table::{Cell, Column, Kind, col};
+
+/// The columns every period report shows from its period sums, in order.
+pub const PERIOD_COLUMNS: [Column; 7] = [
+    col("revenue", "销售额", "revenue", Kind::Money),
+    col("gross_profit", "毛利", "gross profit", Kind::Money),
+    col("margin_pct", "毛利率%", "margin %", Kind::Pct),
+    col("tickets", "客流", "tickets", Kind::Int),
+    col("aov", "客单价", "AOV", Kind::Fixed2),
+    col("items_per_ticket", "客单量", "items / ticket", Kind::Fixed2),
+    col("member_revenue_share_pct", "会员销售占比%", "member share %", Kind::Pct),
+];
 
 /// A store's (or a group's) sums over a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,6 +67,19 @@ impl PeriodSums {
 
     pub fn member_share_pct(&self) -> Option<i64> {
         self.member_revenue.and_then(|m| pct(m, self.revenue))
+    }
+
+    /// The cells of [`PERIOD_COLUMNS`].
+    pub fn cells(&self) -> [Cell; 7] {
+        [
+            Cell::Fixed2(self.revenue),
+            Cell::Fixed2(self.gross_profit()),
+            Cell::opt2(self.margin_pct()),
+            Cell::Int(self.tickets),
+            Cell::opt2(self.aov()),
+            Cell::opt2(self.items_per_ticket()),
+            Cell::opt2(self.member_share_pct()),
+        ]
     }
 
     /// Revenue change against a base period, in hundredths of a percent.

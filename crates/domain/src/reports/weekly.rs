@@ -3,8 +3,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
-use crate::reports::period::{PeriodSums, group_sums};
-use crate::reports::table::{Cell, Kind, ReportTable, col};
+use crate::reports::period::{PERIOD_COLUMNS, PeriodSums, group_sums};
+use crate::reports::table::{Cell, Column, Kind, ReportTable, col};
 
 /// An ISO week: its year and number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,40 +62,32 @@ pub struct WeeklyInput {
     pub last_year: PeriodSums,
 }
 
-const COLUMNS: [crate::reports::table::Column; 14] = [
-    col("store_code", "门店", "store", Kind::Text),
-    col("week", "周", "week", Kind::Text),
-    col("days", "营业天数", "days", Kind::Int),
-    col("revenue", "销售额", "revenue", Kind::Money),
-    col("gross_profit", "毛利", "gross profit", Kind::Money),
-    col("margin_pct", "毛利率%", "margin %", Kind::Pct),
-    col("tickets", "客流", "tickets", Kind::Int),
-    col("aov", "客单价", "AOV", Kind::Fixed2),
-    col("items_per_ticket", "客单量", "items / ticket", Kind::Fixed2),
-    col("member_revenue_share_pct", "会员销售占比%", "member share %", Kind::Pct),
-    col("lw_revenue", "上周销售额", "last week", Kind::Money),
-    col("wow_pct", "周环比%", "WoW %", Kind::Growth),
-    col("ly_revenue", "去年同周销售额", "same week last year", Kind::Money),
-    col("yoy_pct", "同比%", "YoY %", Kind::Growth),
-];
+fn columns() -> Vec<Column> {
+    let mut v = vec![
+        col("store_code", "门店", "store", Kind::Text),
+        col("week", "周", "week", Kind::Text),
+        col("days", "营业天数", "days", Kind::Int),
+    ];
+    v.extend(PERIOD_COLUMNS);
+    v.extend([
+        col("lw_revenue", "上周销售额", "last week", Kind::Money),
+        col("wow_pct", "周环比%", "WoW %", Kind::Growth),
+        col("ly_revenue", "去年同周销售额", "same week last year", Kind::Money),
+        col("yoy_pct", "同比%", "YoY %", Kind::Growth),
+    ]);
+    v
+}
 
 fn cells(label: String, week: IsoWeek, [cur, lw, ly]: &[PeriodSums; 3]) -> Vec<Cell> {
-    vec![
-        Cell::Text(label),
-        Cell::Text(week.label()),
-        Cell::Int(cur.days),
-        Cell::Fixed2(cur.revenue),
-        Cell::Fixed2(cur.gross_profit()),
-        Cell::opt2(cur.margin_pct()),
-        Cell::Int(cur.tickets),
-        Cell::opt2(cur.aov()),
-        Cell::opt2(cur.items_per_ticket()),
-        Cell::opt2(cur.member_share_pct()),
+    let mut v = vec![Cell::Text(label), Cell::Text(week.label()), Cell::Int(cur.days)];
+    v.extend(cur.cells());
+    v.extend([
         Cell::Fixed2(lw.revenue),
         Cell::opt2(cur.growth_pct(lw)),
         Cell::Fixed2(ly.revenue),
         Cell::opt2(cur.growth_pct(ly)),
-    ]
+    ]);
+    v
 }
 
 /// The weekly report: store rows in the order given, then region totals and
@@ -110,7 +102,7 @@ pub fn weekly_table(week: IsoWeek, inputs: &[WeeklyInput]) -> ReportTable {
         name: "weekly",
         title_zh: format!("周报 {}（{} 至 {}）", week.label(), week.monday(), week.sunday()),
         title_en: format!("Weekly report {} ({} to {})", week.label(), week.monday(), week.sunday()),
-        columns: COLUMNS.to_vec(),
+        columns: columns(),
         rows,
         totals,
     }
