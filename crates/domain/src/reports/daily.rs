@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::rdiv;
+use crate::reports::period::PERIOD_COLUMNS;
 use crate::reports::table::{Cell, Column, Kind, ReportTable, col};
 
 /// A store-day's figures as the daily report reads them.
@@ -161,22 +162,18 @@ pub fn daily_report(date: NaiveDate, inputs: &[StoreDayInput]) -> DailyReport {
 }
 
 /// The columns of R1 (`bench/REPORTS.md` §8).
-pub const DAILY_COLUMNS: [Column; 14] = [
-    col("store_code", "门店", "store", Kind::Text),
-    col("date", "日期", "date", Kind::Date),
-    col("revenue", "销售额", "revenue", Kind::Money),
-    col("gross_profit", "毛利", "gross profit", Kind::Money),
-    col("margin_pct", "毛利率%", "margin %", Kind::Pct),
-    col("tickets", "客流", "tickets", Kind::Int),
-    col("aov", "客单价", "AOV", Kind::Fixed2),
-    col("items_per_ticket", "客单量", "items / ticket", Kind::Fixed2),
-    col("member_revenue_share_pct", "会员销售占比%", "member share %", Kind::Pct),
-    col("mtd_revenue", "月累计销售额", "MTD revenue", Kind::Money),
-    col("lw_revenue", "上周同日销售额", "same day last week", Kind::Money),
-    col("lw_pct", "周同比%", "vs last week %", Kind::Growth),
-    col("ly_revenue", "去年同日销售额", "same date last year", Kind::Money),
-    col("ly_pct", "年同比%", "vs last year %", Kind::Growth),
-];
+fn columns() -> Vec<Column> {
+    let mut v = vec![col("store_code", "门店", "store", Kind::Text), col("date", "日期", "date", Kind::Date)];
+    v.extend(PERIOD_COLUMNS);
+    v.extend([
+        col("mtd_revenue", "月累计销售额", "MTD revenue", Kind::Money),
+        col("lw_revenue", "上周同日销售额", "same day last week", Kind::Money),
+        col("lw_pct", "周同比%", "vs last week %", Kind::Growth),
+        col("ly_revenue", "去年同日销售额", "same date last year", Kind::Money),
+        col("ly_pct", "年同比%", "vs last year %", Kind::Growth),
+    ]);
+    v
+}
 
 fn daily_cells(label: Cell, r: &DailyRow) -> Vec<Cell> {
     vec![
@@ -207,7 +204,7 @@ pub fn daily_table(rep: &DailyReport) -> ReportTable {
         name: "r1_daily",
         title_zh: format!("日报 {date}"),
         title_en: format!("Daily report {date}"),
-        columns: DAILY_COLUMNS.to_vec(),
+        columns: columns(),
         rows: rep.stores.iter().map(|r| daily_cells(Cell::Text(r.label.clone()), r)).collect(),
         totals,
     }
