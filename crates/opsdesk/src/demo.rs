@@ -260,7 +260,8 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
     db.save_stores(scope, &records).await.map_err(err)?;
     let codes = db.store_codes(scope).await.map_err(err)?;
     let ids: Vec<i64> = stores.iter().map(|s| codes[&s.record.code]).collect();
-    let rollup = opsdesk_ingest_blocking(|| sell(&mut rng, &stores, &ids, start, end));
+    // CPU work: let the runtime's other tasks move meanwhile.
+    let rollup = tokio::task::block_in_place(|| sell(&mut rng, &stores, &ids, start, end));
     let total = rollup.total();
     let data = opsdesk_db::sales::SalesData { days: rollup.rows(), lines: Vec::new() };
     let meta = BatchMeta {
@@ -297,11 +298,6 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
         );
     }
     Ok(())
-}
-
-/// Runs CPU work without stalling the runtime.
-fn opsdesk_ingest_blocking<T>(f: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(f)
 }
 
 #[cfg(test)]

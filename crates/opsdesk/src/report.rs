@@ -52,6 +52,23 @@ fn parse_week(s: &str) -> Result<IsoWeek, String> {
     IsoWeek::parse(s).ok_or_else(|| format!("'{s}' is not an ISO week (YYYY-Www, e.g. 2026-W44)"))
 }
 
+/// An optional range of months, both ends included.
+#[derive(Args)]
+pub(crate) struct MonthRange {
+    /// First month shown.
+    #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+    from: Option<i64>,
+    /// Last month shown.
+    #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+    to: Option<i64>,
+}
+
+impl MonthRange {
+    fn contains(&self, month: i64) -> bool {
+        self.from.is_none_or(|f| month >= f) && self.to.is_none_or(|t| month <= t)
+    }
+}
+
 #[derive(Subcommand)]
 pub(crate) enum ReportCommand {
     /// R1, the daily report: per store, by region and for the company.
@@ -72,10 +89,8 @@ pub(crate) enum ReportCommand {
     },
     /// R2, the monthly report per store, with MoM, YoY, revenue per staff and per m².
     Monthly {
-        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
-        from: Option<i64>,
-        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
-        to: Option<i64>,
+        #[command(flatten)]
+        months: MonthRange,
         #[command(flatten)]
         output: Output,
     },
@@ -108,10 +123,8 @@ pub(crate) enum ReportCommand {
     },
     /// R4, categories per month: share, margin, rank, ABC class.
     Category {
-        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
-        from: Option<i64>,
-        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
-        to: Option<i64>,
+        #[command(flatten)]
+        months: MonthRange,
         #[command(flatten)]
         output: Output,
     },
@@ -220,14 +233,12 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
             let inputs = db.weekly_inputs(scope, week).await.map_err(db_failure(ui))?;
             (weekly_table(week, &inputs), output)
         }
-        ReportCommand::Monthly { from, to, output } => {
+        ReportCommand::Monthly { months: range, output } => {
+            let MonthRange { from, to } = range;
             // Growth reaches back a year before the first month shown.
             let (lo, hi) = (from.map_or(0, |f| f - 100), to.unwrap_or(999_912));
             let months = db.store_months(scope, lo, hi).await.map_err(db_failure(ui))?;
-            let rows: Vec<_> = monthly_report(&months)
-                .into_iter()
-                .filter(|r| from.is_none_or(|f| r.month >= f) && to.is_none_or(|t| r.month <= t))
-                .collect();
+            let rows: Vec<_> = monthly_report(&months).into_iter().filter(|r| range.contains(r.month)).collect();
             (monthly_table(&rows), output)
         }
         ReportCommand::Traffic { month, output } => {
@@ -264,7 +275,8 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
             let stores = db.region_stores(scope, month).await.map_err(db_failure(ui))?.unwrap_or_default();
             (regions_table(&month_label(month), &stores), output)
         }
-        ReportCommand::Category { from, to, output } => {
+        ReportCommand::Category { months: range, output } => {
+            let MonthRange { from, to } = range;
             // Bounds every database accepts.
             let (earliest, latest) = (NaiveDate::from_ymd_opt(1900, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
             let span =
@@ -274,7 +286,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
                 .await
                 .map_err(db_failure(ui))?
                 .into_iter()
-                .filter(|c| from.is_none_or(|f| c.month >= f) && to.is_none_or(|t| c.month <= t))
+                .filter(|c| range.contains(c.month))
                 .collect();
             check_detail(db, scope, span.0, span.1, cats.is_empty(), ui).await?;
             (category_table(&category_report(&cats)), output)
