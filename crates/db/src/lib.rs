@@ -123,6 +123,7 @@ impl Db {
             let opts = SqliteConnectOptions::new()
                 .filename(&path)
                 .create_if_missing(create)
+                .page_size(16384)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use opsdesk_domain::calendar::{month_bounds, month_start, same_date_last_year, same_weekday_last_week};
 use opsdesk_domain::reports::daily::{DayFigures, StoreDayInput};
+use sqlx::AssertSqlSafe;
 
 use crate::{Db, Pool, Result, Scope, on_pool};
 
@@ -120,13 +121,16 @@ impl Db {
     pub async fn category_months(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<CategoryMonth>> {
         // One row per store with its days' packed categories end to end, each
         // preceded by its month as `yyyymm`: read in key order, no sorting.
-        const SQLITE: &str = "SELECT store_id, CAST(group_concat(CAST(month AS TEXT) || categories, x'') AS BLOB)
-            FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
+        let sqlite = AssertSqlSafe(format!(
+            "SELECT store_id, CAST(group_concat(CAST(month AS TEXT) || categories, x'') AS BLOB)
+            FROM sales_day_detail WHERE {} BETWEEN $1 AND $2 GROUP BY store_id",
+            sqlite_day_term(from, to)
+        ));
         const POSTGRES: &str = "SELECT store_id, string_agg(convert_to(month::text, 'UTF8') || categories, ''::bytea)
             FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let rows: Vec<(i64, Vec<u8>)> = match &self.pool {
-            Pool::Sqlite(p) => sqlx::query_as(SQLITE).bind(from).bind(to).fetch_all(p).await?,
+            Pool::Sqlite(p) => sqlx::query_as(sqlite).bind(from).bind(to).fetch_all(p).await?,
             Pool::Postgres(p) => sqlx::query_as(POSTGRES).bind(from).bind(to).fetch_all(p).await?,
         };
         let mut sums: FxHashMap<(&[u8], &str), (i64, i64)> = FxHashMap::default();
@@ -161,16 +165,18 @@ impl Db {
     pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
         // One row per store with its days' packed members end to end, each
         // preceded by the day as `YYYY-MM-DD`.
-        const SQLITE: &str =
+        let from = asof - chrono::Duration::days(364);
+        let sqlite = AssertSqlSafe(format!(
             "SELECT store_id, CAST(group_concat(CAST(d AS BLOB) || members, x'') AS BLOB) FROM sales_day_detail
-            WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
+            WHERE {} BETWEEN $1 AND $2 GROUP BY store_id",
+            sqlite_day_term(from, asof)
+        ));
         const POSTGRES: &str =
             "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
             FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let from = asof - chrono::Duration::days(364);
         let rows: Vec<(i64, Vec<u8>)> = match &self.pool {
-            Pool::Sqlite(p) => sqlx::query_as(SQLITE).bind(from).bind(asof).fetch_all(p).await?,
+            Pool::Sqlite(p) => sqlx::query_as(sqlite).bind(from).bind(asof).fetch_all(p).await?,
             Pool::Postgres(p) => sqlx::query_as(POSTGRES).bind(from).bind(asof).fetch_all(p).await?,
         };
         // Last purchase date, purchase tickets, net amount.
@@ -207,6 +213,16 @@ impl Db {
             })
             .collect())
     }
+}
+
+/// The day column as SQLite's planner should see it for a range of store-days
+/// grouped by store. Left alone it takes the date index for any range and
+/// then sorts the rows' blobs by store; over more than about two months,
+/// walking the key (store, day) in order and skipping other days is several
+/// times faster (M, two years of categories: 0.36 s → 0.05 s), so the index
+/// is hidden from it with a unary `+`.
+fn sqlite_day_term(from: NaiveDate, to: NaiveDate) -> &'static str {
+    if (to - from).num_days() > 62 { "+d" } else { "d" }
 }
 
 use opsdesk_domain::reports::period::PeriodSums;

@@ -98,7 +98,8 @@ impl OpenTicket {
 struct ChunkOut {
     index: usize,
     position: (u64, u64),
-    rollup: Rollup,
+    /// The chunk's store-days, packed here rather than in the merging thread.
+    days: Vec<DayRow>,
     /// Each run of lines with one ticket number: its hash, its first line,
     /// and where its number lies in `run_text`.
     runs: Vec<(u64, u64, std::ops::Range<usize>)>,
@@ -131,18 +132,47 @@ struct Line<'r> {
     cost: i64,
 }
 
-fn parse_line<'r>(ctx: &Ctx<'_>, m: &Mapping, f: &'r crate::source::Fields<'r>) -> Result<Line<'r>, (usize, String)> {
+/// The last store code and sale time read, with what they meant: the lines
+/// of a ticket (and the tickets of a store) repeat them.
+#[derive(Default)]
+struct Memo {
+    store_text: String,
+    store: StoreId,
+    sold_text: String,
+    sold_at: NaiveDateTime,
+}
+
+fn parse_line<'r>(
+    ctx: &Ctx<'_>,
+    m: &Mapping,
+    f: &'r crate::source::Fields<'r>,
+    memo: &mut Memo,
+) -> Result<Line<'r>, (usize, String)> {
     let lang = ctx.lang;
     let get = |field: usize| m.col(field).map(|c| f.get(c)).unwrap_or("");
     let ticket = rows::code(get(TICKET), lang).map_err(|e| (TICKET, e))?;
-    let store_code = rows::code(get(STORE), lang).map_err(|e| (STORE, e))?;
-    let store = *ctx.stores.get(store_code).ok_or_else(|| {
-        (STORE, lang.pick("未知门店编码（不在门店清单中）", "unknown store code (not in the store list)").to_string())
-    })?;
+    let store_code = get(STORE);
+    if store_code.is_empty() || store_code != memo.store_text {
+        let code = rows::code(store_code, lang).map_err(|e| (STORE, e))?;
+        memo.store = *ctx.stores.get(code).ok_or_else(|| {
+            (
+                STORE,
+                lang.pick("未知门店编码（不在门店清单中）", "unknown store code (not in the store list)").to_string(),
+            )
+        })?;
+        memo.store_text.clear();
+        memo.store_text.push_str(code);
+    }
+    let sold_text = get(SOLD_AT);
+    if sold_text.is_empty() || sold_text != memo.sold_text {
+        memo.sold_at = rows::datetime(sold_text, lang).map_err(|e| (SOLD_AT, e))?;
+        memo.sold_text.clear();
+        memo.sold_text.push_str(sold_text);
+    }
     Ok(Line {
         ticket,
-        store,
-        sold_at: rows::datetime(get(SOLD_AT), lang).map_err(|e| (SOLD_AT, e))?,
+        store: memo.store,
+        sold_at: memo.sold_at,
         member: rows::optional_code(get(MEMBER), lang).map_err(|e| (MEMBER, e))?,
         sku: rows::code(get(SKU), lang).map_err(|e| (SKU, e))?,
         category: rows::code(get(CATEGORY), lang).map_err(|e| (CATEGORY, e))?,
@@ -184,7 +214,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
     let mut out = ChunkOut {
         index: chunk.index,
         position,
-        rollup: Rollup::default(),
+        days: Vec::new(),
         runs: Vec::new(),
         run_text: String::new(),
         errors: ErrorReport::default(),
@@ -207,6 +237,8 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
     };
     let ncols = m.header.len();
     let lang = ctx.lang;
+    let mut memo = Memo::default();
+    let mut rollup = Rollup::default();
     chunk.for_each_record(|rec| {
         out.rows += 1;
         let f = &rec.fields;
@@ -234,13 +266,13 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
                 ),
             ))
         } else {
-            parse_line(ctx, m, f).map_err(|(field, reason)| (Some(field), reason)).and_then(|l| {
+            parse_line(ctx, m, f, &mut memo).map_err(|(field, reason)| (Some(field), reason)).and_then(|l| {
                 if open.open && open.no == l.ticket {
                     if let Some((field, reason)) = misfit(&open, &l, lang) {
                         return Err((Some(field), reason));
                     }
                 } else {
-                    open.restart(&mut out.rollup, &l);
+                    open.restart(&mut rollup, &l);
                 }
                 Ok(l)
             })
@@ -251,7 +283,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
                 t.sums.add_line(l.qty, l.amount, l.cost);
                 t.skus.push_str(l.sku);
                 t.skus.push('\0');
-                out.rollup.day(t.key).add_line(l.category, l.qty, l.amount, l.cost);
+                rollup.day(t.key).add_line(l.category, l.qty, l.amount, l.cost);
                 let d = t.key.date;
                 out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
                 out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
@@ -282,7 +314,8 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
             }
         }
     });
-    open.close(&mut out.rollup);
+    open.close(&mut rollup);
+    out.days = rollup.rows();
     out
 }
 
@@ -379,7 +412,10 @@ fn merge(
         sha256: String::new(),
         encoding: Encoding::Utf8,
     };
-    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    // About one ticket per 200 bytes of a POS export: sized once, the set
+    // that proves tickets are together does not grow by rehashing.
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut seen: FxHashSet<u64> = FxHashSet::with_capacity_and_hasher((size / 256) as usize, Default::default());
     let mut waiting: BTreeMap<usize, (Arc<Mapping>, ChunkOut)> = BTreeMap::new();
     let mut next = 0usize;
     let mut rejects: Option<RejectsWriter> = None;
@@ -424,7 +460,7 @@ fn merge(
                 }
                 p.rejected += out.rejects.len() as u64;
             }
-            for row in out.rollup.rows() {
+            for row in out.days {
                 match p.days.entry(row.key) {
                     Entry::Occupied(mut e) => e
                         .get_mut()

@@ -116,41 +116,106 @@ impl Chunk {
                     }
                     _ => Cow::Borrowed(bytes),
                 };
-                let mut rdr = csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .flexible(true)
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .from_reader(&decoded[..]);
-                let mut rec = csv::ByteRecord::new();
-                let mut ranges: Vec<Range<usize>> = Vec::with_capacity(16);
-                loop {
-                    match rdr.read_byte_record(&mut rec) {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(e) => {
-                            // Only I/O can fail on an in-memory slice with flexible records.
-                            let line = e.position().map(|p| p.line()).unwrap_or(1);
-                            f(Record { line: first_line + line - 1, fields: Fields::Owned(&[]), bad_encoding: true });
-                            break;
-                        }
-                    }
-                    let line = first_line + rec.position().map(|p| p.line()).unwrap_or(1) - 1;
-                    ranges.clear();
-                    ranges.extend((0..rec.len()).filter_map(|i| rec.range(i)));
-                    match std::str::from_utf8(rec.as_slice()) {
-                        Ok(text) => {
-                            let bad = *encoding == Encoding::Gb18030 && text.contains('\u{fffd}');
-                            f(Record { line, fields: Fields::Text { text, ranges: &ranges }, bad_encoding: bad });
-                        }
-                        Err(_) => {
-                            let owned: Vec<String> =
-                                rec.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
-                            f(Record { line, fields: Fields::Owned(&owned), bad_encoding: true });
-                        }
-                    }
+                if memchr::memchr(b'"', &decoded).is_none() {
+                    plain_records(&decoded, *first_line, *encoding, f);
+                } else {
+                    csv_records(&decoded, *first_line, *encoding, f);
                 }
             }
         }
+    }
+}
+
+/// The records of CSV text by the `csv` reader (quotes, embedded newlines).
+fn csv_records(data: &[u8], first_line: u64, encoding: Encoding, mut f: impl FnMut(Record<'_>)) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(data);
+    let mut rec = csv::ByteRecord::new();
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(16);
+    let (mut line, mut counted) = (first_line, 0usize);
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) => {
+                // Only I/O can fail on an in-memory slice with flexible records.
+                f(Record { line, fields: Fields::Owned(&[]), bad_encoding: true });
+                break;
+            }
+        }
+        // The reader's position is where it began to read, before the blank
+        // lines it skipped, and its line count leaves them out: count the
+        // newlines up to the record's first byte instead.
+        let mut at = rec.position().map_or(counted, |p| p.byte() as usize).max(counted);
+        while data.get(at) == Some(&b'\n') {
+            at += 1;
+        }
+        line += count(&data[counted..at], b'\n') as u64;
+        counted = at;
+        ranges.clear();
+        ranges.extend((0..rec.len()).filter_map(|i| rec.range(i)));
+        match std::str::from_utf8(rec.as_slice()) {
+            Ok(text) => {
+                let bad = encoding == Encoding::Gb18030 && text.contains('\u{fffd}');
+                f(Record { line, fields: Fields::Text { text, ranges: &ranges }, bad_encoding: bad });
+            }
+            Err(_) => {
+                let owned: Vec<String> = rec.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+                f(Record { line, fields: Fields::Owned(&owned), bad_encoding: true });
+            }
+        }
+    }
+}
+
+/// The records of CSV text without quotes: every comma separates fields and
+/// every newline ends a record, so one pass over the two bytes splits it.
+/// Gives exactly what the `csv` reader gives on such text (blank lines
+/// skipped, a `\r` kept in the last field), only faster.
+fn plain_records(data: &[u8], first_line: u64, encoding: Encoding, mut f: impl FnMut(Record<'_>)) {
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(16);
+    let mut line = first_line;
+    let mut start = 0;
+    let mut field = 0;
+    // Commas and newlines are ASCII: when the whole text is valid, every
+    // record cut from it is too, and needs no check of its own.
+    let whole = std::str::from_utf8(data).ok();
+    let mut emit = |start: usize, end: usize, ranges: &mut Vec<Range<usize>>, line: u64| {
+        let rec = &data[start..end];
+        if rec.is_empty() {
+            return;
+        }
+        let text = match whole {
+            Some(w) => Ok(&w[start..end]),
+            None => std::str::from_utf8(rec),
+        };
+        match text {
+            Ok(text) => {
+                let bad = encoding == Encoding::Gb18030 && text.contains('\u{fffd}');
+                f(Record { line, fields: Fields::Text { text, ranges }, bad_encoding: bad });
+            }
+            Err(_) => {
+                let owned: Vec<String> =
+                    ranges.iter().map(|r| String::from_utf8_lossy(&rec[r.clone()]).into_owned()).collect();
+                f(Record { line, fields: Fields::Owned(&owned), bad_encoding: true });
+            }
+        }
+    };
+    for at in memchr::memchr2_iter(b',', b'\n', data) {
+        ranges.push(field - start..at - start);
+        if data[at] == b'\n' {
+            emit(start, at, &mut ranges, line);
+            ranges.clear();
+            line += 1;
+            start = at + 1;
+        }
+        field = at + 1;
+    }
+    if start < data.len() {
+        ranges.push(field - start..data.len() - start);
+        emit(start, data.len(), &mut ranges, line);
     }
 }
 
@@ -199,10 +264,9 @@ struct CsvSource {
     consumed: u64,
 }
 
-/// How often a byte occurs. Quotes are rare in POS exports: memchr skips
-/// over quote-free stretches far faster than a byte-by-byte count.
+/// How often a byte occurs.
 fn count(bytes: &[u8], b: u8) -> usize {
-    if b == b'"' { memchr::memchr_iter(b, bytes).count() } else { bytes.iter().filter(|&&x| x == b).count() }
+    memchr::memchr_iter(b, bytes).count()
 }
 
 /// Record boundaries (positions just after a newline outside quotes), from
@@ -433,6 +497,49 @@ fn sniff_encoding(block: &[u8], whole_file: bool) -> Result<Encoding, u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn records(data: &[u8], plain: bool) -> Vec<(u64, Vec<String>, bool)> {
+        let mut out = Vec::new();
+        let push = |r: Record<'_>| out.push((r.line, r.fields.to_strings(), r.bad_encoding));
+        if plain {
+            plain_records(data, 7, Encoding::Utf8, push)
+        } else {
+            csv_records(data, 7, Encoding::Utf8, push)
+        }
+        out
+    }
+
+    #[test]
+    fn the_plain_splitter_reads_what_the_csv_reader_reads() {
+        for data in [
+            &b"a,b,c\nd,,f\n"[..],
+            b"a,b\r\n\n\nc,d\r\n",
+            b"x,y\n,\n,\nlast,no newline",
+            b"\n\n",
+            b"",
+            b"one\n\xff\xfe,2\nthree,\n",
+            b"\r\n,,,\n",
+            b"\"q\"\n",
+        ] {
+            let plain = records(data, true);
+            if !data.contains(&b'"') {
+                assert_eq!(plain, records(data, false), "{:?}", String::from_utf8_lossy(data));
+            }
+        }
+        assert_eq!(
+            records(b"a,b\n\nc\n", true),
+            vec![(7, vec!["a".to_string(), "b".to_string()], false), (9, vec!["c".to_string()], false)]
+        );
+        // Line numbers count blank lines and newlines inside quotes.
+        assert_eq!(
+            records(b"a\n\n\"x\ny\",b\n\nc\n", false),
+            vec![
+                (7, vec!["a".to_string()], false),
+                (9, vec!["x\ny".to_string(), "b".to_string()], false),
+                (12, vec!["c".to_string()], false)
+            ]
+        );
+    }
 
     #[test]
     fn boundaries_skip_newlines_inside_quotes() {

@@ -110,6 +110,8 @@ pub struct DayAcc {
     /// Category names, end to end; `cats` points into it.
     cat_text: String,
     cats: Vec<(u32, u32, CategoryTotals)>,
+    /// Each category's name hash, beside `cats`: most lookups compare one word.
+    cat_hashes: Vec<u64>,
     /// Member codes, end to end; `members` points into it.
     member_text: String,
     members: Vec<(u32, u32, MemberDay)>,
@@ -119,12 +121,19 @@ impl DayAcc {
     /// Adds one line to its category.
     pub fn add_line(&mut self, category: &str, qty: i64, amount: i64, cost: i64) {
         let text = &self.cat_text;
-        let c = match self.cats.iter().position(|&(a, b, _)| &text[a as usize..b as usize] == category) {
+        let hash = name_hash(category);
+        let found = self
+            .cat_hashes
+            .iter()
+            .zip(&self.cats)
+            .position(|(&h, &(a, b, _))| h == hash && &text[a as usize..b as usize] == category);
+        let c = match found {
             Some(i) => &mut self.cats[i].2,
             None => {
                 let a = self.cat_text.len() as u32;
                 self.cat_text.push_str(category);
                 self.cats.push((a, self.cat_text.len() as u32, CategoryTotals::default()));
+                self.cat_hashes.push(hash);
                 &mut self.cats.last_mut().expect("just pushed").2
             }
         };
@@ -176,6 +185,11 @@ impl DayAcc {
         row.members = Some(codec::pack_members(&self.members()));
         row
     }
+}
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
 }
 
 /// Adds up neighbours with the same name in a sorted list.
