@@ -11,6 +11,7 @@
 
 pub mod audit;
 mod error;
+mod fetch;
 pub mod imports;
 mod migrate;
 pub mod reports;

@@ -5,17 +5,24 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use opsdesk_domain::calendar::{month_bounds, month_start, same_date_last_year, same_weekday_last_week};
 use opsdesk_domain::reports::daily::{DayFigures, StoreDayInput};
-use sqlx::AssertSqlSafe;
 
-use crate::{Db, Pool, Result, Scope, on_pool};
+use crate::fetch::Arg;
+use crate::{Db, Pool, Result, Scope};
 
 type DayFigureRow = (i64, i64, i64, i64, Option<i64>, Option<i64>);
 
+/// Date bounds every database accepts, for ranges open at either end.
+const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
 impl Db {
     async fn day_figures(&self, date: NaiveDate) -> Result<HashMap<i64, DayFigures>> {
-        let rows: Vec<DayFigureRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, revenue_c, cost_c, tickets, qty, member_revenue_c FROM sales_day WHERE d = $1")
-            .bind(date).fetch_all(p).await?);
+        let rows: Vec<DayFigureRow> = self
+            .fetch_rows(
+                "SELECT store_id, revenue_c, cost_c, tickets, qty, member_revenue_c FROM sales_day WHERE d = $1",
+                &[Arg::Date(date)],
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(s, revenue, cost, tickets, qty, member_revenue)| {
@@ -31,9 +38,7 @@ impl Db {
         let day = self.day_figures(date).await?;
         let lw = self.day_figures(same_weekday_last_week(date)).await?;
         let ly = self.day_figures(same_date_last_year(date)).await?;
-        let mtd: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, CAST(SUM(revenue_c) AS BIGINT) FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id")
-            .bind(month_start(date)).bind(date).fetch_all(p).await?);
+        let mtd: Vec<(i64, i64)> = self.fetch_rows("SELECT store_id, CAST(SUM(revenue_c) AS BIGINT) FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(month_start(date)), Arg::Date(date)]).await?;
         let mtd: HashMap<i64, i64> = mtd.into_iter().collect();
         Ok(stores
             .into_iter()
@@ -51,10 +56,18 @@ impl Db {
 
     /// The last business date with sales within reach, if any.
     pub async fn last_sales_date(&self, scope: &Scope) -> Result<Option<NaiveDate>> {
-        let stores: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, NaiveDate)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, MAX(d) FROM sales_day GROUP BY store_id").fetch_all(p).await?);
-        Ok(rows.into_iter().filter(|(s, _)| stores.contains(s)).map(|(_, d)| d).max())
+        let rows: Vec<(Option<NaiveDate>,)> = if scope.sees_all() {
+            self.fetch_rows("SELECT MAX(d) FROM sales_day", &[]).await?
+        } else {
+            let ids: Vec<String> = self.store_codes(scope).await?.into_values().map(|id| id.to_string()).collect();
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            // Ids are integers from the database, not user text.
+            let sql = format!("SELECT MAX(d) FROM sales_day WHERE store_id IN ({})", ids.join(","));
+            self.fetch_rows(&sql, &[]).await?
+        };
+        Ok(rows.into_iter().next().and_then(|r| r.0))
     }
 }
 
@@ -76,9 +89,22 @@ impl Db {
     pub async fn store_months(&self, scope: &Scope, from: i64, to: i64) -> Result<Vec<StoreMonth>> {
         let stores: HashMap<i64, crate::stores::Store> =
             self.stores(scope).await?.into_iter().map(|s| (s.id, s)).collect();
-        let rows: Vec<(i64, i64, i64, i64, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, month, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT)
-             FROM sales_day WHERE month BETWEEN $1 AND $2 GROUP BY store_id, month").bind(from).bind(to).fetch_all(p).await?);
+        // By date range, so that the covering date index serves it.
+        let day = |month: i64, end: bool| {
+            month_bounds(month).map(|b| if end { b.1 } else { b.0 }).unwrap_or(if end {
+                NaiveDate::MAX
+            } else {
+                NaiveDate::MIN
+            })
+        };
+        let (first, last) = (day(from, false).max(EARLIEST), day(to, true).min(LATEST));
+        let rows: Vec<(i64, i64, i64, i64, i64)> = self
+            .fetch_rows(
+                "SELECT store_id, month, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT)
+                 FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id, month",
+                &[Arg::Date(first), Arg::Date(last)],
+            )
+            .await?;
         let mut out: Vec<StoreMonth> = rows
             .into_iter()
             .filter_map(|(id, month, revenue, cost, tickets)| {
@@ -106,9 +132,12 @@ impl Db {
         to: NaiveDate,
     ) -> Result<Vec<(String, Vec<TrafficDay>)>> {
         let stores = self.stores(scope).await?;
-        let rows: Vec<(i64, NaiveDate, i64, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, d, tickets, revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2 ORDER BY store_id, d")
-            .bind(from).bind(to).fetch_all(p).await?);
+        let rows: Vec<(i64, NaiveDate, i64, i64)> = self
+            .fetch_rows(
+                "SELECT store_id, d, tickets, revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2 ORDER BY store_id, d",
+                &[Arg::Date(from), Arg::Date(to)],
+            )
+            .await?;
         let mut by_store: HashMap<i64, Vec<TrafficDay>> = HashMap::new();
         for (id, date, tickets, revenue) in rows {
             by_store.entry(id).or_default().push(TrafficDay { date, tickets, revenue });
@@ -121,18 +150,16 @@ impl Db {
     pub async fn category_months(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<CategoryMonth>> {
         // One row per store with its days' packed categories end to end, each
         // preceded by its month as `yyyymm`: read in key order, no sorting.
-        let sqlite = AssertSqlSafe(format!(
+        let sqlite = format!(
             "SELECT store_id, CAST(group_concat(CAST(month AS TEXT) || categories, x'') AS BLOB)
             FROM sales_day_detail WHERE {} BETWEEN $1 AND $2 GROUP BY store_id",
             sqlite_day_term(from, to)
-        ));
+        );
         const POSTGRES: &str = "SELECT store_id, string_agg(convert_to(month::text, 'UTF8') || categories, ''::bytea)
             FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, Vec<u8>)> = match &self.pool {
-            Pool::Sqlite(p) => sqlx::query_as(sqlite).bind(from).bind(to).fetch_all(p).await?,
-            Pool::Postgres(p) => sqlx::query_as(POSTGRES).bind(from).bind(to).fetch_all(p).await?,
-        };
+        let sql = if matches!(self.pool, Pool::Sqlite(_)) { sqlite.as_str() } else { POSTGRES };
+        let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(sql, &[Arg::Date(from), Arg::Date(to)]).await?;
         let mut sums: FxHashMap<(&[u8], &str), (i64, i64)> = FxHashMap::default();
         for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
             for_each_category_prefixed(packed, 6, |month, category, t| {
@@ -155,9 +182,7 @@ impl Db {
     /// imported as summaries, which lack categories and members.
     pub async fn summary_days(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<i64> {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, COUNT(*) FROM sales_day WHERE source = 'summary' AND d BETWEEN $1 AND $2 GROUP BY store_id")
-            .bind(from).bind(to).fetch_all(p).await?);
+        let rows: Vec<(i64, i64)> = self.fetch_rows("SELECT store_id, COUNT(*) FROM sales_day WHERE source = 'summary' AND d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(from), Arg::Date(to)]).await?;
         Ok(rows.into_iter().filter(|(s, _)| allowed.contains(s)).map(|(_, n)| n).sum())
     }
 
@@ -166,19 +191,17 @@ impl Db {
         // One row per store with its days' packed members end to end, each
         // preceded by the day as `YYYY-MM-DD`.
         let from = asof - chrono::Duration::days(364);
-        let sqlite = AssertSqlSafe(format!(
+        let sqlite = format!(
             "SELECT store_id, CAST(group_concat(CAST(d AS BLOB) || members, x'') AS BLOB) FROM sales_day_detail
             WHERE {} BETWEEN $1 AND $2 GROUP BY store_id",
             sqlite_day_term(from, asof)
-        ));
+        );
         const POSTGRES: &str =
             "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
             FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, Vec<u8>)> = match &self.pool {
-            Pool::Sqlite(p) => sqlx::query_as(sqlite).bind(from).bind(asof).fetch_all(p).await?,
-            Pool::Postgres(p) => sqlx::query_as(POSTGRES).bind(from).bind(asof).fetch_all(p).await?,
-        };
+        let sql = if matches!(self.pool, Pool::Sqlite(_)) { sqlite.as_str() } else { POSTGRES };
+        let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(sql, &[Arg::Date(from), Arg::Date(asof)]).await?;
         // Last purchase date, purchase tickets, net amount.
         let mut by_member: FxHashMap<&str, (Option<NaiveDate>, i64, i64)> = FxHashMap::default();
         let mut day: (&[u8], NaiveDate) = (&[], from);
@@ -233,11 +256,9 @@ type PeriodRow = (i64, i64, i64, i64, Option<i64>, Option<i64>, i64, i64, i64);
 impl Db {
     /// Each store's sums over `from..=to`, for the stores that sold.
     pub async fn period_sums(&self, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, PeriodSums>> {
-        let rows: Vec<PeriodRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT),
+        let rows: Vec<PeriodRow> = self.fetch_rows("SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT),
                     CAST(SUM(qty) AS BIGINT), CAST(SUM(member_revenue_c) AS BIGINT), COUNT(*), COUNT(qty), COUNT(member_revenue_c)
-             FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id")
-            .bind(from).bind(to).fetch_all(p).await?);
+             FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(from), Arg::Date(to)]).await?;
         Ok(rows
             .into_iter()
             .map(|(store, revenue, cost, tickets, qty, member_revenue, days, with_qty, with_members)| {

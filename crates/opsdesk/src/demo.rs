@@ -240,9 +240,13 @@ pub(crate) async fn run(url: &str, scope: &Scope, args: DemoArgs, ui: &Ui) -> Re
             ),
         );
     }
-    if let Some(rep) = crate::report::daily(&db, scope, None, ui).await? {
-        ui.say(&format!("日报 {}", rep.company.date), &format!("Daily report {}", rep.company.date));
-        print!("{}", crate::report::text_table(&opsdesk_domain::reports::daily::daily_table(&rep), ui));
+    match opsdesk_web::reports::daily(&db, scope, None).await {
+        Ok(rep) => {
+            ui.say(&format!("日报 {}", rep.company.date), &format!("Daily report {}", rep.company.date));
+            print!("{}", crate::report::text_table(&opsdesk_domain::reports::daily::daily_table(&rep), ui));
+        }
+        Err(opsdesk_web::reports::ReportError::NoSales) => {}
+        Err(e) => return Err(crate::report::failure(e, ui.lang)),
     }
     db.close().await;
     Ok(())

@@ -1,5 +1,6 @@
-//! The web desk's crate. It holds what the pages and the command line share
-//! for the outside world: the XLSX rendering of reports ([`export`]). Sign-in,
-//! pages and the JSON API come with the web desk.
+//! The web desk's crate: what the pages, the JSON API and the command line
+//! share — the report service ([`reports`]) and the XLSX rendering of
+//! reports ([`export`]).
 
 pub mod export;
+pub mod reports;

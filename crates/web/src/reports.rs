@@ -1,0 +1,258 @@
+//! The report service: one request → one [`ReportTable`], scoped by the
+//! user's reach. The command line, the pages and the JSON API all ask here,
+//! so a report is computed one way and only rendered differently.
+
+use chrono::{Duration, NaiveDate};
+use opsdesk_db::{Db, DbError, Scope};
+use opsdesk_domain::calendar::{month_bounds, month_key, month_start};
+use opsdesk_domain::i18n::Lang;
+use opsdesk_domain::reports::category::{category_report, category_table};
+use opsdesk_domain::reports::daily::{DailyReport, daily_report, daily_table};
+use opsdesk_domain::reports::efficiency::efficiency_table;
+use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table, prev_month};
+use opsdesk_domain::reports::regions::regions_table;
+use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
+use opsdesk_domain::reports::table::ReportTable;
+use opsdesk_domain::reports::traffic::{traffic_rows, traffic_table};
+use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
+
+/// A report and its parameters; `None` means the default (the last date,
+/// week or month with sales; every month).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportRequest {
+    Daily {
+        date: Option<NaiveDate>,
+    },
+    Weekly {
+        week: Option<IsoWeek>,
+    },
+    /// Months as `yyyymm`, both ends included.
+    Monthly {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    Traffic {
+        month: Option<i64>,
+    },
+    Efficiency {
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
+    Regions {
+        month: Option<i64>,
+    },
+    Category {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    Rfm {
+        asof: Option<NaiveDate>,
+    },
+    RfmSegments {
+        asof: Option<NaiveDate>,
+    },
+}
+
+/// Why a report cannot be made.
+#[derive(Debug)]
+pub enum ReportError {
+    /// Nothing imported within reach.
+    NoSales,
+    /// `from` after `to`.
+    BadRange,
+    /// The report needs line detail and the period's store-days came as
+    /// daily summaries.
+    NoDetail {
+        summary_days: i64,
+    },
+    Db(DbError),
+}
+
+impl ReportError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ReportError::NoSales => lang.pick("还没有销售数据：请先导入", "no sales yet: import some first").into(),
+            ReportError::BadRange => lang.pick("开始日期晚于结束日期", "the start is after the end").into(),
+            ReportError::NoDetail { summary_days } => lang
+                .pick(
+                    &format!(
+                        "{summary_days} 个门店·日的数据来自日汇总，没有品类和会员明细：无法出此报表；请导入销售明细"
+                    ),
+                    &format!(
+                        "{summary_days} store-days came as daily summaries without category or member detail: \
+                         this report cannot be made from them; import POS lines"
+                    ),
+                )
+                .into(),
+            ReportError::Db(e) => e.message(lang),
+        }
+    }
+
+    /// The user asked for something that cannot be answered (as opposed to a
+    /// failure of the database).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, ReportError::Db(DbError::Sqlx(_)))
+    }
+}
+
+impl From<DbError> for ReportError {
+    fn from(e: DbError) -> Self {
+        ReportError::Db(e)
+    }
+}
+
+/// A report with what the reader should know about it.
+#[derive(Debug)]
+pub struct Report {
+    pub table: ReportTable,
+    /// Store-days of the period left out because they came as summaries
+    /// without the detail this report needs.
+    pub summary_days_left_out: i64,
+}
+
+impl Report {
+    /// The note on left-out summary days, if any.
+    pub fn note(&self, lang: Lang) -> Option<String> {
+        let n = self.summary_days_left_out;
+        (n > 0).then(|| {
+            lang.pick(
+                &format!("注意：{n} 个门店·日的数据来自日汇总，没有品类和会员明细，不计入本表"),
+                &format!(
+                    "note: {n} store-days came as daily summaries without category or member detail; they are not in this report"
+                ),
+            )
+            .to_string()
+        })
+    }
+}
+
+async fn last_date(db: &Db, scope: &Scope) -> Result<NaiveDate, ReportError> {
+    db.last_sales_date(scope).await?.ok_or(ReportError::NoSales)
+}
+
+/// The daily report for a date (default: the last date with sales).
+pub async fn daily(db: &Db, scope: &Scope, date: Option<NaiveDate>) -> Result<DailyReport, ReportError> {
+    let date = match date {
+        Some(d) => d,
+        None => last_date(db, scope).await?,
+    };
+    let inputs = db.daily_inputs(scope, date).await?;
+    Ok(daily_report(date, &inputs))
+}
+
+fn first_of(month: i64) -> NaiveDate {
+    month_bounds(month).map(|b| b.0).unwrap_or_default()
+}
+
+fn last_of(month: i64) -> NaiveDate {
+    month_bounds(month).map(|b| b.1).unwrap_or_default()
+}
+
+fn in_range(month: i64, from: Option<i64>, to: Option<i64>) -> bool {
+    from.is_none_or(|f| month >= f) && to.is_none_or(|t| month <= t)
+}
+
+/// How many store-days from `from` to `to` came as summaries; an error when
+/// the report found nothing else.
+async fn summary_days(db: &Db, scope: &Scope, from: NaiveDate, to: NaiveDate, empty: bool) -> Result<i64, ReportError> {
+    let n = db.summary_days(scope, from, to).await?;
+    if n > 0 && empty {
+        return Err(ReportError::NoDetail { summary_days: n });
+    }
+    Ok(n)
+}
+
+/// Makes the report asked for, over the stores within `scope`.
+pub async fn build(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report, ReportError> {
+    let plain = |table| Report { table, summary_days_left_out: 0 };
+    Ok(match *req {
+        ReportRequest::Daily { date } => plain(daily_table(&daily(db, scope, date).await?)),
+        ReportRequest::Weekly { week } => {
+            let week = match week {
+                Some(w) => w,
+                None => IsoWeek::of(last_date(db, scope).await?),
+            };
+            plain(weekly_table(week, &db.weekly_inputs(scope, week).await?))
+        }
+        ReportRequest::Monthly { from, to } => {
+            // Growth compares with the month before and the same month a year
+            // before: for less than a year, read just those and the months shown.
+            let months = match (from, to) {
+                (Some(f), Some(t)) if t >= f && t - f < 100 => {
+                    let mut m = db.store_months(scope, prev_month(f), t).await?;
+                    m.extend(db.store_months(scope, f - 100, t - 100).await?);
+                    m.sort_by(|a, b| (a.store_code.as_bytes(), a.month).cmp(&(b.store_code.as_bytes(), b.month)));
+                    m.dedup_by(|a, b| a.store_code == b.store_code && a.month == b.month);
+                    m
+                }
+                _ => db.store_months(scope, from.map_or(0, |f| f - 100), to.unwrap_or(999_912)).await?,
+            };
+            let rows: Vec<_> = monthly_report(&months).into_iter().filter(|r| in_range(r.month, from, to)).collect();
+            plain(monthly_table(&rows))
+        }
+        ReportRequest::Traffic { month } => {
+            let month = match month {
+                Some(m) => m,
+                None => month_key(last_date(db, scope).await?),
+            };
+            let (from, to) = (first_of(month), last_of(month));
+            let days = db.store_days(scope, from - Duration::days(56), to).await?;
+            let stores: Vec<(String, Vec<_>)> = days
+                .into_iter()
+                .map(|(code, days)| (code, traffic_rows(&days, from, to)))
+                .filter(|(_, rows)| !rows.is_empty())
+                .collect();
+            plain(traffic_table(&month_label(month), &stores))
+        }
+        ReportRequest::Efficiency { from, to } => {
+            let to = match to {
+                Some(d) => d,
+                None => last_date(db, scope).await?,
+            };
+            let from = from.unwrap_or_else(|| month_start(to));
+            if from > to {
+                return Err(ReportError::BadRange);
+            }
+            plain(efficiency_table(from, to, &db.efficiency_inputs(scope, from, to).await?))
+        }
+        ReportRequest::Regions { month } => {
+            let month = match month {
+                Some(m) => m,
+                None => month_key(last_date(db, scope).await?),
+            };
+            let stores = db.region_stores(scope, month).await?.unwrap_or_default();
+            plain(regions_table(&month_label(month), &stores))
+        }
+        ReportRequest::Category { from, to } => {
+            if from.zip(to).is_some_and(|(f, t)| f > t) {
+                return Err(ReportError::BadRange);
+            }
+            // Bounds every database accepts.
+            let (earliest, latest) = (NaiveDate::from_ymd_opt(1900, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
+            let span =
+                (from.map(first_of).or(earliest).unwrap_or_default(), to.map(last_of).or(latest).unwrap_or_default());
+            let cats: Vec<_> = db
+                .category_months(scope, span.0, span.1)
+                .await?
+                .into_iter()
+                .filter(|c| in_range(c.month, from, to))
+                .collect();
+            let left_out = summary_days(db, scope, span.0, span.1, cats.is_empty()).await?;
+            Report { table: category_table(&category_report(&cats)), summary_days_left_out: left_out }
+        }
+        ReportRequest::Rfm { asof } | ReportRequest::RfmSegments { asof } => {
+            let asof = match asof {
+                Some(d) => d,
+                None => last_date(db, scope).await?,
+            };
+            let windows = db.member_windows(scope, asof).await?;
+            let left_out = summary_days(db, scope, asof - Duration::days(364), asof, windows.is_empty()).await?;
+            let rows = rfm(windows);
+            let table = match req {
+                ReportRequest::Rfm { .. } => rfm_members_table(asof, &rows),
+                _ => rfm_segments_table(asof, &segments(&rows)),
+            };
+            Report { table, summary_days_left_out: left_out }
+        }
+    })
+}
