@@ -17,6 +17,15 @@ pub enum DbError {
     Outdated { found: i64, known: i64 },
     #[error("{0}")]
     Rule(String),
+    /// A request refused by a rule, with the reason in Chinese and English.
+    #[error("{en}")]
+    Refused { zh: String, en: String },
+}
+
+impl DbError {
+    pub(crate) fn refused(zh: impl Into<String>, en: impl Into<String>) -> DbError {
+        DbError::Refused { zh: zh.into(), en: en.into() }
+    }
 }
 
 impl DbError {
@@ -38,6 +47,7 @@ impl DbError {
                 format!("数据库结构版本为 {found}，比本程序的版本 {known} 旧；请运行 `opsdesk init` 升级")
             }
             (DbError::Rule(m), Lang::Zh) => m.clone(),
+            (DbError::Refused { zh, .. }, Lang::Zh) => zh.clone(),
         }
     }
 }

@@ -14,6 +14,7 @@ mod error;
 mod fetch;
 pub mod imports;
 mod migrate;
+pub mod people;
 pub mod reports;
 pub mod sales;
 pub mod scope;
@@ -31,7 +32,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use error::DbError;
 pub use migrate::{SCHEMA_VERSION, SchemaStatus};
-pub use scope::Scope;
+pub use scope::{Reach, Scope};
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
 

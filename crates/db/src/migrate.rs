@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0002_sales_day_by_date.sql"),
         postgres: include_str!("../../../migrations/postgres/0002_sales_day_by_date.sql"),
     },
+    Migration {
+        version: 3,
+        name: "people",
+        sqlite: include_str!("../../../migrations/sqlite/0003_people.sql"),
+        postgres: include_str!("../../../migrations/postgres/0003_people.sql"),
+    },
 ];
 
 /// The schema version this binary creates and expects.

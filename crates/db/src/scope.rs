@@ -19,16 +19,29 @@ pub enum Reach {
 pub struct Scope {
     actor: String,
     reach: Reach,
+    /// May manage users and settings (an administrator, or the command line
+    /// run by whoever holds the database).
+    administers: bool,
 }
 
 impl Scope {
     /// The command line run by whoever holds the database: every store.
     pub fn system(actor: &str) -> Scope {
-        Scope { actor: actor.to_string(), reach: Reach::All }
+        Scope { actor: actor.to_string(), reach: Reach::All, administers: true }
     }
 
     pub fn new(actor: &str, reach: Reach) -> Scope {
-        Scope { actor: actor.to_string(), reach }
+        Scope { actor: actor.to_string(), reach, administers: false }
+    }
+
+    /// The same scope, allowed (or not) to manage users and settings.
+    pub fn administering(mut self, yes: bool) -> Scope {
+        self.administers = yes;
+        self
+    }
+
+    pub fn administers(&self) -> bool {
+        self.administers
     }
 
     pub fn actor(&self) -> &str {

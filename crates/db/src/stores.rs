@@ -83,7 +83,12 @@ pub(crate) struct RegionTree {
 }
 
 impl RegionTree {
-    fn path(&self, mut id: i64) -> Vec<String> {
+    pub(crate) fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.names.keys().copied()
+    }
+
+    /// The names from the top region down to `id`.
+    pub(crate) fn path(&self, mut id: i64) -> Vec<String> {
         let mut path = Vec::new();
         for _ in 0..64 {
             path.push(self.names.get(&id).cloned().unwrap_or_default());

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod i18n;
 pub mod money;
+pub mod people;
 pub mod reports;
 pub mod sales;
 pub mod stores;

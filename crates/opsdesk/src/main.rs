@@ -8,6 +8,7 @@ mod demo;
 mod import;
 mod report;
 mod table;
+mod user;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -59,6 +60,9 @@ enum Command {
     /// Read or change a setting.
     #[command(subcommand)]
     Setting(SettingCommand),
+    /// The people who sign in: add and list users.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Saved column mappings of an import kind.
     Mappings {
         /// stores, sales or daily
@@ -114,7 +118,7 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    fn db(e: DbError, lang: Lang) -> Failure {
+    pub(crate) fn db(e: DbError, lang: Lang) -> Failure {
         match e {
             DbError::Sqlx(_) => Failure::Other(e.message(lang)),
             _ => Failure::BadInput(e.message(lang)),
@@ -214,6 +218,12 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
             }
             db.close().await;
             Ok(())
+        }
+        Command::User(cmd) => {
+            let db = open(&cli.db, lang).await?;
+            let r = user::run(&db, &scope, cmd, ui).await;
+            db.close().await;
+            r
         }
         Command::Mappings { kind } => {
             let db = open(&cli.db, lang).await?;

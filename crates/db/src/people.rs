@@ -1,0 +1,179 @@
+//! Users (用户): their role, reach and password hash. Hashing itself is the
+//! caller's (argon2id in the web crate); this module stores and finds.
+
+use chrono::{DateTime, Utc};
+use opsdesk_domain::i18n::Lang;
+use opsdesk_domain::people::{ReachKind, Role, name_problem};
+use serde_json::json;
+
+use crate::audit::audit;
+use crate::scope::Reach;
+use crate::{Db, DbError, Result, Scope, on_pool};
+
+/// Where a new user's reach is tied, as the person creating her names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReachRef {
+    None,
+    /// A store code.
+    Store(String),
+    /// A region name, or its path `华东/上海` when the name alone is ambiguous.
+    Region(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub reach: ReachRef,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub region_id: Option<i64>,
+    pub store_id: Option<i64>,
+    pub password_hash: String,
+    pub lang: Option<Lang>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    /// What this user may see: every query of her requests takes it.
+    pub fn scope(&self) -> Scope {
+        let reach = match (self.role.reach_kind(), self.store_id, self.region_id) {
+            (ReachKind::Store, Some(s), _) => Reach::Store(s),
+            (ReachKind::Region, _, Some(r)) => Reach::Regions(vec![r]),
+            (ReachKind::AllStores, _, _) => Reach::All,
+            // The schema forbids these; should one appear, she sees nothing.
+            _ => Reach::Regions(Vec::new()),
+        };
+        Scope::new(&format!("user:{}", self.name), reach).administering(self.role.administers())
+    }
+}
+
+type UserRow = (i64, String, String, Option<i64>, Option<i64>, String, Option<String>, bool, DateTime<Utc>);
+
+const USER_COLUMNS: &str =
+    "SELECT id, name, role, region_id, store_id, password_hash, lang, active, created_at FROM app_user";
+
+fn user(r: UserRow) -> Result<User> {
+    let role = Role::parse(&r.2).ok_or_else(|| DbError::Rule(format!("user {} has an unknown role '{}'", r.1, r.2)))?;
+    Ok(User {
+        id: r.0,
+        name: r.1,
+        role,
+        region_id: r.3,
+        store_id: r.4,
+        password_hash: r.5,
+        lang: r.6.as_deref().map(Lang::from_locale),
+        active: r.7,
+        created_at: r.8,
+    })
+}
+
+impl Db {
+    /// Resolves where a role's reach is tied: a store by code, a region by
+    /// name or path. Refuses a reach the role does not take or lacks.
+    async fn resolve_reach(&self, role: Role, reach: &ReachRef) -> Result<(Option<i64>, Option<i64>)> {
+        match (role.reach_kind(), reach) {
+            (ReachKind::AllStores, ReachRef::None) => Ok((None, None)),
+            (ReachKind::Store, ReachRef::Store(code)) => {
+                let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT id FROM store WHERE code = $1")
+                    .bind(code).fetch_optional(p).await?);
+                let id = id.ok_or_else(|| {
+                    DbError::refused(format!("没有编码为 {code} 的门店"), format!("there is no store with code {code}"))
+                })?;
+                Ok((None, Some(id)))
+            }
+            (ReachKind::Region, ReachRef::Region(name)) => {
+                let tree = self.region_tree().await?;
+                let wanted: Vec<&str> = name.split('/').map(str::trim).collect();
+                let matches: Vec<i64> = tree
+                    .ids()
+                    .filter(|&id| {
+                        let path = tree.path(id);
+                        path.len() >= wanted.len() && path[path.len() - wanted.len()..].iter().eq(wanted.iter())
+                    })
+                    .collect();
+                match matches.as_slice() {
+                    [id] => Ok((Some(*id), None)),
+                    [] => Err(DbError::refused(
+                        format!("没有名为 {name} 的区域"),
+                        format!("there is no region named {name}"),
+                    )),
+                    _ => Err(DbError::refused(
+                        format!("有多个名为 {name} 的区域：请写出上级，如 华东/{name}"),
+                        format!("several regions are named {name}: name its parent too, e.g. East/{name}"),
+                    )),
+                }
+            }
+            (ReachKind::Store, _) => {
+                Err(DbError::refused("店长须指定门店（--store）", "a store manager needs a store (--store)"))
+            }
+            (ReachKind::Region, _) => {
+                Err(DbError::refused("区域经理须指定区域（--region）", "a region manager needs a region (--region)"))
+            }
+            (ReachKind::AllStores, _) => Err(DbError::refused(
+                format!("{} 角色看全部门店，不能指定门店或区域", role.label(Lang::Zh)),
+                format!("the {} role sees every store; it takes no store or region", role.key()),
+            )),
+        }
+    }
+
+    /// Creates a user. Only the command line (system scope) or an
+    /// administrator may; the name must be free.
+    pub async fn create_user(&self, scope: &Scope, new: &NewUser) -> Result<User> {
+        if !scope.administers() {
+            return Err(DbError::refused("只有系统管理员可以添加用户", "only an administrator may add users"));
+        }
+        if let Some(problem) = name_problem(&new.name, Lang::En) {
+            return Err(DbError::refused(name_problem(&new.name, Lang::Zh).unwrap_or(problem), problem));
+        }
+        let (region_id, store_id) = self.resolve_reach(new.role, &new.reach).await?;
+        if self.user_by_name(&new.name).await?.is_some() {
+            return Err(DbError::refused(
+                format!("用户名 {} 已被使用", new.name),
+                format!("the user name {} is taken", new.name),
+            ));
+        }
+        let now = Utc::now();
+        let id: i64 = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO app_user (name, role, region_id, store_id, password_hash, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id")
+                .bind(&new.name).bind(new.role.key()).bind(region_id).bind(store_id).bind(&new.password_hash).bind(now)
+                .fetch_one(&mut *tx).await?;
+            let after = json!({"name": new.name, "role": new.role.key(), "region_id": region_id, "store_id": store_id});
+            audit!(&mut *tx, scope.actor(), "create", "app_user", id.to_string(), None, Some(after));
+            tx.commit().await?;
+            id
+        });
+        self.user(id).await?.ok_or_else(|| DbError::Rule("the new user vanished".into()))
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        let sql = sqlx::AssertSqlSafe(format!("{USER_COLUMNS} WHERE id = $1"));
+        let row: Option<UserRow> = on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await?);
+        row.map(user).transpose()
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let sql = sqlx::AssertSqlSafe(format!("{USER_COLUMNS} WHERE name = $1"));
+        let row: Option<UserRow> = on_pool!(self, p => sqlx::query_as(sql).bind(name).fetch_optional(p).await?);
+        row.map(user).transpose()
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let sql = sqlx::AssertSqlSafe(format!("{USER_COLUMNS} ORDER BY name"));
+        let rows: Vec<UserRow> = on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await?);
+        rows.into_iter().map(user).collect()
+    }
+}
