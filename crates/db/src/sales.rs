@@ -240,7 +240,7 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, batch_id: i64) -> Re
     pg_copy(conn, &copy(LINE_COLS), &data.lines, |b, r| {
         let _ = write!(b, "{}\t{}\t", r.key.store, r.key.date);
         copy_text(b, &r.ticket_no);
-        let _ = write!(b, "\t{}\t", r.sold_at.format("%Y-%m-%d %H:%M:%S"));
+        let _ = write!(b, "\t{}\t", r.sold_at);
         match &r.member {
             Some(m) => copy_text(b, m),
             None => b.push_str("\\N"),

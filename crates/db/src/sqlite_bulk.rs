@@ -82,11 +82,11 @@ pub(crate) async fn insert<T>(
             match v {
                 Value::Date(d) => {
                     use std::fmt::Write;
-                    let _ = write!(text, "{}", d.format("%Y-%m-%d"));
+                    let _ = write!(text, "{d}");
                 }
                 Value::DateTime(t) => {
                     use std::fmt::Write;
-                    let _ = write!(text, "{}", t.format("%Y-%m-%d %H:%M:%S"));
+                    let _ = write!(text, "{t}");
                 }
                 _ => continue,
             }
