@@ -13,3 +13,16 @@ CREATE TABLE app_user (
     CHECK ((role = 'store-manager') = (store_id IS NOT NULL)),
     CHECK ((role = 'region-manager') = (region_id IS NOT NULL))
 );
+
+-- Signed-in sessions. The cookie holds a random token; only its sha256 is
+-- stored, so the table cannot be replayed. Idle and absolute timeouts are
+-- checked on every request; signing out deletes the row.
+CREATE TABLE user_session (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    seen_at    TIMESTAMP NOT NULL,
+    ip         TEXT
+);
+CREATE INDEX user_session_user ON user_session (user_id);

@@ -177,3 +177,78 @@ impl Db {
         rows.into_iter().map(user).collect()
     }
 }
+
+/// A signed-in session, found by the hash of its cookie token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub user: User,
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
+}
+
+type SessionRow = (String, i64, String, DateTime<Utc>, DateTime<Utc>);
+
+impl Db {
+    /// Starts a session for `user`, recording the sign-in.
+    pub async fn create_session(&self, user: &User, token_hash: &str, csrf: &str, ip: &str) -> Result<()> {
+        let now = Utc::now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO user_session (token_hash, user_id, csrf, created_at, seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)")
+                .bind(token_hash).bind(user.id).bind(csrf).bind(now).bind(ip).execute(&mut *tx).await?;
+            audit!(&mut *tx, format!("user:{}", user.name), "sign-in", "app_user", user.id.to_string(), None, Some(json!({"ip": ip})));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The session with this token hash and its (active) user, if any.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let row: Option<SessionRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT token_hash, user_id, csrf, created_at, seen_at FROM user_session WHERE token_hash = $1")
+            .bind(token_hash).fetch_optional(p).await?);
+        let Some((token_hash, user_id, csrf, created_at, seen_at)) = row else { return Ok(None) };
+        Ok(self.user(user_id).await?.filter(|u| u.active).map(|user| Session {
+            token_hash,
+            user,
+            csrf,
+            created_at,
+            seen_at,
+        }))
+    }
+
+    /// Marks the session as used now.
+    pub async fn touch_session(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query("UPDATE user_session SET seen_at = $2 WHERE token_hash = $1")
+                .bind(token_hash).bind(Utc::now()).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Ends a session; `signed_out` records it as the user's own sign-out
+    /// (rather than a timeout).
+    pub async fn end_session(&self, session: &Session, signed_out: bool) -> Result<()> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM user_session WHERE token_hash = $1").bind(&session.token_hash).execute(&mut *tx).await?;
+            let action = if signed_out { "sign-out" } else { "session-expired" };
+            let u = &session.user;
+            audit!(&mut *tx, format!("user:{}", u.name), action, "app_user", u.id.to_string(), None, None::<serde_json::Value>);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records a refused sign-in (unknown name or wrong password).
+    pub async fn record_failed_sign_in(&self, name: &str, ip: &str) -> Result<()> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            audit!(&mut *tx, "anonymous", "sign-in-failed", "app_user", name, None, Some(json!({"ip": ip})));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -6,8 +6,10 @@
 use chrono::{Datelike, Duration, Local, NaiveDate};
 use clap::Args;
 use opsdesk_db::imports::BatchMeta;
+use opsdesk_db::people::{NewUser, ReachRef};
 use opsdesk_db::sales::WriteOutcome;
 use opsdesk_db::{Db, Scope};
+use opsdesk_domain::people::Role;
 use opsdesk_domain::sales::{DayKey, Rollup, TicketSums};
 use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus};
 
@@ -27,6 +29,53 @@ pub(crate) struct DemoArgs {
     /// Seed of the random numbers: the same seed builds the same company.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Where the desk listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Build the company and print its daily report, but do not serve the desk.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+/// One demo user per role: name, role, reach, password (printed at start).
+const DEMO_USERS: &[(&str, Role, ReachRef, &str)] = &[
+    ("admin", Role::Admin, ReachRef::None, "opsdesk-demo-admin"),
+    ("ops", Role::Operations, ReachRef::None, "opsdesk-demo-ops"),
+    ("finance", Role::Finance, ReachRef::None, "opsdesk-demo-finance"),
+];
+
+/// The demo's managers: the first region's and the first store's.
+fn demo_managers(region: &str, store: &str) -> Vec<(&'static str, Role, ReachRef, &'static str)> {
+    vec![
+        ("region", Role::RegionManager, ReachRef::Region(region.to_string()), "opsdesk-demo-region"),
+        ("store", Role::StoreManager, ReachRef::Store(store.to_string()), "opsdesk-demo-store"),
+    ]
+}
+
+/// Creates the demo users that are missing; returns every demo user with
+/// its password and reach, for printing.
+async fn demo_users(db: &Db, scope: &Scope, ui: &Ui) -> Result<Vec<(String, String, String)>, Failure> {
+    let lang = ui.lang;
+    let err = |e: opsdesk_db::DbError| Failure::Other(e.message(lang));
+    let stores = db.stores(scope).await.map_err(err)?;
+    let Some(first) = stores.first() else { return Ok(Vec::new()) };
+    let mut all: Vec<(&str, Role, ReachRef, &str)> =
+        DEMO_USERS.iter().map(|(n, r, x, p)| (*n, *r, x.clone(), *p)).collect();
+    all.extend(demo_managers(first.top_region(), &first.code));
+    let mut out = Vec::new();
+    for (name, role, reach, password) in all {
+        if db.user_by_name(name).await.map_err(err)?.is_none() {
+            let password_hash = opsdesk_web::auth::hash_password(password).map_err(Failure::Other)?;
+            let new = NewUser { name: name.into(), role, reach: reach.clone(), password_hash };
+            db.create_user(scope, &new).await.map_err(err)?;
+        }
+        let reach = match reach {
+            ReachRef::None => lang.pick("全部门店", "all stores").to_string(),
+            ReachRef::Store(s) | ReachRef::Region(s) => s,
+        };
+        out.push((format!("{name} / {password}"), role.label(lang).to_string(), reach));
+    }
+    Ok(out)
 }
 
 /// SplitMix64: small, fast, and the same on every machine.
@@ -248,8 +297,21 @@ pub(crate) async fn run(url: &str, scope: &Scope, args: DemoArgs, ui: &Ui) -> Re
         Err(opsdesk_web::reports::ReportError::NoSales) => {}
         Err(e) => return Err(crate::report::failure(e, ui.lang)),
     }
-    db.close().await;
-    Ok(())
+    if args.no_serve {
+        db.close().await;
+        return Ok(());
+    }
+    let users = demo_users(&db, scope, ui).await?;
+    let mut t = crate::table::Table::new(
+        [lang.pick("用户名 / 密码", "user / password"), lang.pick("角色", "role"), lang.pick("范围", "reach")]
+            .map(String::from)
+            .to_vec(),
+    );
+    for (a, b, c) in users {
+        t.row(vec![a, b, c]);
+    }
+    eprint!("{}", t.render());
+    crate::serve::run(db, &args.bind, opsdesk_web::server::Config::default(), ui).await
 }
 
 async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), Failure> {

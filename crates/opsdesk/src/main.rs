@@ -7,6 +7,7 @@
 mod demo;
 mod import;
 mod report;
+mod serve;
 mod table;
 mod user;
 
@@ -52,8 +53,17 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Build a demo company (stores, two years of sales) and print its daily report.
+    /// Build a demo company (stores, two years of sales, a user per role) and serve the desk.
     Demo(demo::DemoArgs),
+    /// Serve the web desk.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Mark cookies Secure (the desk is reached over HTTPS through a proxy).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
     /// Print a report.
     #[command(subcommand)]
     Report(report::ReportCommand),
@@ -189,6 +199,10 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
             Ok(())
         }
         Command::Demo(args) => demo::run(&cli.db, &scope, args, ui).await,
+        Command::Serve { bind, secure_cookies } => {
+            let db = open(&cli.db, lang).await?;
+            serve::run(db, &bind, opsdesk_web::server::Config { secure_cookies }, ui).await
+        }
         Command::Report(cmd) => {
             let db = open(&cli.db, lang).await?;
             let r = report::run(&db, &scope, cmd, ui).await;

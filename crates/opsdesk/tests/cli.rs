@@ -206,7 +206,8 @@ async fn skip_bad_rows_writes_the_rejects_where_asked() {
 #[tokio::test]
 async fn the_demo_builds_a_company_and_prints_its_daily_report() {
     let (url, _guard) = TestDb::fresh_url(Backend::Sqlite).await;
-    let out = opsdesk(&url, &["demo", "--stores", "4", "--days", "60", "--end", "2026-10-31", "--lang", "zh"]);
+    let out =
+        opsdesk(&url, &["demo", "--no-serve", "--stores", "4", "--days", "60", "--end", "2026-10-31", "--lang", "zh"]);
     let table = ok(&out);
     assert!(text(&out).contains("演示公司已建立：4 家门店，2026-09-02 至 2026-10-31"), "{}", text(&out));
     assert!(table.lines().any(|l| l.starts_with("门店    日期")), "{table}");
@@ -216,7 +217,7 @@ async fn the_demo_builds_a_company_and_prints_its_daily_report() {
     assert_eq!(table.lines().count(), 2 + 4 + totals, "{table}");
     assert_eq!(table.lines().filter(|l| l.starts_with("S000")).count(), 4);
     // A second run finds the company and only prints.
-    let again = opsdesk(&url, &["demo", "--lang", "en"]);
+    let again = opsdesk(&url, &["demo", "--no-serve", "--lang", "en"]);
     assert!(text(&again).contains("already holds a company"));
     assert_eq!(ok(&again).lines().count(), table.lines().count());
 }

@@ -1,7 +1,12 @@
-//! The web desk's crate: what the pages, the JSON API and the command line
-//! share — the report service ([`reports`]), the XLSX rendering of reports
-//! ([`export`]) and passwords ([`auth`]).
+//! The web desk: sign-in, sessions and CSRF ([`session`], [`auth`]), the
+//! pages and downloads ([`server`], [`pages`]), and what the pages, the JSON
+//! API and the command line share — the report service ([`reports`]) and
+//! the XLSX rendering of reports ([`export`]).
 
 pub mod auth;
 pub mod export;
+pub mod i18n;
+mod pages;
 pub mod reports;
+pub mod server;
+pub mod session;

@@ -12,7 +12,7 @@ use opsdesk_domain::reports::efficiency::efficiency_table;
 use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table, prev_month};
 use opsdesk_domain::reports::regions::regions_table;
 use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
-use opsdesk_domain::reports::table::ReportTable;
+use opsdesk_domain::reports::table::{Cell, ReportTable};
 use opsdesk_domain::reports::traffic::{traffic_rows, traffic_table};
 use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
 
@@ -162,8 +162,19 @@ async fn summary_days(db: &Db, scope: &Scope, from: NaiveDate, to: NaiveDate, em
     Ok(n)
 }
 
-/// Makes the report asked for, over the stores within `scope`.
+/// Makes the report asked for, over the stores within `scope`. Company
+/// totals are left out for those who cannot see every store: a total of
+/// their own stores is not the company's.
 pub async fn build(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report, ReportError> {
+    let mut report = build_all(db, scope, req).await?;
+    if !scope.sees_all() {
+        let company = |row: &Vec<Cell>| row.iter().take(2).any(|c| matches!(c, Cell::Text(t) if t == "Σ"));
+        report.table.totals.retain(|row| !company(row));
+    }
+    Ok(report)
+}
+
+async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report, ReportError> {
     let plain = |table| Report { table, summary_days_left_out: 0 };
     Ok(match *req {
         ReportRequest::Daily { date } => plain(daily_table(&daily(db, scope, date).await?)),

@@ -1,0 +1,531 @@
+//! The pages: dashboard, reports, downloads. Each asks the report service
+//! for the same table the command line prints, within the user's reach.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
+use opsdesk_domain::calendar::{month_key, parse_date};
+use opsdesk_domain::i18n::Lang;
+use opsdesk_domain::money::hundredths;
+use opsdesk_domain::reports::table::{Cell, Kind, ReportTable};
+use opsdesk_domain::reports::traffic::{Flag, traffic_rows};
+use opsdesk_domain::reports::weekly::IsoWeek;
+use serde::Deserialize;
+
+use crate::i18n::Tr;
+use crate::reports::{self, ReportError, ReportRequest};
+use crate::server::{AppError, AppState, Failed, SignedIn, attachment, signed_in};
+
+/// Rows shown per page of a report; downloads hold them all.
+const PAGE_ROWS: usize = 200;
+
+/// What the frame of every page needs.
+pub(crate) struct Chrome {
+    pub tr: Tr,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub nav: &'static [(&'static str, &'static str)],
+    pub active: &'static str,
+    /// This page's address, for the language switch to come back to.
+    pub here: String,
+}
+
+const NAV: &[(&str, &str)] = &[
+    ("/", "nav.dashboard"),
+    ("/reports/daily", "nav.daily"),
+    ("/reports/weekly", "nav.weekly"),
+    ("/reports/monthly", "nav.monthly"),
+    ("/reports/traffic", "nav.traffic"),
+    ("/reports/category", "nav.category"),
+    ("/reports/rfm-segments", "nav.members"),
+    ("/reports/efficiency", "nav.efficiency"),
+    ("/reports/regions", "nav.regions"),
+];
+
+impl Chrome {
+    pub fn anonymous(tr: Tr, here: &str) -> Chrome {
+        Chrome { tr, user: None, csrf: String::new(), nav: NAV, active: "", here: here.to_string() }
+    }
+
+    /// This page's address as a query value.
+    pub fn here_q(&self) -> String {
+        url_encode(&self.here)
+    }
+
+    fn of(who: &SignedIn, active: &'static str, here: String) -> Chrome {
+        Chrome {
+            tr: who.tr,
+            user: Some(who.session.user.name.clone()),
+            csrf: who.session.csrf.clone(),
+            nav: NAV,
+            active,
+            here,
+        }
+    }
+}
+
+/// Percent-encoding of a query value.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn failed(who: &SignedIn, error: AppError) -> Response {
+    Failed { error, lang: who.tr.lang }.into_response()
+}
+
+fn render(who: &SignedIn, page: impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => failed(who, AppError::internal(e)),
+    }
+}
+
+fn report_error(who: &SignedIn, e: ReportError) -> Response {
+    if e.is_bad_input() {
+        failed(who, AppError::BadRequest(e.message(who.tr.lang)))
+    } else {
+        failed(who, AppError::internal(e.message(Lang::En)))
+    }
+}
+
+fn pct_text(v: Option<i64>) -> (String, &'static str) {
+    match v {
+        Some(p) => (format!("{}%", hundredths(p)), if p < 0 { "neg" } else { "pos" }),
+        None => ("—".into(), ""),
+    }
+}
+
+struct Kpi {
+    label: &'static str,
+    value: String,
+    detail: String,
+    class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    c: Chrome,
+    date: String,
+    reach: &'static str,
+    kpis: Vec<Kpi>,
+    /// Store, revenue, vs last week, its class.
+    top: Vec<(String, String, String, &'static str)>,
+    bottom: Vec<(String, String, String, &'static str)>,
+    /// Store, tickets, baseline, flag.
+    anomalies: Vec<(String, i64, String, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct Message<'a> {
+    c: Chrome,
+    heading: &'a str,
+    message: &'a str,
+}
+
+pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let who = match signed_in(&state, &headers, "/").await {
+        Ok(w) => w,
+        Err(f) => return f.into_response(),
+    };
+    let tr = who.tr;
+    let db = &state.db;
+    let last = match db.last_sales_date(&who.scope).await {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            let c = Chrome::of(&who, "nav.dashboard", "/".into());
+            return render(&who, Message { c, heading: tr.t("dash.title"), message: tr.t("dash.no_data") });
+        }
+        Err(e) => return failed(&who, AppError::internal(e)),
+    };
+    let rep = match reports::daily(db, &who.scope, Some(last)).await {
+        Ok(r) => r,
+        Err(e) => return report_error(&who, e),
+    };
+    let co = &rep.company;
+    let (lw, lw_class) = pct_text(co.lw_pct);
+    let (ly, ly_class) = pct_text(co.ly_pct);
+    let kpis = vec![
+        Kpi {
+            label: "dash.revenue",
+            value: hundredths(co.revenue),
+            detail: format!("{} {lw}", tr.t("dash.vs_lw")),
+            class: lw_class,
+        },
+        Kpi { label: "dash.tickets", value: co.tickets.to_string(), detail: String::new(), class: "" },
+        Kpi { label: "dash.aov", value: co.aov.map(hundredths).unwrap_or_default(), detail: String::new(), class: "" },
+        Kpi {
+            label: "dash.margin",
+            value: pct_text(co.margin_pct).0,
+            detail: format!("{} {ly}", tr.t("dash.vs_ly")),
+            class: ly_class,
+        },
+        Kpi { label: "dash.mtd", value: hundredths(co.mtd_revenue), detail: String::new(), class: "" },
+    ];
+    let mut stores: Vec<_> = rep.stores.iter().filter(|s| s.tickets > 0 || s.revenue != 0).collect();
+    stores.sort_by(|a, b| b.revenue.cmp(&a.revenue).then_with(|| a.label.cmp(&b.label)));
+    let line = |s: &&opsdesk_domain::reports::daily::DailyRow| {
+        let (p, class) = pct_text(s.lw_pct);
+        (s.label.clone(), hundredths(s.revenue), p, class)
+    };
+    let top: Vec<_> = stores.iter().take(5).map(line).collect();
+    let bottom: Vec<_> = stores.iter().rev().take(5.min(stores.len().saturating_sub(5))).map(line).collect();
+    let days = match db.store_days(&who.scope, last - Duration::days(56), last).await {
+        Ok(d) => d,
+        Err(e) => return failed(&who, AppError::internal(e)),
+    };
+    let anomalies = days
+        .iter()
+        .flat_map(|(code, days)| traffic_rows(days, last, last).into_iter().map(move |r| (code, r)))
+        .filter(|(_, r)| matches!(r.flag, Flag::High | Flag::Low))
+        .map(|(code, r)| {
+            let flag = match (r.flag, tr.lang) {
+                (Flag::High, Lang::Zh) => "偏高",
+                (Flag::High, Lang::En) => "high",
+                (_, Lang::Zh) => "偏低",
+                (_, Lang::En) => "low",
+            };
+            (code.clone(), r.tickets, r.baseline_mean.map(hundredths).unwrap_or_default(), flag)
+        })
+        .collect();
+    let reach = if who.scope.sees_all() { tr.t("dash.reach_all") } else { tr.t("dash.reach_some") };
+    let c = Chrome::of(&who, "nav.dashboard", "/".into());
+    render(&who, Dashboard { c, date: last.to_string(), reach, kpis, top, bottom, anomalies })
+}
+
+/// The parameters of a report page and download, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ReportQuery {
+    date: Option<String>,
+    week: Option<String>,
+    month: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    asof: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<usize>,
+    format: Option<String>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn bad(lang: Lang, name: &str, value: &str, want: &str) -> AppError {
+    AppError::BadRequest(match lang {
+        Lang::Zh => format!("参数 {name} 的值 '{value}' 不对：应为 {want}"),
+        Lang::En => format!("parameter {name}: '{value}' is not {want}"),
+    })
+}
+
+fn date_param(lang: Lang, name: &str, v: &Option<String>) -> Result<Option<NaiveDate>, AppError> {
+    given(v).map(|s| parse_date(s).map_err(|_| bad(lang, name, s, "YYYY-MM-DD"))).transpose()
+}
+
+fn month_param(lang: Lang, name: &str, v: &Option<String>) -> Result<Option<i64>, AppError> {
+    given(v)
+        .map(|s| parse_date(&format!("{s}-01")).map(month_key).map_err(|_| bad(lang, name, s, "YYYY-MM")))
+        .transpose()
+}
+
+/// One input of a report's form.
+struct Param {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    hint: &'static str,
+}
+
+fn month_text(m: i64) -> String {
+    format!("{:04}-{:02}", m / 100, m % 100)
+}
+
+/// The report a page name asks for, its parameters as the form shows them.
+async fn request(
+    state: &AppState,
+    who: &SignedIn,
+    name: &str,
+    q: &ReportQuery,
+) -> Result<(ReportRequest, Vec<Param>), AppError> {
+    let lang = who.tr.lang;
+    let p = |name, label, value: String, hint| Param { name, label, value, hint };
+    // Month pages open on the last month with sales rather than every month.
+    let last_month =
+        || async { state.db.last_sales_date(&who.scope).await.map(|d| d.map(month_key)).map_err(AppError::internal) };
+    Ok(match name {
+        "daily" => {
+            let date = date_param(lang, "date", &q.date)?;
+            let shown = date.map(|d| d.to_string()).unwrap_or_default();
+            (ReportRequest::Daily { date }, vec![p("date", "report.date", shown, "YYYY-MM-DD")])
+        }
+        "weekly" => {
+            let week = given(&q.week)
+                .map(|s| IsoWeek::parse(s).ok_or_else(|| bad(lang, "week", s, "YYYY-Www")))
+                .transpose()?;
+            let shown = given(&q.week).unwrap_or_default().to_string();
+            (ReportRequest::Weekly { week }, vec![p("week", "report.week", shown, "2026-W44")])
+        }
+        "monthly" | "category" => {
+            let (mut from, mut to) = (month_param(lang, "from", &q.from)?, month_param(lang, "to", &q.to)?);
+            if from.is_none() && to.is_none() {
+                let m = last_month().await?;
+                (from, to) = (m, m);
+            }
+            let params = vec![
+                p("from", "report.from", from.map(month_text).unwrap_or_default(), "YYYY-MM"),
+                p("to", "report.to", to.map(month_text).unwrap_or_default(), "YYYY-MM"),
+            ];
+            let req = if name == "monthly" {
+                ReportRequest::Monthly { from, to }
+            } else {
+                ReportRequest::Category { from, to }
+            };
+            (req, params)
+        }
+        "traffic" | "regions" => {
+            let month = match month_param(lang, "month", &q.month)? {
+                Some(m) => Some(m),
+                None => last_month().await?,
+            };
+            let params = vec![p("month", "report.month", month.map(month_text).unwrap_or_default(), "YYYY-MM")];
+            let req =
+                if name == "traffic" { ReportRequest::Traffic { month } } else { ReportRequest::Regions { month } };
+            (req, params)
+        }
+        "efficiency" => {
+            let (from, to) = (date_param(lang, "from", &q.from)?, date_param(lang, "to", &q.to)?);
+            let params = vec![
+                p("from", "report.from", from.map(|d| d.to_string()).unwrap_or_default(), "YYYY-MM-DD"),
+                p("to", "report.to", to.map(|d| d.to_string()).unwrap_or_default(), "YYYY-MM-DD"),
+            ];
+            (ReportRequest::Efficiency { from, to }, params)
+        }
+        "rfm" | "rfm-segments" => {
+            let asof = date_param(lang, "asof", &q.asof)?;
+            let params = vec![p("asof", "report.asof", asof.map(|d| d.to_string()).unwrap_or_default(), "YYYY-MM-DD")];
+            let req = if name == "rfm" { ReportRequest::Rfm { asof } } else { ReportRequest::RfmSegments { asof } };
+            (req, params)
+        }
+        _ => return Err(AppError::NotFound),
+    })
+}
+
+fn nav_key(name: &str) -> &'static str {
+    match name {
+        "daily" => "nav.daily",
+        "weekly" => "nav.weekly",
+        "monthly" => "nav.monthly",
+        "traffic" => "nav.traffic",
+        "category" => "nav.category",
+        "rfm" | "rfm-segments" => "nav.members",
+        "efficiency" => "nav.efficiency",
+        _ => "nav.regions",
+    }
+}
+
+/// A query string of the form's parameters plus `extra`.
+fn query_string(params: &[Param], extra: &[(&str, String)]) -> String {
+    let parts: Vec<String> = params
+        .iter()
+        .filter(|p| !p.value.is_empty())
+        .map(|p| (p.name, p.value.clone()))
+        .chain(extra.iter().map(|(k, v)| (*k, v.clone())))
+        .map(|(k, v)| format!("{k}={}", url_encode(&v)))
+        .collect();
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+}
+
+struct Heading {
+    text: &'static str,
+    class: &'static str,
+    sort_href: String,
+    arrow: &'static str,
+}
+
+struct CellView {
+    text: String,
+    class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    c: Chrome,
+    title: String,
+    params: Vec<Param>,
+    download_csv: String,
+    download_xlsx: String,
+    note: Option<String>,
+    paging: String,
+    shown: usize,
+    total: usize,
+    headings: Vec<Heading>,
+    rows: Vec<Vec<CellView>>,
+    totals: Vec<Vec<CellView>>,
+    pages: Vec<(usize, String, bool)>,
+}
+
+fn cell_view(t: &ReportTable, i: usize, cell: &Cell) -> CellView {
+    let kind = t.columns.get(i).map(|c| c.kind).unwrap_or(Kind::Text);
+    let numeric = !matches!(kind, Kind::Text | Kind::Date);
+    let negative = kind == Kind::Growth && cell.number().is_some_and(|n| n < 0.0);
+    CellView {
+        text: cell.text(),
+        class: match (numeric, negative) {
+            (true, true) => "num neg",
+            (true, false) => "num",
+            _ => "",
+        },
+    }
+}
+
+/// Sorts the rows by a column: numbers by value (blanks last), text by bytes.
+fn sort_rows(t: &mut ReportTable, key: &str, descending: bool) {
+    let Some(i) = t.columns.iter().position(|c| c.key == key) else { return };
+    t.rows.sort_by(|a, b| {
+        let (x, y) = (&a[i], &b[i]);
+        let ord = match (x.number(), y.number()) {
+            (Some(p), Some(q)) => p.total_cmp(&q),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => x.text().as_bytes().cmp(y.text().as_bytes()),
+        };
+        if descending { ord.reverse() } else { ord }
+    });
+}
+
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let here = format!("/reports/{name}");
+    let who = match signed_in(&state, &headers, &here).await {
+        Ok(w) => w,
+        Err(f) => return f.into_response(),
+    };
+    let (req, params) = match request(&state, &who, &name, &q).await {
+        Ok(r) => r,
+        Err(e) => return failed(&who, e),
+    };
+    let mut rep = match reports::build(&state.db, &who.scope, &req).await {
+        Ok(r) => r,
+        Err(e) => return report_error(&who, e),
+    };
+    let tr = who.tr;
+    let descending = q.dir.as_deref() == Some("desc");
+    if let Some(key) = &q.sort {
+        sort_rows(&mut rep.table, key, descending);
+    }
+    let t = &rep.table;
+    let base = format!("/reports/{name}");
+    let sort_extra =
+        |key: &str, desc: bool| vec![("sort", key.to_string()), ("dir", (if desc { "desc" } else { "asc" }).into())];
+    let headings = t
+        .columns
+        .iter()
+        .map(|c| {
+            let on = q.sort.as_deref() == Some(c.key);
+            Heading {
+                text: c.heading(tr.lang),
+                class: if matches!(c.kind, Kind::Text | Kind::Date) { "" } else { "num" },
+                sort_href: format!("{base}{}", query_string(&params, &sort_extra(c.key, on && !descending))),
+                arrow: match (on, descending) {
+                    (true, false) => " ▲",
+                    (true, true) => " ▼",
+                    _ => "",
+                },
+            }
+        })
+        .collect();
+    let total = t.rows.len();
+    let page = q.page.unwrap_or(1).max(1);
+    let first = ((page - 1) * PAGE_ROWS).min(total);
+    let last = (first + PAGE_ROWS).min(total);
+    let view = |row: &Vec<Cell>| row.iter().enumerate().map(|(i, c)| cell_view(t, i, c)).collect::<Vec<_>>();
+    let rows: Vec<_> = t.rows[first..last].iter().map(view).collect();
+    let totals: Vec<_> = t.totals.iter().map(view).collect();
+    let mut keep: Vec<(&str, String)> = Vec::new();
+    if let Some(s) = &q.sort {
+        keep = sort_extra(s, descending);
+    }
+    let pages_n = total.div_ceil(PAGE_ROWS);
+    let pages = (1..=pages_n)
+        .filter(|n| pages_n <= 15 || *n <= 3 || *n + 3 > pages_n || n.abs_diff(page) <= 2)
+        .map(|n| {
+            let mut extra = keep.clone();
+            extra.push(("page", n.to_string()));
+            (n, format!("{base}{}", query_string(&params, &extra)), n == page)
+        })
+        .collect();
+    let paging = tr
+        .t("report.paging")
+        .replace("{total}", &total.to_string())
+        .replace("{first}", &(first + 1).to_string())
+        .replace("{last}", &last.to_string());
+    let dl = |format: &str| format!("{base}/download{}", query_string(&params, &[("format", format.to_string())]));
+    let page_view = ReportPage {
+        c: Chrome::of(&who, nav_key(&name), format!("{base}{}", query_string(&params, &[]))),
+        title: t.title(tr.lang).to_string(),
+        download_csv: dl("csv"),
+        download_xlsx: dl("xlsx"),
+        note: rep.note(tr.lang),
+        paging,
+        shown: last - first,
+        total,
+        headings,
+        rows,
+        totals,
+        pages,
+        params,
+    };
+    render(&who, page_view)
+}
+
+/// The report as the command line writes it: CSV (byte for byte) or XLSX.
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let here = format!("/reports/{name}");
+    let who = match signed_in(&state, &headers, &here).await {
+        Ok(w) => w,
+        Err(f) => return f.into_response(),
+    };
+    let (req, _) = match request(&state, &who, &name, &q).await {
+        Ok(r) => r,
+        Err(e) => return failed(&who, e),
+    };
+    let rep = match reports::build(&state.db, &who.scope, &req).await {
+        Ok(r) => r,
+        Err(e) => return report_error(&who, e),
+    };
+    let t = &rep.table;
+    match q.format.as_deref().unwrap_or("csv") {
+        "csv" => attachment(t.to_csv().into_bytes(), "text/csv; charset=utf-8", &format!("{}.csv", t.name)),
+        "xlsx" => match crate::export::xlsx(t, who.tr.lang, chrono::Local::now()) {
+            Ok(bytes) => attachment(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &format!("{}.xlsx", t.name),
+            ),
+            Err(e) => failed(&who, AppError::internal(e)),
+        },
+        other => failed(&who, bad(who.tr.lang, "format", other, "csv | xlsx")),
+    }
+}
