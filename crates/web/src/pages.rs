@@ -261,20 +261,25 @@ async fn request(
 ) -> Result<(ReportRequest, Vec<Param>), AppError> {
     let lang = who.tr.lang;
     let p = |name, label, value: String, hint| Param { name, label, value, hint };
-    // Month pages open on the last month with sales rather than every month.
-    let last_month =
-        || async { state.db.last_sales_date(&who.scope).await.map(|d| d.map(month_key)).map_err(AppError::internal) };
+    // A page opens on the last date, week or month with sales; month pages
+    // on one month rather than every month. The form shows what was chosen.
+    let last_date = || async { state.db.last_sales_date(&who.scope).await.map_err(AppError::internal) };
+    let last_month = || async { last_date().await.map(|d| d.map(month_key)) };
     Ok(match name {
         "daily" => {
-            let date = date_param(lang, "date", &q.date)?;
+            let date = match date_param(lang, "date", &q.date)? {
+                Some(d) => Some(d),
+                None => last_date().await?,
+            };
             let shown = date.map(|d| d.to_string()).unwrap_or_default();
             (ReportRequest::Daily { date }, vec![p("date", "report.date", shown, "YYYY-MM-DD")])
         }
         "weekly" => {
-            let week = given(&q.week)
-                .map(|s| IsoWeek::parse(s).ok_or_else(|| bad(lang, "week", s, "YYYY-Www")))
-                .transpose()?;
-            let shown = given(&q.week).unwrap_or_default().to_string();
+            let week = match given(&q.week) {
+                Some(s) => Some(IsoWeek::parse(s).ok_or_else(|| bad(lang, "week", s, "YYYY-Www"))?),
+                None => last_date().await?.map(IsoWeek::of),
+            };
+            let shown = week.map(|w| w.label()).unwrap_or_default();
             (ReportRequest::Weekly { week }, vec![p("week", "report.week", shown, "2026-W44")])
         }
         "monthly" | "category" => {
@@ -313,7 +318,10 @@ async fn request(
             (ReportRequest::Efficiency { from, to }, params)
         }
         "rfm" | "rfm-segments" => {
-            let asof = date_param(lang, "asof", &q.asof)?;
+            let asof = match date_param(lang, "asof", &q.asof)? {
+                Some(d) => Some(d),
+                None => last_date().await?,
+            };
             let params = vec![p("asof", "report.asof", asof.map(|d| d.to_string()).unwrap_or_default(), "YYYY-MM-DD")];
             let req = if name == "rfm" { ReportRequest::Rfm { asof } } else { ReportRequest::RfmSegments { asof } };
             (req, params)
