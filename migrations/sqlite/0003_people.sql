@@ -26,3 +26,16 @@ CREATE TABLE user_session (
     ip         TEXT
 );
 CREATE INDEX user_session_user ON user_session (user_id);
+
+-- Bearer tokens for the JSON API, made by a user in the desk and acting
+-- with her reach. Only the sha256 of a token is stored.
+CREATE TABLE api_token (
+    id           INTEGER PRIMARY KEY,
+    user_id      INTEGER NOT NULL REFERENCES app_user (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TIMESTAMP NOT NULL,
+    last_used_at TIMESTAMP,
+    revoked_at   TIMESTAMP
+);
+CREATE INDEX api_token_user ON api_token (user_id);

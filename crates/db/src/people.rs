@@ -252,3 +252,82 @@ impl Db {
         Ok(())
     }
 }
+
+/// A bearer token of the JSON API, as its owner sees it listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+type TokenRow = (i64, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+impl Db {
+    /// Records a new token of `user` (its hash), named by her.
+    pub async fn create_api_token(&self, user: &User, name: &str, token_hash: &str) -> Result<i64> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(DbError::refused("令牌名称须为 1–64 个字符", "a token name has 1 to 64 characters"));
+        }
+        let now = Utc::now();
+        Ok(on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(user.id).bind(name).bind(token_hash).bind(now).fetch_one(&mut *tx).await?;
+            audit!(&mut *tx, format!("user:{}", user.name), "create", "api_token", id.to_string(), None, Some(json!({"name": name})));
+            tx.commit().await?;
+            id
+        }))
+    }
+
+    /// The tokens of `user`, newest first.
+    pub async fn api_tokens(&self, user: &User) -> Result<Vec<ApiToken>> {
+        let rows: Vec<TokenRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, name, created_at, last_used_at, revoked_at FROM api_token WHERE user_id = $1 ORDER BY id DESC")
+            .bind(user.id).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, created_at, last_used_at, revoked_at)| ApiToken {
+                id,
+                name,
+                created_at,
+                last_used_at,
+                revoked_at,
+            })
+            .collect())
+    }
+
+    /// Revokes one of `user`'s own tokens; `false` when she has no such live token.
+    pub async fn revoke_api_token(&self, user: &User, id: i64) -> Result<bool> {
+        let now = Utc::now();
+        Ok(on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE api_token SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                .bind(id).bind(user.id).bind(now).execute(&mut *tx).await?.rows_affected();
+            if n > 0 {
+                audit!(&mut *tx, format!("user:{}", user.name), "revoke", "api_token", id.to_string(), None, None::<serde_json::Value>);
+            }
+            tx.commit().await?;
+            n > 0
+        }))
+    }
+
+    /// The active user a live token acts for, noting its use (at most once a minute).
+    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let row: Option<(i64, i64, Option<DateTime<Utc>>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, user_id, last_used_at FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash).fetch_optional(p).await?);
+        let Some((id, user_id, last_used)) = row else { return Ok(None) };
+        let now = Utc::now();
+        if last_used.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
+            on_pool!(self, p => {
+                sqlx::query("UPDATE api_token SET last_used_at = $2 WHERE id = $1").bind(id).bind(now).execute(p).await?;
+            });
+        }
+        Ok(self.user(user_id).await?.filter(|u| u.active))
+    }
+}

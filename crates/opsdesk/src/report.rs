@@ -12,7 +12,6 @@ use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::reports::table::{Kind, ReportTable};
 use opsdesk_domain::reports::weekly::IsoWeek;
 use opsdesk_web::reports::{self, ReportError, ReportRequest};
-use serde_json::{Map, Value, json};
 
 use crate::table::Table;
 use crate::{Failure, Ui};
@@ -168,27 +167,6 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
     emit(&report.table, output, ui)
 }
 
-fn json_value(t: &ReportTable) -> Value {
-    let row = |cells: &Vec<opsdesk_domain::reports::table::Cell>| -> Value {
-        let mut m = Map::new();
-        for (c, cell) in t.columns.iter().zip(cells) {
-            let v = match (c.kind, cell.number()) {
-                (Kind::Text | Kind::Date, _) | (_, None) if cell.text().is_empty() => Value::Null,
-                (Kind::Text | Kind::Date, _) | (_, None) => Value::String(cell.text()),
-                (_, Some(n)) => json!(n),
-            };
-            m.insert(c.key.to_string(), v);
-        }
-        Value::Object(m)
-    };
-    json!({
-        "report": t.name,
-        "title": t.title_en,
-        "rows": t.rows.iter().map(row).collect::<Vec<_>>(),
-        "totals": t.totals.iter().map(row).collect::<Vec<_>>(),
-    })
-}
-
 /// The report as an aligned terminal table, headings in the user's language.
 pub(crate) fn text_table(t: &ReportTable, ui: &Ui) -> String {
     let right: Vec<usize> = t
@@ -219,7 +197,7 @@ fn emit(t: &ReportTable, output: Output, ui: &Ui) -> Result<(), Failure> {
     let text = match format {
         Format::Table => format!("{}\n{}", t.title(ui.lang), text_table(t, ui)),
         Format::Csv => t.to_csv(),
-        Format::Json => format!("{:#}\n", json_value(t)),
+        Format::Json => format!("{:#}\n", reports::table_json(t)),
         Format::Xlsx => unreachable!("written above"),
     };
     match output.out {

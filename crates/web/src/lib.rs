@@ -3,6 +3,8 @@
 //! API and the command line share — the report service ([`reports`]) and
 //! the XLSX rendering of reports ([`export`]).
 
+mod account;
+mod api;
 pub mod auth;
 pub mod export;
 pub mod i18n;

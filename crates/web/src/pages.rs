@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
+use opsdesk_db::Scope;
 use opsdesk_domain::calendar::{month_key, parse_date};
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::money::hundredths;
@@ -42,6 +43,7 @@ const NAV: &[(&str, &str)] = &[
     ("/reports/rfm-segments", "nav.members"),
     ("/reports/efficiency", "nav.efficiency"),
     ("/reports/regions", "nav.regions"),
+    ("/account/tokens", "nav.tokens"),
 ];
 
 impl Chrome {
@@ -54,7 +56,7 @@ impl Chrome {
         url_encode(&self.here)
     }
 
-    fn of(who: &SignedIn, active: &'static str, here: String) -> Chrome {
+    pub(crate) fn of(who: &SignedIn, active: &'static str, here: String) -> Chrome {
         Chrome {
             tr: who.tr,
             user: Some(who.session.user.name.clone()),
@@ -241,7 +243,7 @@ fn month_param(lang: Lang, name: &str, v: &Option<String>) -> Result<Option<i64>
 }
 
 /// One input of a report's form.
-struct Param {
+pub(crate) struct Param {
     name: &'static str,
     label: &'static str,
     value: String,
@@ -253,17 +255,17 @@ fn month_text(m: i64) -> String {
 }
 
 /// The report a page name asks for, its parameters as the form shows them.
-async fn request(
+pub(crate) async fn request(
     state: &AppState,
-    who: &SignedIn,
+    scope: &Scope,
+    lang: Lang,
     name: &str,
     q: &ReportQuery,
 ) -> Result<(ReportRequest, Vec<Param>), AppError> {
-    let lang = who.tr.lang;
     let p = |name, label, value: String, hint| Param { name, label, value, hint };
     // A page opens on the last date, week or month with sales; month pages
     // on one month rather than every month. The form shows what was chosen.
-    let last_date = || async { state.db.last_sales_date(&who.scope).await.map_err(AppError::internal) };
+    let last_date = || async { state.db.last_sales_date(scope).await.map_err(AppError::internal) };
     let last_month = || async { last_date().await.map(|d| d.map(month_key)) };
     Ok(match name {
         "daily" => {
@@ -425,7 +427,7 @@ pub(crate) async fn report(
         Ok(w) => w,
         Err(f) => return f.into_response(),
     };
-    let (req, params) = match request(&state, &who, &name, &q).await {
+    let (req, params) = match request(&state, &who.scope, who.tr.lang, &name, &q).await {
         Ok(r) => r,
         Err(e) => return failed(&who, e),
     };
@@ -515,7 +517,7 @@ pub(crate) async fn download(
         Ok(w) => w,
         Err(f) => return f.into_response(),
     };
-    let (req, _) = match request(&state, &who, &name, &q).await {
+    let (req, _) = match request(&state, &who.scope, who.tr.lang, &name, &q).await {
         Ok(r) => r,
         Err(e) => return failed(&who, e),
     };

@@ -12,7 +12,7 @@ use opsdesk_domain::reports::efficiency::efficiency_table;
 use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table, prev_month};
 use opsdesk_domain::reports::regions::regions_table;
 use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
-use opsdesk_domain::reports::table::{Cell, ReportTable};
+use opsdesk_domain::reports::table::{Cell, Kind, ReportTable};
 use opsdesk_domain::reports::traffic::{traffic_rows, traffic_table};
 use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
 
@@ -265,5 +265,29 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
             };
             Report { table, summary_days_left_out: left_out }
         }
+    })
+}
+
+/// The report as JSON, as the command line's `--format json` and the API
+/// give it: numbers as numbers, blanks as null.
+pub fn table_json(t: &ReportTable) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let row = |cells: &Vec<Cell>| -> Value {
+        let mut m = Map::new();
+        for (c, cell) in t.columns.iter().zip(cells) {
+            let v = match (c.kind, cell.number()) {
+                (Kind::Text | Kind::Date, _) | (_, None) if cell.text().is_empty() => Value::Null,
+                (Kind::Text | Kind::Date, _) | (_, None) => Value::String(cell.text()),
+                (_, Some(n)) => json!(n),
+            };
+            m.insert(c.key.to_string(), v);
+        }
+        Value::Object(m)
+    };
+    json!({
+        "report": t.name,
+        "title": t.title_en,
+        "rows": t.rows.iter().map(row).collect::<Vec<_>>(),
+        "totals": t.totals.iter().map(row).collect::<Vec<_>>(),
     })
 }

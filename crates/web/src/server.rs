@@ -22,11 +22,11 @@ use opsdesk_domain::i18n::Lang;
 use serde::Deserialize;
 
 use crate::i18n::{Tr, from_accept_language};
-use crate::pages;
 use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
+use crate::{account, api, pages};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +54,8 @@ pub enum Access {
     Public,
     /// Any signed-in user; the data she gets is cut to her reach.
     SignedIn,
+    /// A bearer token or a signed-in session; JSON answers, cut to reach.
+    Api,
 }
 
 /// Every route: method, path, who may use it, handler.
@@ -78,6 +80,18 @@ pub const ROUTES: &[Route] = &[
         access: Access::SignedIn,
         handler: || get(pages::download),
     },
+    Route { method: "GET", path: "/account/tokens", access: Access::SignedIn, handler: || get(account::tokens) },
+    Route { method: "POST", path: "/account/tokens", access: Access::SignedIn, handler: || post(account::create) },
+    Route {
+        method: "POST",
+        path: "/account/tokens/{id}/revoke",
+        access: Access::SignedIn,
+        handler: || post(account::revoke),
+    },
+    Route { method: "GET", path: "/api/openapi.json", access: Access::Public, handler: || get(api::openapi) },
+    Route { method: "GET", path: "/api/me", access: Access::Api, handler: || get(api::me) },
+    Route { method: "GET", path: "/api/stores", access: Access::Api, handler: || get(api::stores) },
+    Route { method: "GET", path: "/api/reports/{name}", access: Access::Api, handler: || get(api::report) },
 ];
 
 /// The router of the desk over `db`.

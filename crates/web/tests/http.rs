@@ -182,6 +182,13 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("GET", "/", "/"),
         ("GET", "/reports/{name}", "/reports/traffic?month=2026-10"),
         ("GET", "/reports/{name}/download", "/reports/rfm-segments/download?asof=2026-10-31"),
+        ("GET", "/account/tokens", "/account/tokens"),
+        ("POST", "/account/tokens", "/account/tokens"),
+        ("POST", "/account/tokens/{id}/revoke", "/account/tokens/1/revoke"),
+        ("GET", "/api/openapi.json", "/api/openapi.json"),
+        ("GET", "/api/me", "/api/me"),
+        ("GET", "/api/stores", "/api/stores"),
+        ("GET", "/api/reports/{name}", "/api/reports/category?from=2026-10&to=2026-10"),
     ];
     for r in ROUTES {
         assert!(
@@ -209,6 +216,10 @@ async fn every_route_answers_each_role_as_its_access_says() {
                     (303, Some(true)),
                     "{method} {path} signed out"
                 ),
+                Access::Api => {
+                    assert_eq!(r.status, 401, "{method} {path} signed out");
+                    assert!(r.text().starts_with("{\"error\":"), "a JSON error");
+                }
                 Access::Public => {
                     assert!(r.status < 500 && r.status != 303 || path.starts_with("/lang"), "{method} {path}")
                 }
@@ -257,5 +268,79 @@ async fn pages_speak_the_browsers_language_until_switched() {
         assert_eq!(b.get("/reports/nonsense").status, 404);
     })
     .await;
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_made_in_the_desk_read_reports_within_their_owners_reach() {
+    for backend in TestDb::backends() {
+        let (addr, db, _url, _guard) = desk(backend).await;
+        browse(move || {
+            let mut b = Browser::new(addr);
+            assert_eq!(b.sign_in("s0002", password("s0002")).status, 303);
+            let page = b.get("/account/tokens").text();
+            let csrf = common::hidden(&page, "csrf");
+            assert_eq!(b.post("/account/tokens", &[("name", "bi tool")]).status, 403, "no token, no token");
+            let made = b.post("/account/tokens", &[("csrf", &csrf), ("name", "bi tool")]);
+            assert_eq!(made.status, 200);
+            let html = made.text();
+            let at = html.find("<code id=\"new-token\">").unwrap() + "<code id=\"new-token\">".len();
+            let token = html[at..].split('<').next().unwrap().to_string();
+            assert!(token.starts_with("odk_") && token.len() == 68, "{token}");
+
+            // The API with the token alone, no cookies.
+            let mut api = Browser::new(addr);
+            let call = |api: &mut Browser, path: &str, token: &str| {
+                api.send_with("GET", path, None, &[("Authorization", &format!("Bearer {token}"))])
+            };
+            let r = call(&mut api, "/api/reports/daily?date=2026-10-31", &token);
+            assert_eq!(r.status, 200, "{}", r.text());
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(v["report"], "r1_daily");
+            let stores: Vec<&str> =
+                v["rows"].as_array().unwrap().iter().map(|r| r["store_code"].as_str().unwrap()).collect();
+            assert_eq!(stores, ["S0002"]);
+            assert!(v["totals"].as_array().unwrap().iter().all(|t| t["store_code"] != "Σ"), "no company total");
+            assert_eq!(v["rows"][0]["revenue"], serde_json::json!(1743.6));
+            let me: serde_json::Value = serde_json::from_slice(&call(&mut api, "/api/me", &token).body).unwrap();
+            assert_eq!(me, serde_json::json!({"name": "s0002", "role": "store-manager", "sees_all_stores": false}));
+            assert_eq!(call(&mut api, "/api/reports/daily?date=31.10.2026", &token).status, 400);
+            assert_eq!(call(&mut api, "/api/reports/nothing", &token).status, 404);
+            assert_eq!(call(&mut api, "/api/me", "odk_forged").status, 401);
+
+            // Revoked, it opens nothing.
+            let list = b.get("/account/tokens").text();
+            let id = list.split("/account/tokens/").nth(1).unwrap().split('/').next().unwrap().to_string();
+            let r = b.post(&format!("/account/tokens/{id}/revoke"), &[("csrf", &csrf)]);
+            assert_eq!(r.status, 303);
+            assert_eq!(call(&mut api, "/api/me", &token).status, 401);
+        })
+        .await;
+        let events = db.audit_events(&Scope::system("test"), 50).await.unwrap();
+        assert!(events.iter().any(|e| e.entity == "api_token" && e.action == "revoke"), "{backend:?}");
+        db.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_api_route() {
+    let backend = TestDb::backends()[0];
+    let (addr, db, _url, _guard) = desk(backend).await;
+    let doc = browse(move || Browser::new(addr).get("/api/openapi.json")).await;
+    assert_eq!(doc.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&doc.body).unwrap();
+    assert_eq!(v["openapi"], "3.1.0");
+    let paths = v["paths"].as_object().unwrap();
+    for r in ROUTES.iter().filter(|r| r.access == Access::Api) {
+        if r.path == "/api/reports/{name}" {
+            for name in
+                ["daily", "weekly", "monthly", "traffic", "category", "rfm", "rfm-segments", "efficiency", "regions"]
+            {
+                assert!(paths.contains_key(&format!("/api/reports/{name}")), "{name}");
+            }
+        } else {
+            assert!(paths.contains_key(r.path), "{}", r.path);
+        }
+    }
     db.close().await;
 }

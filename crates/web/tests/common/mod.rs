@@ -58,6 +58,16 @@ impl Browser {
     }
 
     pub fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Res {
+        self.send_with(method, path, form, &[])
+    }
+
+    pub fn send_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        extra: &[(&str, &str)],
+    ) -> Res {
         let body = form
             .map(|f| f.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&"))
             .unwrap_or_default();
@@ -68,6 +78,9 @@ impl Browser {
         );
         if !cookie.is_empty() {
             req.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        for (k, v) in extra {
+            req.push_str(&format!("{k}: {v}\r\n"));
         }
         if form.is_some() {
             req.push_str(&format!(
