@@ -81,6 +81,39 @@ pub(crate) async fn report(
     Ok(Json(v))
 }
 
+/// Yuan with two decimals as a JSON number.
+fn yuan(fen: i64) -> Value {
+    json!(fen as f64 / 100.0)
+}
+
+fn pct(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, |p| json!(p as f64 / 100.0))
+}
+
+pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (_, scope, lang) = caller(&state, &headers).await?;
+    let d = reports::dashboard(&state.db, &scope)
+        .await
+        .map_err(|e| from_app(AppError::internal(e.message(Lang::En)), lang))?;
+    let Some(d) = d else { return Ok(Json(json!({ "date": null }))) };
+    let store = |s: &opsdesk_domain::reports::daily::DailyRow| json!({"store_code": s.label, "revenue": yuan(s.revenue), "tickets": s.tickets, "lw_pct": pct(s.lw_pct)});
+    let t = &d.total;
+    Ok(Json(json!({
+        "date": d.date.to_string(),
+        "all_stores": scope.sees_all(),
+        "total": {
+            "revenue": yuan(t.revenue), "gross_profit": yuan(t.gross_profit), "margin_pct": pct(t.margin_pct),
+            "tickets": t.tickets, "aov": t.aov.map_or(Value::Null, yuan), "mtd_revenue": yuan(t.mtd_revenue),
+            "lw_pct": pct(t.lw_pct), "ly_pct": pct(t.ly_pct),
+        },
+        "top": d.top.iter().map(store).collect::<Vec<_>>(),
+        "bottom": d.bottom.iter().map(store).collect::<Vec<_>>(),
+        "traffic_anomalies": d.anomalies.iter().map(|(code, r)| json!({
+            "store_code": code, "tickets": r.tickets, "baseline_mean": pct(r.baseline_mean), "flag": r.flag.as_str(),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
 pub(crate) async fn stores(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let (_, scope, lang) = caller(&state, &headers).await?;
     let stores = state.db.stores(&scope).await.map_err(|e| from_app(AppError::internal(e), lang))?;
@@ -136,6 +169,11 @@ pub(crate) async fn openapi() -> Json<Value> {
         "/api/stores".into(),
         json!({"get": {"summary": "Stores within reach", "security": [{"bearer": []}],
                         "responses": {"200": {"description": "the stores"}}}}),
+    );
+    paths.insert(
+        "/api/dashboard".into(),
+        json!({"get": {"summary": "Yesterday's totals, top and bottom stores, traffic anomalies, within reach",
+                        "security": [{"bearer": []}], "responses": {"200": {"description": "the dashboard"}}}}),
     );
     paths.insert(
         "/api/me".into(),

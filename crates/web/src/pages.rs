@@ -5,13 +5,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use opsdesk_db::Scope;
 use opsdesk_domain::calendar::{month_key, parse_date};
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::money::hundredths;
 use opsdesk_domain::reports::table::{Cell, Kind, ReportTable};
-use opsdesk_domain::reports::traffic::{Flag, traffic_rows};
+use opsdesk_domain::reports::traffic::Flag;
 use opsdesk_domain::reports::weekly::IsoWeek;
 use serde::Deserialize;
 
@@ -142,20 +142,15 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         Err(f) => return f.into_response(),
     };
     let tr = who.tr;
-    let db = &state.db;
-    let last = match db.last_sales_date(&who.scope).await {
+    let d = match reports::dashboard(&state.db, &who.scope).await {
         Ok(Some(d)) => d,
         Ok(None) => {
             let c = Chrome::of(&who, "nav.dashboard", "/".into());
             return render(&who, Message { c, heading: tr.t("dash.title"), message: tr.t("dash.no_data") });
         }
-        Err(e) => return failed(&who, AppError::internal(e)),
-    };
-    let rep = match reports::daily(db, &who.scope, Some(last)).await {
-        Ok(r) => r,
         Err(e) => return report_error(&who, e),
     };
-    let co = &rep.company;
+    let co = &d.total;
     let (lw, lw_class) = pct_text(co.lw_pct);
     let (ly, ly_class) = pct_text(co.ly_pct);
     let kpis = vec![
@@ -175,22 +170,13 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         },
         Kpi { label: "dash.mtd", value: hundredths(co.mtd_revenue), detail: String::new(), class: "" },
     ];
-    let mut stores: Vec<_> = rep.stores.iter().filter(|s| s.tickets > 0 || s.revenue != 0).collect();
-    stores.sort_by(|a, b| b.revenue.cmp(&a.revenue).then_with(|| a.label.cmp(&b.label)));
-    let line = |s: &&opsdesk_domain::reports::daily::DailyRow| {
+    let line = |s: &opsdesk_domain::reports::daily::DailyRow| {
         let (p, class) = pct_text(s.lw_pct);
         (s.label.clone(), hundredths(s.revenue), p, class)
     };
-    let top: Vec<_> = stores.iter().take(5).map(line).collect();
-    let bottom: Vec<_> = stores.iter().rev().take(5.min(stores.len().saturating_sub(5))).map(line).collect();
-    let days = match db.store_days(&who.scope, last - Duration::days(56), last).await {
-        Ok(d) => d,
-        Err(e) => return failed(&who, AppError::internal(e)),
-    };
-    let anomalies = days
+    let anomalies = d
+        .anomalies
         .iter()
-        .flat_map(|(code, days)| traffic_rows(days, last, last).into_iter().map(move |r| (code, r)))
-        .filter(|(_, r)| matches!(r.flag, Flag::High | Flag::Low))
         .map(|(code, r)| {
             let flag = match (r.flag, tr.lang) {
                 (Flag::High, Lang::Zh) => "偏高",
@@ -203,7 +189,8 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         .collect();
     let reach = if who.scope.sees_all() { tr.t("dash.reach_all") } else { tr.t("dash.reach_some") };
     let c = Chrome::of(&who, "nav.dashboard", "/".into());
-    render(&who, Dashboard { c, date: last.to_string(), reach, kpis, top, bottom, anomalies })
+    let (top, bottom) = (d.top.iter().map(line).collect(), d.bottom.iter().map(line).collect());
+    render(&who, Dashboard { c, date: d.date.to_string(), reach, kpis, top, bottom, anomalies })
 }
 
 /// The parameters of a report page and download, as typed.

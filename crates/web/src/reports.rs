@@ -7,13 +7,13 @@ use opsdesk_db::{Db, DbError, Scope};
 use opsdesk_domain::calendar::{month_bounds, month_key, month_start};
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::reports::category::{category_report, category_table};
-use opsdesk_domain::reports::daily::{DailyReport, daily_report, daily_table};
+use opsdesk_domain::reports::daily::{DailyReport, DailyRow, daily_report, daily_table};
 use opsdesk_domain::reports::efficiency::efficiency_table;
 use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table, prev_month};
 use opsdesk_domain::reports::regions::regions_table;
 use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
 use opsdesk_domain::reports::table::{Cell, Kind, ReportTable};
-use opsdesk_domain::reports::traffic::{traffic_rows, traffic_table};
+use opsdesk_domain::reports::traffic::{Flag, TrafficRow, traffic_rows, traffic_table};
 use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
 
 /// A report and its parameters; `None` means the default (the last date,
@@ -290,4 +290,33 @@ pub fn table_json(t: &ReportTable) -> serde_json::Value {
         "rows": t.rows.iter().map(row).collect::<Vec<_>>(),
         "totals": t.totals.iter().map(row).collect::<Vec<_>>(),
     })
+}
+
+/// What the dashboard shows: the last date with sales within reach, its
+/// totals over the stores in reach, the top and bottom stores by revenue,
+/// and the stores whose traffic that day fell outside their weekday baseline.
+#[derive(Debug)]
+pub struct Dashboard {
+    pub date: NaiveDate,
+    pub total: DailyRow,
+    pub top: Vec<DailyRow>,
+    pub bottom: Vec<DailyRow>,
+    pub anomalies: Vec<(String, TrafficRow)>,
+}
+
+/// The dashboard of `scope`; `None` before any sales.
+pub async fn dashboard(db: &Db, scope: &Scope) -> Result<Option<Dashboard>, ReportError> {
+    let Some(date) = db.last_sales_date(scope).await? else { return Ok(None) };
+    let rep = daily(db, scope, Some(date)).await?;
+    let mut stores: Vec<DailyRow> = rep.stores.into_iter().filter(|s| s.tickets > 0 || s.revenue != 0).collect();
+    stores.sort_by(|a, b| b.revenue.cmp(&a.revenue).then_with(|| a.label.as_bytes().cmp(b.label.as_bytes())));
+    let top: Vec<DailyRow> = stores.iter().take(5).cloned().collect();
+    let bottom: Vec<DailyRow> = stores.iter().rev().take(stores.len().saturating_sub(5).min(5)).cloned().collect();
+    let days = db.store_days(scope, date - Duration::days(56), date).await?;
+    let anomalies = days
+        .into_iter()
+        .flat_map(|(code, days)| traffic_rows(&days, date, date).into_iter().map(move |r| (code.clone(), r)))
+        .filter(|(_, r)| matches!(r.flag, Flag::High | Flag::Low))
+        .collect();
+    Ok(Some(Dashboard { date, total: rep.company, top, bottom, anomalies }))
 }

@@ -187,6 +187,7 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("POST", "/account/tokens/{id}/revoke", "/account/tokens/1/revoke"),
         ("GET", "/api/openapi.json", "/api/openapi.json"),
         ("GET", "/api/me", "/api/me"),
+        ("GET", "/api/dashboard", "/api/dashboard"),
         ("GET", "/api/stores", "/api/stores"),
         ("GET", "/api/reports/{name}", "/api/reports/category?from=2026-10&to=2026-10"),
     ];
@@ -304,6 +305,11 @@ async fn api_tokens_made_in_the_desk_read_reports_within_their_owners_reach() {
             assert_eq!(v["rows"][0]["revenue"], serde_json::json!(1743.6));
             let me: serde_json::Value = serde_json::from_slice(&call(&mut api, "/api/me", &token).body).unwrap();
             assert_eq!(me, serde_json::json!({"name": "s0002", "role": "store-manager", "sees_all_stores": false}));
+            let dash: serde_json::Value =
+                serde_json::from_slice(&call(&mut api, "/api/dashboard", &token).body).unwrap();
+            assert_eq!((dash["date"].as_str(), dash["all_stores"].as_bool()), (Some("2026-10-31"), Some(false)));
+            assert_eq!(dash["total"]["revenue"], serde_json::json!(1743.6));
+            assert_eq!(dash["top"][0]["store_code"], "S0002");
             assert_eq!(call(&mut api, "/api/reports/daily?date=31.10.2026", &token).status, 400);
             assert_eq!(call(&mut api, "/api/reports/nothing", &token).status, 404);
             assert_eq!(call(&mut api, "/api/me", "odk_forged").status, 401);
