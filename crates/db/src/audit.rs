@@ -62,3 +62,13 @@ impl Db {
         })
     }
 }
+
+impl Db {
+    /// The version of the data: the id of the last audit event. Every change
+    /// of data writes one, so results computed at one version hold until it moves.
+    pub async fn data_version(&self) -> Result<i64> {
+        let v: Option<i64> =
+            on_pool!(self, p => sqlx::query_scalar("SELECT MAX(id) FROM audit_event").fetch_one(p).await?);
+        Ok(v.unwrap_or(0))
+    }
+}

@@ -13,7 +13,7 @@ use opsdesk_domain::i18n::Lang;
 use serde_json::{Value, json};
 
 use crate::pages::{ReportQuery, request};
-use crate::reports::{self, table_json};
+use crate::reports::table_json;
 use crate::server::{AppError, AppState, request_lang, session_of};
 use crate::session::token_hash;
 
@@ -69,7 +69,7 @@ pub(crate) async fn report(
 ) -> Result<Json<Value>, ApiError> {
     let (_, scope, lang) = caller(&state, &headers).await?;
     let (req, _) = request(&state, &scope, lang, &name, &q).await.map_err(|e| from_app(e, lang))?;
-    let rep = reports::build(&state.db, &scope, &req).await.map_err(|e| {
+    let rep = state.results.report(&state.db, &scope, &req).await.map_err(|e| {
         if e.is_bad_input() {
             ApiError(StatusCode::BAD_REQUEST, e.message(lang))
         } else {
@@ -92,7 +92,9 @@ fn pct(v: Option<i64>) -> Value {
 
 pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let (_, scope, lang) = caller(&state, &headers).await?;
-    let d = reports::dashboard(&state.db, &scope)
+    let d = state
+        .results
+        .dashboard(&state.db, &scope)
         .await
         .map_err(|e| from_app(AppError::internal(e.message(Lang::En)), lang))?;
     let Some(d) = d else { return Ok(Json(json!({ "date": null }))) };

@@ -6,6 +6,7 @@
 mod account;
 mod api;
 pub mod auth;
+mod cache;
 pub mod export;
 pub mod i18n;
 mod pages;

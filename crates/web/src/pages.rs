@@ -16,7 +16,7 @@ use opsdesk_domain::reports::weekly::IsoWeek;
 use serde::Deserialize;
 
 use crate::i18n::Tr;
-use crate::reports::{self, ReportError, ReportRequest};
+use crate::reports::{ReportError, ReportRequest};
 use crate::server::{AppError, AppState, Failed, SignedIn, attachment, signed_in};
 
 /// Rows shown per page of a report; downloads hold them all.
@@ -142,7 +142,7 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         Err(f) => return f.into_response(),
     };
     let tr = who.tr;
-    let d = match reports::dashboard(&state.db, &who.scope).await {
+    let d = match state.results.dashboard(&state.db, &who.scope).await {
         Ok(Some(d)) => d,
         Ok(None) => {
             let c = Chrome::of(&who, "nav.dashboard", "/".into());
@@ -418,16 +418,22 @@ pub(crate) async fn report(
         Ok(r) => r,
         Err(e) => return failed(&who, e),
     };
-    let mut rep = match reports::build(&state.db, &who.scope, &req).await {
+    let rep = match state.results.report(&state.db, &who.scope, &req).await {
         Ok(r) => r,
         Err(e) => return report_error(&who, e),
     };
     let tr = who.tr;
     let descending = q.dir.as_deref() == Some("desc");
-    if let Some(key) = &q.sort {
-        sort_rows(&mut rep.table, key, descending);
-    }
-    let t = &rep.table;
+    let sorted;
+    let t = match &q.sort {
+        Some(key) => {
+            let mut table = rep.table.clone();
+            sort_rows(&mut table, key, descending);
+            sorted = table;
+            &sorted
+        }
+        None => &rep.table,
+    };
     let base = format!("/reports/{name}");
     let sort_extra =
         |key: &str, desc: bool| vec![("sort", key.to_string()), ("dir", (if desc { "desc" } else { "asc" }).into())];
@@ -508,7 +514,7 @@ pub(crate) async fn download(
         Ok(r) => r,
         Err(e) => return failed(&who, e),
     };
-    let rep = match reports::build(&state.db, &who.scope, &req).await {
+    let rep = match state.results.report(&state.db, &who.scope, &req).await {
         Ok(r) => r,
         Err(e) => return report_error(&who, e),
     };

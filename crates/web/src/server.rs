@@ -43,6 +43,7 @@ pub(crate) struct Inner {
     pub by_ip: RateLimit,
     /// …and per account name.
     pub by_account: RateLimit,
+    pub results: crate::cache::Results,
 }
 
 pub(crate) type AppState = Arc<Inner>;
@@ -102,6 +103,7 @@ pub fn router(db: Db, config: Config) -> Router {
         config,
         by_ip: RateLimit::new(20, Duration::from_secs(15 * 60)),
         by_account: RateLimit::new(5, Duration::from_secs(15 * 60)),
+        results: crate::cache::Results::new(),
     });
     let mut r = Router::new();
     for route in ROUTES {
