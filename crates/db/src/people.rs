@@ -331,3 +331,59 @@ impl Db {
         Ok(self.user(user_id).await?.filter(|u| u.active))
     }
 }
+
+impl Db {
+    /// Changes a user's role and reach. Administrators only; an
+    /// administrator cannot take her own administration away.
+    pub async fn set_user_role(&self, scope: &Scope, id: i64, role: Role, reach: &ReachRef) -> Result<User> {
+        if !scope.administers() {
+            return Err(DbError::refused("只有系统管理员可以修改用户", "only an administrator may change users"));
+        }
+        let before = self.user(id).await?.ok_or_else(|| DbError::refused("没有这个用户", "no such user"))?;
+        if scope.actor() == format!("user:{}", before.name) && role != Role::Admin {
+            return Err(DbError::refused("不能取消自己的管理员身份", "you cannot take your own administration away"));
+        }
+        let (region_id, store_id) = self.resolve_reach(role, reach).await?;
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE app_user SET role = $2, region_id = $3, store_id = $4 WHERE id = $1")
+                .bind(id).bind(role.key()).bind(region_id).bind(store_id).execute(&mut *tx).await?;
+            let was = json!({"role": before.role.key(), "region_id": before.region_id, "store_id": before.store_id});
+            let now = json!({"role": role.key(), "region_id": region_id, "store_id": store_id});
+            audit!(&mut *tx, scope.actor(), "update", "app_user", id.to_string(), Some(was), Some(now));
+            tx.commit().await?;
+        });
+        self.user(id).await?.ok_or_else(|| DbError::Rule("the user vanished".into()))
+    }
+
+    /// Lets a user sign in again, or stops her (ending her sessions and tokens' use).
+    pub async fn set_user_active(&self, scope: &Scope, id: i64, active: bool) -> Result<()> {
+        if !scope.administers() {
+            return Err(DbError::refused("只有系统管理员可以修改用户", "only an administrator may change users"));
+        }
+        let user = self.user(id).await?.ok_or_else(|| DbError::refused("没有这个用户", "no such user"))?;
+        if !active && scope.actor() == format!("user:{}", user.name) {
+            return Err(DbError::refused("不能停用自己", "you cannot deactivate yourself"));
+        }
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE app_user SET active = $2 WHERE id = $1").bind(id).bind(active).execute(&mut *tx).await?;
+            if !active {
+                sqlx::query("DELETE FROM user_session WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            audit!(&mut *tx, scope.actor(), "update", "app_user", id.to_string(),
+                Some(json!({"active": user.active})), Some(json!({"active": active})));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Sets the language a user reads the desk in.
+    pub async fn set_user_lang(&self, user: &User, lang: Lang) -> Result<()> {
+        let code = if lang == Lang::Zh { "zh" } else { "en" };
+        on_pool!(self, p => {
+            sqlx::query("UPDATE app_user SET lang = $2 WHERE id = $1").bind(user.id).bind(code).execute(p).await?;
+        });
+        Ok(())
+    }
+}

@@ -31,7 +31,7 @@ fn from_app(e: AppError, lang: Lang) -> ApiError {
         AppError::SignIn { .. } => ApiError(StatusCode::UNAUTHORIZED, "sign in or send a bearer token".into()),
         AppError::NotFound => ApiError(StatusCode::NOT_FOUND, "no such report".into()),
         AppError::BadRequest(m) => ApiError(StatusCode::BAD_REQUEST, m),
-        AppError::Csrf => ApiError(StatusCode::FORBIDDEN, "forbidden".into()),
+        AppError::Csrf | AppError::Forbidden => ApiError(StatusCode::FORBIDDEN, "forbidden".into()),
         AppError::Internal(detail) => {
             eprintln!("opsdesk: internal error: {detail}");
             ApiError(StatusCode::INTERNAL_SERVER_ERROR, lang.pick("服务器出错", "internal error").into())

@@ -4,6 +4,7 @@
 //! the XLSX rendering of reports ([`export`]).
 
 mod account;
+mod admin;
 mod api;
 pub mod auth;
 mod cache;

@@ -27,7 +27,7 @@ pub(crate) struct Chrome {
     pub tr: Tr,
     pub user: Option<String>,
     pub csrf: String,
-    pub nav: &'static [(&'static str, &'static str)],
+    pub nav: Vec<(&'static str, &'static str)>,
     pub active: &'static str,
     /// This page's address, for the language switch to come back to.
     pub here: String,
@@ -46,9 +46,11 @@ const NAV: &[(&str, &str)] = &[
     ("/account/tokens", "nav.tokens"),
 ];
 
+const ADMIN_NAV: &[(&str, &str)] = &[("/admin/users", "nav.users"), ("/admin/audit", "nav.audit")];
+
 impl Chrome {
     pub fn anonymous(tr: Tr, here: &str) -> Chrome {
-        Chrome { tr, user: None, csrf: String::new(), nav: NAV, active: "", here: here.to_string() }
+        Chrome { tr, user: None, csrf: String::new(), nav: Vec::new(), active: "", here: here.to_string() }
     }
 
     /// This page's address as a query value.
@@ -61,7 +63,11 @@ impl Chrome {
             tr: who.tr,
             user: Some(who.session.user.name.clone()),
             csrf: who.session.csrf.clone(),
-            nav: NAV,
+            nav: if who.session.user.role.administers() {
+                NAV.iter().chain(ADMIN_NAV).copied().collect()
+            } else {
+                NAV.to_vec()
+            },
             active,
             here,
         }

@@ -26,7 +26,7 @@ use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
-use crate::{account, api, pages};
+use crate::{account, admin, api, pages};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -57,6 +57,8 @@ pub enum Access {
     SignedIn,
     /// A bearer token or a signed-in session; JSON answers, cut to reach.
     Api,
+    /// Administrators only.
+    Admin,
 }
 
 /// Every route: method, path, who may use it, handler.
@@ -89,6 +91,16 @@ pub const ROUTES: &[Route] = &[
         access: Access::SignedIn,
         handler: || post(account::revoke),
     },
+    Route { method: "GET", path: "/admin/users", access: Access::Admin, handler: || get(admin::users) },
+    Route { method: "POST", path: "/admin/users", access: Access::Admin, handler: || post(admin::add) },
+    Route { method: "POST", path: "/admin/users/{id}/role", access: Access::Admin, handler: || post(admin::set_role) },
+    Route {
+        method: "POST",
+        path: "/admin/users/{id}/active",
+        access: Access::Admin,
+        handler: || post(admin::set_active),
+    },
+    Route { method: "GET", path: "/admin/audit", access: Access::Admin, handler: || get(admin::audit) },
     Route { method: "GET", path: "/api/openapi.json", access: Access::Public, handler: || get(api::openapi) },
     Route { method: "GET", path: "/api/me", access: Access::Api, handler: || get(api::me) },
     Route { method: "GET", path: "/api/dashboard", access: Access::Api, handler: || get(api::dashboard) },
@@ -140,6 +152,8 @@ pub(crate) enum AppError {
     SignIn {
         next: String,
     },
+    /// Signed in, but the page is not for her role.
+    Forbidden,
     NotFound,
     BadRequest(String),
     Csrf,
@@ -173,6 +187,9 @@ impl IntoResponse for Failed {
             AppError::SignIn { next } => {
                 let to = format!("/login?next={}", pages::url_encode(next));
                 return (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response();
+            }
+            AppError::Forbidden => {
+                (StatusCode::FORBIDDEN, tr.t("err.forbidden"), tr.t("err.forbidden_text").to_string())
             }
             AppError::NotFound => {
                 (StatusCode::NOT_FOUND, tr.t("err.not_found"), tr.t("err.not_found_text").to_string())
@@ -393,6 +410,12 @@ async fn switch_lang(
         "en" => "en",
         _ => return Failed { error: AppError::NotFound, lang: request_lang(&headers, None) }.into_response(),
     };
+    // A signed-in user keeps her choice on every device.
+    if let Ok(Some(s)) = session_of(&state, &headers).await {
+        if let Err(e) = state.db.set_user_lang(&s.user, Lang::from_locale(lang)).await {
+            return Failed { error: AppError::internal(e), lang: Lang::from_locale(lang) }.into_response();
+        }
+    }
     let mut h = HeaderMap::new();
     set_cookie(&mut h, LANG_COOKIE, lang, Some(365 * 24 * 3600), secure(&state, &headers));
     if let Ok(v) = HeaderValue::from_str(&safe_next(&q.next)) {

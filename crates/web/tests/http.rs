@@ -185,6 +185,11 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("GET", "/account/tokens", "/account/tokens"),
         ("POST", "/account/tokens", "/account/tokens"),
         ("POST", "/account/tokens/{id}/revoke", "/account/tokens/1/revoke"),
+        ("GET", "/admin/users", "/admin/users"),
+        ("POST", "/admin/users", "/admin/users"),
+        ("POST", "/admin/users/{id}/role", "/admin/users/1/role"),
+        ("POST", "/admin/users/{id}/active", "/admin/users/1/active"),
+        ("GET", "/admin/audit", "/admin/audit"),
         ("GET", "/api/openapi.json", "/api/openapi.json"),
         ("GET", "/api/me", "/api/me"),
         ("GET", "/api/dashboard", "/api/dashboard"),
@@ -212,7 +217,7 @@ async fn every_route_answers_each_role_as_its_access_says() {
             let mut b = Browser::new(addr);
             let r = b.send(method, sample, (method == "POST").then_some(&[][..]));
             match access {
-                Access::SignedIn => assert_eq!(
+                Access::SignedIn | Access::Admin => assert_eq!(
                     (r.status, r.header("location").map(|l| l.starts_with("/login?next="))),
                     (303, Some(true)),
                     "{method} {path} signed out"
@@ -236,8 +241,12 @@ async fn every_route_answers_each_role_as_its_access_says() {
                     continue;
                 }
                 let r = b.get(sample);
-                let ok = if path.starts_with("/lang") { r.status == 303 } else { r.status == 200 };
-                assert!(ok, "{method} {path} as {user}: {}", r.status);
+                let want = match access {
+                    _ if path.starts_with("/lang") => 303,
+                    Access::Admin if *user != "admin" => 403,
+                    _ => 200,
+                };
+                assert_eq!(r.status, want, "{method} {path} as {user}");
             }
         }
     })
@@ -349,4 +358,73 @@ async fn the_openapi_document_lists_every_api_route() {
         }
     }
     db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_adds_people_changes_their_reach_and_stops_them() {
+    for backend in TestDb::backends() {
+        let (addr, db, _url, _guard) = desk(backend).await;
+        browse(move || {
+            let mut admin = Browser::new(addr);
+            assert_eq!(admin.sign_in("admin", password("admin")).status, 303);
+            let page = admin.get("/admin/users").text();
+            let csrf = common::hidden(&page, "csrf");
+            let add = |b: &mut Browser, name: &str, role: &str, reach: &str, pw: &str| {
+                b.post(
+                    "/admin/users",
+                    &[("csrf", &csrf), ("name", name), ("role", role), ("reach", reach), ("password", pw)],
+                )
+            };
+            let r = add(&mut admin, "zhao", "store-manager", "S0009", "a fine passphrase");
+            assert!(r.text().contains("no store with code S0009"), "refused with its reason");
+            let r = add(&mut admin, "zhao", "store-manager", "S0001", "short");
+            assert!(r.text().contains("too short"));
+            let r = add(&mut admin, "zhao", "store-manager", "S0001", "a fine passphrase");
+            assert!(r.text().contains("User added: zhao"), "{}", r.text());
+
+            let mut zhao = Browser::new(addr);
+            assert_eq!(zhao.sign_in("zhao", "a fine passphrase").status, 303);
+            let codes = |b: &mut Browser| -> Vec<String> {
+                b.get("/reports/daily/download?date=2026-10-31")
+                    .text()
+                    .lines()
+                    .skip(1)
+                    .map(|l| l.split(',').next().unwrap().to_string())
+                    .collect()
+            };
+            assert_eq!(codes(&mut zhao), ["S0001"]);
+            assert_eq!(zhao.get("/admin/users").status, 403, "not an administrator");
+
+            // Now a region manager of 华东: the same session sees the region.
+            let id = page_id(&admin.get("/admin/users").text(), "zhao");
+            let r = admin.post(
+                &format!("/admin/users/{id}/role"),
+                &[("csrf", &csrf), ("role", "region-manager"), ("reach", "华东")],
+            );
+            assert_eq!(r.status, 303);
+            let east = codes(&mut zhao);
+            assert!(east.len() > 1 && !east.contains(&"S0002".to_string()), "{east:?}");
+
+            // Stopped: her session ends at once and she cannot sign in.
+            let r = admin.post(&format!("/admin/users/{id}/active"), &[("csrf", &csrf), ("active", "false")]);
+            assert_eq!(r.status, 303);
+            assert_eq!(zhao.get("/").status, 303);
+            assert_eq!(zhao.sign_in("zhao", "a fine passphrase").status, 401);
+            // An administrator cannot stop herself.
+            let me = page_id(&admin.get("/admin/users").text(), "admin");
+            let r = admin.post(&format!("/admin/users/{me}/active"), &[("csrf", &csrf), ("active", "false")]);
+            assert!(r.text().contains("you cannot deactivate yourself"));
+
+            let audit = admin.get("/admin/audit").text();
+            assert!(audit.contains("app_user") && audit.contains("sign-in-failed"), "the audit log shows it all");
+        })
+        .await;
+        db.close().await;
+    }
+}
+
+/// The id in the forms of a user's row on the users page.
+fn page_id(html: &str, name: &str) -> String {
+    let row = html.split("<tr>").find(|r| r.contains(&format!("<td>{name}</td>"))).unwrap();
+    row.split("/admin/users/").nth(1).unwrap().split('/').next().unwrap().to_string()
 }

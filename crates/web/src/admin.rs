@@ -1,0 +1,229 @@
+//! Administration: users, their roles and reach, and the audit log.
+//! Administrators only.
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{Html, IntoResponse, Response};
+use opsdesk_db::people::{NewUser, ReachRef};
+use opsdesk_domain::people::{ReachKind, Role, password_problem};
+use serde::Deserialize;
+
+use crate::pages::Chrome;
+use crate::server::{AppError, AppState, Failed, SignedIn, check_csrf, signed_in};
+
+/// The signed-in administrator, or a refusal.
+async fn admin(state: &AppState, headers: &HeaderMap, here: &str) -> Result<SignedIn, Response> {
+    let who = signed_in(state, headers, here).await.map_err(IntoResponse::into_response)?;
+    if !who.session.user.role.administers() {
+        return Err(Failed { error: AppError::Forbidden, lang: who.tr.lang }.into_response());
+    }
+    Ok(who)
+}
+
+struct UserView {
+    id: i64,
+    name: String,
+    role: &'static str,
+    role_key: &'static str,
+    reach: String,
+    reach_ref: String,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    c: Chrome,
+    users: Vec<UserView>,
+    roles: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+async fn users_page(state: &AppState, who: &SignedIn, error: Option<String>, done: Option<String>) -> Response {
+    let lang = who.tr.lang;
+    let fail = |e: AppError| Failed { error: e, lang }.into_response();
+    let (users, stores, regions) =
+        match (state.db.users().await, state.db.stores(&who.scope).await, state.db.regions().await) {
+            (Ok(u), Ok(s), Ok(r)) => (u, s, r),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return fail(AppError::internal(e)),
+        };
+    let users = users
+        .into_iter()
+        .map(|u| {
+            let store = u.store_id.and_then(|id| stores.iter().find(|s| s.id == id)).map(|s| s.code.clone());
+            let region = u.region_id.and_then(|id| regions.iter().find(|r| r.id == id)).map(|r| r.name.clone());
+            let reach_ref = store.or(region).unwrap_or_default();
+            UserView {
+                id: u.id,
+                role: u.role.label(lang),
+                role_key: u.role.key(),
+                reach: if reach_ref.is_empty() { who.tr.t("dash.reach_all").to_string() } else { reach_ref.clone() },
+                reach_ref,
+                active: u.active,
+                name: u.name,
+            }
+        })
+        .collect();
+    let roles = Role::ALL.iter().map(|r| (r.key(), r.label(lang))).collect();
+    let c = Chrome::of(who, "nav.users", "/admin/users".into());
+    match (UsersPage { c, users, roles, error, done }).render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => fail(AppError::internal(e)),
+    }
+}
+
+pub(crate) async fn users(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match admin(&state, &headers, "/admin/users").await {
+        Ok(who) => users_page(&state, &who, None, None).await,
+        Err(r) => r,
+    }
+}
+
+fn reach_ref(role: Role, reach: &str) -> ReachRef {
+    let reach = reach.trim();
+    match role.reach_kind() {
+        _ if reach.is_empty() => ReachRef::None,
+        ReachKind::Region => ReachRef::Region(reach.to_string()),
+        // A store code for a store manager; for the others a reach they
+        // should not have, which the database refuses with its reason.
+        _ => ReachRef::Store(reach.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AddUser {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    reach: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub(crate) async fn add(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<AddUser>) -> Response {
+    let who = match admin(&state, &headers, "/admin/users").await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    if let Err(fail) = check_csrf(&who, &f.csrf) {
+        return fail.into_response();
+    }
+    let lang = who.tr.lang;
+    let Some(role) = Role::parse(&f.role) else {
+        return users_page(&state, &who, Some(format!("{}: {}", who.tr.t("admin.role"), f.role)), None).await;
+    };
+    if let Some(p) = password_problem(&f.password, &f.name, lang) {
+        return users_page(&state, &who, Some(p.to_string()), None).await;
+    }
+    let password = f.password.clone();
+    let hash = match tokio::task::spawn_blocking(move || crate::auth::hash_password(&password)).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => return Failed { error: AppError::internal(e), lang }.into_response(),
+        Err(e) => return Failed { error: AppError::internal(e), lang }.into_response(),
+    };
+    let new = NewUser { name: f.name.trim().to_string(), role, reach: reach_ref(role, &f.reach), password_hash: hash };
+    match state.db.create_user(&who.scope, &new).await {
+        Ok(u) => users_page(&state, &who, None, Some(format!("{}: {}", who.tr.t("admin.added"), u.name))).await,
+        Err(e) => users_page(&state, &who, Some(e.message(lang)), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetRole {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    reach: String,
+}
+
+pub(crate) async fn set_role(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<SetRole>,
+) -> Response {
+    let who = match admin(&state, &headers, "/admin/users").await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    if let Err(fail) = check_csrf(&who, &f.csrf) {
+        return fail.into_response();
+    }
+    let Some(role) = Role::parse(&f.role) else {
+        return users_page(&state, &who, Some(format!("{}: {}", who.tr.t("admin.role"), f.role)), None).await;
+    };
+    match state.db.set_user_role(&who.scope, id, role, &reach_ref(role, &f.reach)).await {
+        Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, "/admin/users")]).into_response(),
+        Err(e) => users_page(&state, &who, Some(e.message(who.tr.lang)), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetActive {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    active: String,
+}
+
+pub(crate) async fn set_active(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<SetActive>,
+) -> Response {
+    let who = match admin(&state, &headers, "/admin/users").await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    if let Err(fail) = check_csrf(&who, &f.csrf) {
+        return fail.into_response();
+    }
+    match state.db.set_user_active(&who.scope, id, f.active == "true").await {
+        Ok(()) => (StatusCode::SEE_OTHER, [(LOCATION, "/admin/users")]).into_response(),
+        Err(e) => users_page(&state, &who, Some(e.message(who.tr.lang)), None).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage {
+    c: Chrome,
+    /// When, who, what, object, before, after.
+    events: Vec<(String, String, String, String, String, String)>,
+}
+
+pub(crate) async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let who = match admin(&state, &headers, "/admin/audit").await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let lang = who.tr.lang;
+    let events = match state.db.audit_events(&who.scope, 500).await {
+        Ok(e) => e,
+        Err(e) => return Failed { error: AppError::internal(e), lang }.into_response(),
+    };
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let at = e.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string();
+            let object = format!("{} {}", e.entity, e.entity_id);
+            (at, e.actor, e.action, object, e.before.unwrap_or_default(), e.after.unwrap_or_default())
+        })
+        .collect();
+    let c = Chrome::of(&who, "nav.audit", "/admin/audit".into());
+    match (AuditPage { c, events }).render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => Failed { error: AppError::internal(e), lang }.into_response(),
+    }
+}
