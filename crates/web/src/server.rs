@@ -411,10 +411,10 @@ async fn switch_lang(
         _ => return Failed { error: AppError::NotFound, lang: request_lang(&headers, None) }.into_response(),
     };
     // A signed-in user keeps her choice on every device.
-    if let Ok(Some(s)) = session_of(&state, &headers).await {
-        if let Err(e) = state.db.set_user_lang(&s.user, Lang::from_locale(lang)).await {
-            return Failed { error: AppError::internal(e), lang: Lang::from_locale(lang) }.into_response();
-        }
+    if let Ok(Some(s)) = session_of(&state, &headers).await
+        && let Err(e) = state.db.set_user_lang(&s.user, Lang::from_locale(lang)).await
+    {
+        return Failed { error: AppError::internal(e), lang: Lang::from_locale(lang) }.into_response();
     }
     let mut h = HeaderMap::new();
     set_cookie(&mut h, LANG_COOKIE, lang, Some(365 * 24 * 3600), secure(&state, &headers));
