@@ -10,6 +10,7 @@ pub mod auth;
 mod cache;
 pub mod export;
 pub mod i18n;
+mod imports;
 mod pages;
 pub mod reports;
 pub mod server;

@@ -43,6 +43,7 @@ const NAV: &[(&str, &str)] = &[
     ("/reports/rfm-segments", "nav.members"),
     ("/reports/efficiency", "nav.efficiency"),
     ("/reports/regions", "nav.regions"),
+    ("/imports", "nav.imports"),
     ("/account/tokens", "nav.tokens"),
 ];
 

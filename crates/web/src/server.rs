@@ -26,7 +26,7 @@ use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
-use crate::{account, admin, api, pages};
+use crate::{account, admin, api, imports, pages};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +44,7 @@ pub(crate) struct Inner {
     /// …and per account name.
     pub by_account: RateLimit,
     pub results: crate::cache::Results,
+    pub jobs: crate::imports::Jobs,
 }
 
 pub(crate) type AppState = Arc<Inner>;
@@ -59,6 +60,8 @@ pub enum Access {
     Api,
     /// Administrators only.
     Admin,
+    /// A signed-in session; JSON answers (the import page's own calls).
+    SessionJson,
 }
 
 /// Every route: method, path, who may use it, handler.
@@ -75,6 +78,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/logout", access: Access::SignedIn, handler: || post(logout) },
     Route { method: "GET", path: "/lang/{code}", access: Access::Public, handler: || get(switch_lang) },
     Route { method: "GET", path: "/static/app.css", access: Access::Public, handler: || get(css) },
+    Route { method: "GET", path: "/static/app.js", access: Access::Public, handler: || get(js) },
     Route { method: "GET", path: "/", access: Access::SignedIn, handler: || get(pages::dashboard) },
     Route { method: "GET", path: "/reports/{name}", access: Access::SignedIn, handler: || get(pages::report) },
     Route {
@@ -83,6 +87,9 @@ pub const ROUTES: &[Route] = &[
         access: Access::SignedIn,
         handler: || get(pages::download),
     },
+    Route { method: "GET", path: "/imports", access: Access::SignedIn, handler: || get(imports::page) },
+    Route { method: "POST", path: "/imports/upload", access: Access::SessionJson, handler: || post(imports::upload) },
+    Route { method: "GET", path: "/imports/jobs/{id}", access: Access::SessionJson, handler: || get(imports::status) },
     Route { method: "GET", path: "/account/tokens", access: Access::SignedIn, handler: || get(account::tokens) },
     Route { method: "POST", path: "/account/tokens", access: Access::SignedIn, handler: || post(account::create) },
     Route {
@@ -116,6 +123,7 @@ pub fn router(db: Db, config: Config) -> Router {
         by_ip: RateLimit::new(20, Duration::from_secs(15 * 60)),
         by_account: RateLimit::new(5, Duration::from_secs(15 * 60)),
         results: crate::cache::Results::new(),
+        jobs: crate::imports::Jobs::default(),
     });
     let mut r = Router::new();
     for route in ROUTES {
@@ -428,6 +436,14 @@ async fn css() -> Response {
     (
         [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/app.js"),
     )
         .into_response()
 }

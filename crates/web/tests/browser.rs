@@ -270,6 +270,15 @@ async fn a_store_manager_and_an_analyst_use_the_desk_in_chromium() {
         wait_for("the finished download", || !downloads.join("r1_daily.xlsx.crdownload").exists());
         let bytes = std::fs::read(&file).unwrap();
         assert!(bytes.starts_with(b"PK"), "an XLSX workbook");
+
+        // Import a file with bad rows: the page follows it and lists them.
+        w.go(&format!("{base}/imports"));
+        let dirty = common::data("small_dirty/sales_lines.csv").canonicalize().unwrap();
+        w.type_into("#upload input[type=file]", dirty.to_str().unwrap());
+        w.click("#upload button[type=submit]");
+        wait_for("the import's end", || w.text("#outcome").contains("240"));
+        assert!(w.text("#errors").lines().count() >= 240, "every bad row listed");
+        w.screenshot("import-errors");
         drop(w);
 
         // A store manager, on a phone 390 px wide: her store only, no company

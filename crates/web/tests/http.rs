@@ -179,6 +179,10 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("POST", "/logout", "/logout"),
         ("GET", "/lang/{code}", "/lang/zh?next=/"),
         ("GET", "/static/app.css", "/static/app.css"),
+        ("GET", "/static/app.js", "/static/app.js"),
+        ("GET", "/imports", "/imports"),
+        ("POST", "/imports/upload", "/imports/upload?kind=sales&name=x.csv"),
+        ("GET", "/imports/jobs/{id}", "/imports/jobs/0123"),
         ("GET", "/", "/"),
         ("GET", "/reports/{name}", "/reports/traffic?month=2026-10"),
         ("GET", "/reports/{name}/download", "/reports/rfm-segments/download?asof=2026-10-31"),
@@ -222,7 +226,7 @@ async fn every_route_answers_each_role_as_its_access_says() {
                     (303, Some(true)),
                     "{method} {path} signed out"
                 ),
-                Access::Api => {
+                Access::Api | Access::SessionJson => {
                     assert_eq!(r.status, 401, "{method} {path} signed out");
                     assert!(r.text().starts_with("{\"error\":"), "a JSON error");
                 }
@@ -243,6 +247,8 @@ async fn every_route_answers_each_role_as_its_access_says() {
                 let r = b.get(sample);
                 let want = match access {
                     _ if path.starts_with("/lang") => 303,
+                    // Nobody's job: nothing to show.
+                    _ if path.starts_with("/imports/jobs/") => 404,
                     Access::Admin if *user != "admin" => 403,
                     _ => 200,
                 };
@@ -427,4 +433,77 @@ async fn an_administrator_adds_people_changes_their_reach_and_stops_them() {
 fn page_id(html: &str, name: &str) -> String {
     let row = html.split("<tr>").find(|r| r.contains(&format!("<td>{name}</td>"))).unwrap();
     row.split("/admin/users/").nth(1).unwrap().split('/').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_uploaded_in_the_desk_import_with_progress_and_their_errors_listed() {
+    for backend in TestDb::backends() {
+        let (addr, db, _url, _guard) = desk(backend).await;
+        browse(move || {
+            let dirty = std::fs::read(data("small_dirty/sales_lines.csv")).unwrap();
+            let clean = std::fs::read(data("small/sales_lines.csv")).unwrap();
+            let mut ops = Browser::new(addr);
+            assert_eq!(ops.sign_in("ops", password("ops")).status, 303);
+            let page = ops.get("/imports").text();
+            assert!(page.contains("id=\"upload\""), "operations may import");
+            let csrf = page.split("data-csrf=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+            let upload = |b: &mut Browser, name: &str, bytes: &[u8], token: &str| {
+                b.send_bytes(
+                    "POST",
+                    &format!("/imports/upload?kind=sales&name={name}"),
+                    bytes,
+                    &[("X-CSRF-Token", token)],
+                )
+            };
+            assert_eq!(upload(&mut ops, "x.csv", &clean, "forged").status, 403);
+            let follow = |b: &mut Browser, r: common::Res| -> serde_json::Value {
+                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                let id = v["job"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
+                loop {
+                    let s: serde_json::Value =
+                        serde_json::from_slice(&b.get(&format!("/imports/jobs/{id}")).body).unwrap();
+                    if s["finished"] == true {
+                        return s;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            };
+            let r = upload(&mut ops, "dirty%20day.csv", &dirty, &csrf);
+            assert_eq!(r.status, 200);
+            let s = follow(&mut ops, r);
+            assert_eq!(s["ok"], false);
+            assert_eq!(s["error_total"], 240);
+            assert_eq!(s["errors"].as_array().unwrap().len(), 240);
+            assert!(
+                s["message"].as_str().unwrap().contains("dirty day.csv has 240 errors; nothing was imported"),
+                "{s}"
+            );
+            let e = &s["errors"][0];
+            assert!(
+                e["row"].as_u64().unwrap() > 0
+                    && !e["column"].as_str().unwrap().is_empty()
+                    && !e["reason"].as_str().unwrap().is_empty()
+            );
+            assert_eq!(s["done"], s["total"], "progress reached the end");
+
+            let r = upload(&mut ops, "sales_lines.csv", &clean, &csrf);
+            let s = follow(&mut ops, r);
+            assert_eq!((s["ok"].as_bool(), s["outcome"].as_str()), (Some(true), Some("AlreadyImported")), "{s}");
+
+            // Someone else cannot read the job, and a store manager cannot import.
+            let mut store = Browser::new(addr);
+            assert_eq!(store.sign_in("s0002", password("s0002")).status, 303);
+            let page = store.get("/imports").text();
+            assert!(!page.contains("id=\"upload\""));
+            let token = common::hidden(&store.get("/account/tokens").text(), "csrf");
+            let r = upload(&mut store, "x.csv", &clean, &token);
+            assert_eq!(r.status, 403);
+            assert!(r.text().contains("your role does not import data"));
+
+            let history = ops.get("/imports").text();
+            assert!(history.contains("dirty day.csv") && history.contains("refused"), "the history shows the refusal");
+        })
+        .await;
+        db.close().await;
+    }
 }

@@ -92,17 +92,7 @@ impl Browser {
         req.push_str(&body);
         let mut s = TcpStream::connect(self.addr).expect("connect");
         s.write_all(req.as_bytes()).unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a header end");
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-            .collect();
-        let res = Res { status, headers, body: raw[split + 4..].to_vec() };
-        assert!(res.header("transfer-encoding").is_none(), "bodies come with a length");
+        let res = read_response(s);
         for (k, v) in res.cookies() {
             if v.is_empty() {
                 self.cookies.remove(&k);
@@ -111,6 +101,30 @@ impl Browser {
             }
         }
         res
+    }
+
+    /// A request whose body is raw bytes (a file upload).
+    pub fn send_bytes(&mut self, method: &str, path: &str, body: &[u8], extra: &[(&str, &str)]) -> Res {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept-Language: {}\r\nContent-Length: {}\r\n",
+            self.addr,
+            self.lang,
+            body.len()
+        );
+        if !cookie.is_empty() {
+            req.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        for (k, v) in extra {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        let mut s = TcpStream::connect(self.addr).expect("connect");
+        s.write_all(req.as_bytes()).unwrap();
+        // A server that refuses the request may answer and close before
+        // reading the whole body: its answer is still there to read.
+        let _ = s.write_all(body);
+        read_response(s)
     }
 
     pub fn get(&mut self, path: &str) -> Res {
@@ -133,6 +147,21 @@ impl Browser {
     pub fn csrf(&mut self) -> String {
         hidden(&self.get("/").text(), "csrf")
     }
+}
+
+/// Reads one response off a connection the server closes after it.
+pub fn read_response(mut s: TcpStream) -> Res {
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    let res = Res { status, headers, body: raw[split + 4..].to_vec() };
+    assert!(res.header("transfer-encoding").is_none(), "bodies come with a length");
+    res
 }
 
 pub fn encode(s: &str) -> String {

@@ -1,0 +1,43 @@
+// The import page: sends the file, then follows the import until it ends.
+(function () {
+  var form = document.getElementById('upload');
+  if (!form) return;
+  var job = document.getElementById('job');
+  var bar = document.getElementById('bar');
+  var pct = document.getElementById('pct');
+  var outcome = document.getElementById('outcome');
+  var errorsBox = document.getElementById('errors-box');
+  var errors = document.getElementById('errors');
+  function cell(tr, text) { var td = document.createElement('td'); td.textContent = text; tr.appendChild(td); }
+  function follow(id) {
+    fetch('/imports/jobs/' + id, { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (s) {
+      var p = s.total > 0 ? Math.floor(100 * s.done / s.total) : 0;
+      bar.value = p; pct.textContent = p + '% · ' + s.rows;
+      if (!s.finished) { setTimeout(function () { follow(id); }, 400); return; }
+      bar.value = 100;
+      outcome.textContent = s.message;
+      outcome.className = s.ok ? 'fresh' : 'error';
+      errors.textContent = '';
+      (s.errors || []).forEach(function (e) {
+        var tr = document.createElement('tr');
+        cell(tr, e.row); cell(tr, e.column); cell(tr, e.value); cell(tr, e.reason);
+        errors.appendChild(tr);
+      });
+      errorsBox.hidden = !(s.errors && s.errors.length);
+      form.querySelector('button').disabled = false;
+    });
+  }
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var file = form.file.files[0];
+    if (!file) return;
+    form.querySelector('button').disabled = true;
+    job.hidden = false; bar.value = 0; pct.textContent = ''; outcome.textContent = ''; errorsBox.hidden = true;
+    var url = '/imports/upload?kind=' + encodeURIComponent(form.kind.value) + '&name=' + encodeURIComponent(file.name);
+    fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': form.dataset.csrf }, body: file })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        if (s.job) { follow(s.job); } else { outcome.textContent = s.error; outcome.className = 'error'; form.querySelector('button').disabled = false; }
+      });
+  });
+})();
