@@ -3,7 +3,7 @@
 //! import within reach.
 
 use std::collections::HashMap;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::Path as FsPath;
 use std::sync::{Arc, Mutex};
 
 use askama::Template;
@@ -44,9 +44,11 @@ pub(crate) struct Jobs(Mutex<HashMap<String, Arc<Job>>>);
 struct ImportsPage {
     c: Chrome,
     may_import: bool,
-    /// When, kind, file, who, result, rows, new, replaced, dates.
-    history: Vec<(String, String, String, String, String, i64, i64, i64, String)>,
+    history: Vec<HistoryRow>,
 }
+
+/// When, kind, file, who, result, rows, new, replaced, dates.
+type HistoryRow = (String, String, String, String, String, i64, i64, i64, String);
 
 pub(crate) async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let who = match signed_in(&state, &headers, "/imports").await {
@@ -179,7 +181,7 @@ async fn save(body: Body, dir: &FsPath, path: &FsPath) -> Result<u64, String> {
     Ok(written)
 }
 
-async fn run(state: &AppState, user: &User, kind: &str, path: &PathBuf, job: &Arc<Job>) -> Value {
+async fn run(state: &AppState, user: &User, kind: &str, path: &FsPath, job: &Arc<Job>) -> Value {
     let lang = job.lang;
     let report = |p: Progress| *job.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
     let opts = ImportOptions { lang, progress: Some(&report), ..ImportOptions::default() };
