@@ -15,3 +15,4 @@ mod pages;
 pub mod reports;
 pub mod server;
 pub mod session;
+mod store;

@@ -43,6 +43,7 @@ const NAV: &[(&str, &str)] = &[
     ("/reports/rfm-segments", "nav.members"),
     ("/reports/efficiency", "nav.efficiency"),
     ("/reports/regions", "nav.regions"),
+    ("/reports/stores", "nav.stores"),
     ("/imports", "nav.imports"),
     ("/account/tokens", "nav.tokens"),
 ];
@@ -133,6 +134,10 @@ struct Dashboard {
     bottom: Vec<(String, String, String, &'static str)>,
     /// Store, tickets, baseline, flag.
     anomalies: Vec<(String, i64, String, &'static str)>,
+    /// The trend chart's data as JSON; the same numbers are in `trend`.
+    chart: String,
+    /// Date, revenue, tickets.
+    trend: Vec<(String, String, i64)>,
 }
 
 #[derive(Template)]
@@ -197,7 +202,17 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
     let reach = if who.scope.sees_all() { tr.t("dash.reach_all") } else { tr.t("dash.reach_some") };
     let c = Chrome::of(&who, "nav.dashboard", "/".into());
     let (top, bottom) = (d.top.iter().map(line).collect(), d.bottom.iter().map(line).collect());
-    render(&who, Dashboard { c, date: d.date.to_string(), reach, kpis, top, bottom, anomalies })
+    let chart = serde_json::json!({
+        "x": d.trend.iter().map(|t| t.0.format("%m-%d").to_string()).collect::<Vec<_>>(),
+        "y": [tr.t("dash.revenue"), tr.t("dash.tickets")],
+        "series": [
+            {"name": tr.t("dash.revenue"), "type": "bar", "data": d.trend.iter().map(|t| t.1 as f64 / 100.0).collect::<Vec<_>>()},
+            {"name": tr.t("dash.tickets"), "type": "line", "y": 1, "data": d.trend.iter().map(|t| t.2).collect::<Vec<_>>()},
+        ]
+    })
+    .to_string();
+    let trend = d.trend.iter().rev().map(|t| (t.0.to_string(), hundredths(t.1), t.2)).collect();
+    render(&who, Dashboard { c, date: d.date.to_string(), reach, kpis, top, bottom, anomalies, chart, trend })
 }
 
 /// The parameters of a report page and download, as typed.
@@ -322,6 +337,7 @@ pub(crate) async fn request(
             let req = if name == "rfm" { ReportRequest::Rfm { asof } } else { ReportRequest::RfmSegments { asof } };
             (req, params)
         }
+        "stores" => (ReportRequest::Stores, Vec::new()),
         _ => return Err(AppError::NotFound),
     })
 }
@@ -335,6 +351,7 @@ fn nav_key(name: &str) -> &'static str {
         "category" => "nav.category",
         "rfm" | "rfm-segments" => "nav.members",
         "efficiency" => "nav.efficiency",
+        "stores" => "nav.stores",
         _ => "nav.regions",
     }
 }
@@ -361,6 +378,8 @@ struct Heading {
 struct CellView {
     text: String,
     class: &'static str,
+    /// A store code links to its store's page.
+    href: Option<String>,
 }
 
 #[derive(Template)]
@@ -379,13 +398,63 @@ struct ReportPage {
     rows: Vec<Vec<CellView>>,
     totals: Vec<Vec<CellView>>,
     pages: Vec<(usize, String, bool)>,
+    /// A chart of the table, as JSON, for the reports that have one.
+    chart: Option<String>,
+}
+
+/// The chart a report page shows above its table: categories as a Pareto
+/// (revenue bars, cumulative share line) for one month, RFM segments as
+/// bars. The numbers are the table's own.
+fn report_chart(t: &ReportTable, lang: Lang) -> Option<String> {
+    let col = |key: &str| t.columns.iter().position(|c| c.key == key);
+    let num = |row: &Vec<Cell>, i: usize| row.get(i).and_then(Cell::number);
+    let text = |row: &Vec<Cell>, i: usize| row.get(i).map(Cell::text).unwrap_or_default();
+    let heading = |key: &str| col(key).map(|i| t.columns[i].heading(lang)).unwrap_or_default();
+    match t.name {
+        "r4_category" => {
+            let (m, c, r, cum) = (col("month")?, col("category")?, col("revenue")?, col("cum_share_pct")?);
+            let month = t.rows.first().map(|row| text(row, m))?;
+            if t.rows.iter().any(|row| text(row, m) != month) {
+                return None;
+            }
+            Some(
+                serde_json::json!({
+                    "x": t.rows.iter().map(|row| text(row, c)).collect::<Vec<_>>(),
+                    "y": [heading("revenue"), heading("cum_share_pct")],
+                    "series": [
+                        {"name": heading("revenue"), "type": "bar", "data": t.rows.iter().map(|row| num(row, r)).collect::<Vec<_>>()},
+                        {"name": heading("cum_share_pct"), "type": "line", "y": 1, "data": t.rows.iter().map(|row| num(row, cum)).collect::<Vec<_>>()},
+                    ]
+                })
+                .to_string(),
+            )
+        }
+        "r5_rfm_segments" => {
+            let (s, n) = (col("segment")?, col("members")?);
+            Some(
+                serde_json::json!({
+                    "x": t.rows.iter().map(|row| text(row, s)).collect::<Vec<_>>(),
+                    "y": [heading("members")],
+                    "series": [{"name": heading("members"), "type": "bar", "data": t.rows.iter().map(|row| num(row, n)).collect::<Vec<_>>()}]
+                })
+                .to_string(),
+            )
+        }
+        _ => None,
+    }
 }
 
 fn cell_view(t: &ReportTable, i: usize, cell: &Cell) -> CellView {
     let kind = t.columns.get(i).map(|c| c.kind).unwrap_or(Kind::Text);
     let numeric = !matches!(kind, Kind::Text | Kind::Date);
     let negative = kind == Kind::Growth && cell.number().is_some_and(|n| n < 0.0);
+    let is_store = t.columns.get(i).is_some_and(|c| c.key == "store_code");
+    let href = match cell {
+        Cell::Text(code) if is_store && !code.starts_with('Σ') => Some(format!("/stores/{}", url_encode(code))),
+        _ => None,
+    };
     CellView {
+        href,
         text: cell.text(),
         class: match (numeric, negative) {
             (true, true) => "num neg",
@@ -500,6 +569,7 @@ pub(crate) async fn report(
         rows,
         totals,
         pages,
+        chart: report_chart(t, tr.lang),
         params,
     };
     render(&who, page_view)

@@ -12,7 +12,7 @@ use opsdesk_domain::reports::efficiency::efficiency_table;
 use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table, prev_month};
 use opsdesk_domain::reports::regions::regions_table;
 use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
-use opsdesk_domain::reports::table::{Cell, Kind, ReportTable};
+use opsdesk_domain::reports::table::{Cell, Column, Kind, ReportTable, col};
 use opsdesk_domain::reports::traffic::{Flag, TrafficRow, traffic_rows, traffic_table};
 use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
 
@@ -51,6 +51,8 @@ pub enum ReportRequest {
     RfmSegments {
         asof: Option<NaiveDate>,
     },
+    /// The store list (门店清单) within reach.
+    Stores,
 }
 
 /// Why a report cannot be made.
@@ -251,6 +253,7 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
             let left_out = summary_days(db, scope, span.0, span.1, cats.is_empty()).await?;
             Report { table: category_table(&category_report(&cats)), summary_days_left_out: left_out }
         }
+        ReportRequest::Stores => plain(stores_table(&db.stores(scope).await?)),
         ReportRequest::Rfm { asof } | ReportRequest::RfmSegments { asof } => {
             let asof = match asof {
                 Some(d) => d,
@@ -302,6 +305,8 @@ pub struct Dashboard {
     pub top: Vec<DailyRow>,
     pub bottom: Vec<DailyRow>,
     pub anomalies: Vec<(String, TrafficRow)>,
+    /// The last 30 days within reach: date, revenue, purchase tickets.
+    pub trend: Vec<(NaiveDate, i64, i64)>,
 }
 
 /// The dashboard of `scope`; `None` before any sales.
@@ -313,10 +318,61 @@ pub async fn dashboard(db: &Db, scope: &Scope) -> Result<Option<Dashboard>, Repo
     let top: Vec<DailyRow> = stores.iter().take(5).cloned().collect();
     let bottom: Vec<DailyRow> = stores.iter().rev().take(stores.len().saturating_sub(5).min(5)).cloned().collect();
     let days = db.store_days(scope, date - Duration::days(56), date).await?;
+    let mut trend: std::collections::BTreeMap<NaiveDate, (i64, i64)> = std::collections::BTreeMap::new();
+    for d in days.iter().flat_map(|(_, d)| d).filter(|d| d.date > date - Duration::days(30)) {
+        let e = trend.entry(d.date).or_default();
+        e.0 += d.revenue;
+        e.1 += d.tickets;
+    }
+    let trend = trend.into_iter().map(|(d, (r, t))| (d, r, t)).collect();
     let anomalies = days
         .into_iter()
         .flat_map(|(code, days)| traffic_rows(&days, date, date).into_iter().map(move |r| (code.clone(), r)))
         .filter(|(_, r)| matches!(r.flag, Flag::High | Flag::Low))
         .collect();
-    Ok(Some(Dashboard { date, total: rep.company, top, bottom, anomalies }))
+    Ok(Some(Dashboard { date, total: rep.company, top, bottom, anomalies, trend }))
+}
+
+const STORE_COLUMNS: [Column; 11] = [
+    col("store_code", "门店", "store", Kind::Text),
+    col("store_name", "名称", "name", Kind::Text),
+    col("region", "区域", "region", Kind::Text),
+    col("area_sqm", "面积㎡", "area m²", Kind::Int),
+    col("staff_count", "员工数", "staff", Kind::Int),
+    col("open_date", "开业日期", "opened", Kind::Date),
+    col("channel", "渠道", "channel", Kind::Text),
+    col("status", "状态", "status", Kind::Text),
+    col("sku_count", "SKU 数", "SKUs", Kind::Int),
+    col("open_minutes", "营业分钟/天", "open min/day", Kind::Int),
+    col("store_id", "编号", "id", Kind::Int),
+];
+
+/// The stores as a table, in code order.
+pub fn stores_table(stores: &[opsdesk_db::stores::Store]) -> ReportTable {
+    let rows = stores
+        .iter()
+        .map(|s| {
+            vec![
+                Cell::Text(s.code.clone()),
+                Cell::Text(s.name.clone()),
+                Cell::Text(s.region_path.join("/")),
+                Cell::Int(s.area_sqm),
+                Cell::Int(s.staff_count),
+                Cell::Date(s.open_date),
+                Cell::Text(s.channel.clone()),
+                Cell::Text(s.status.clone()),
+                s.sku_count.map_or(Cell::Null, Cell::Int),
+                s.open_minutes.map_or(Cell::Null, Cell::Int),
+                Cell::Int(s.id),
+            ]
+        })
+        .collect();
+    ReportTable {
+        name: "stores",
+        title_zh: format!("门店清单（{} 家）", stores.len()),
+        title_en: format!("Stores ({})", stores.len()),
+        columns: STORE_COLUMNS.to_vec(),
+        rows,
+        totals: Vec::new(),
+    }
 }

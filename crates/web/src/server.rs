@@ -26,7 +26,7 @@ use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
-use crate::{account, admin, api, imports, pages};
+use crate::{account, admin, api, imports, pages, store};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +79,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/lang/{code}", access: Access::Public, handler: || get(switch_lang) },
     Route { method: "GET", path: "/static/app.css", access: Access::Public, handler: || get(css) },
     Route { method: "GET", path: "/static/app.js", access: Access::Public, handler: || get(js) },
+    Route { method: "GET", path: "/static/vendor/echarts.min.js", access: Access::Public, handler: || get(echarts) },
     Route { method: "GET", path: "/", access: Access::SignedIn, handler: || get(pages::dashboard) },
     Route { method: "GET", path: "/reports/{name}", access: Access::SignedIn, handler: || get(pages::report) },
     Route {
@@ -87,6 +88,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::SignedIn,
         handler: || get(pages::download),
     },
+    Route { method: "GET", path: "/stores/{code}", access: Access::SignedIn, handler: || get(store::page) },
     Route { method: "GET", path: "/imports", access: Access::SignedIn, handler: || get(imports::page) },
     Route { method: "POST", path: "/imports/upload", access: Access::SessionJson, handler: || post(imports::upload) },
     Route { method: "GET", path: "/imports/jobs/{id}", access: Access::SessionJson, handler: || get(imports::status) },
@@ -444,6 +446,14 @@ async fn js() -> Response {
     (
         [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn echarts() -> Response {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../static/vendor/echarts.min.js"),
     )
         .into_response()
 }

@@ -41,3 +41,26 @@
       });
   });
 })();
+
+// Charts: each [data-chart] element holds its data as JSON
+// ({x: [...], y: [axis names], series: [{name, type, data, y}]}); the same
+// numbers are in the table beside it.
+(function () {
+  if (!window.echarts) return;
+  document.querySelectorAll('[data-chart]').forEach(function (el) {
+    var spec = JSON.parse(el.dataset.chart);
+    var chart = echarts.init(el, null, { renderer: 'svg' });
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 56, right: spec.y.length > 1 ? 56 : 16, top: 36, bottom: 40 },
+      xAxis: { type: 'category', data: spec.x, axisLabel: { hideOverlap: true } },
+      yAxis: spec.y.map(function (name) { return { type: 'value', name: name, splitLine: { show: false } }; }),
+      series: spec.series.map(function (s) {
+        return { name: s.name, type: s.type, data: s.data, yAxisIndex: s.y || 0, smooth: s.type === 'line', showSymbol: false };
+      })
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  });
+})();

@@ -247,7 +247,12 @@ async fn a_store_manager_and_an_analyst_use_the_desk_in_chromium() {
         wait_for("the dashboard", || w.url() == format!("{base}/"));
         assert!(w.text("h1").starts_with("昨日经营 2026-10-31"), "{}", w.text("h1"));
         assert!(w.text(".kpis").contains("销售额"));
+        let drawn = || w.script("return document.querySelectorAll('.chart svg').length;").as_i64().unwrap();
+        wait_for("the trend chart", || drawn() == 1);
         w.screenshot("dashboard-desktop");
+        w.go(&format!("{base}/reports/category?from=2026-10&to=2026-10"));
+        wait_for("the Pareto chart", || drawn() == 1);
+        w.screenshot("category-desktop");
 
         w.click("nav a[href='/reports/daily']");
         wait_for("the daily report", || w.url().ends_with("/reports/daily"));

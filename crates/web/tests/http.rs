@@ -159,6 +159,17 @@ async fn each_role_sees_and_downloads_only_its_reach() {
                 for other in all.iter().filter(|c| !want.contains(c)) {
                     assert!(!page.contains(&format!(">{other}<")), "{user} sees {other}");
                 }
+                // A store's own page opens only within reach; an unknown one is not found.
+                let own = b.get(&format!("/stores/{}", want[0]));
+                assert_eq!(own.status, 200, "{user}");
+                assert!(own.text().contains("data-chart="), "its trend chart");
+                let outside = all.iter().find(|c| !want.contains(c));
+                if let Some(other) = outside {
+                    assert_eq!(b.get(&format!("/stores/{other}")).status, 403, "{user} opens {other}");
+                }
+                assert_eq!(b.get("/stores/S9999").status, 404);
+                let stores = b.get("/reports/stores/download?format=csv").text();
+                assert_eq!(stores.lines().count() - 1, if want.len() == all.len() { 8 } else { want.len() }, "{user}");
                 let x = b.get("/reports/monthly/download?format=xlsx&from=2026-10&to=2026-10");
                 assert_eq!(x.status, 200);
                 assert!(x.body.starts_with(b"PK"), "an XLSX workbook");
@@ -180,6 +191,8 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("GET", "/lang/{code}", "/lang/zh?next=/"),
         ("GET", "/static/app.css", "/static/app.css"),
         ("GET", "/static/app.js", "/static/app.js"),
+        ("GET", "/static/vendor/echarts.min.js", "/static/vendor/echarts.min.js"),
+        ("GET", "/stores/{code}", "/stores/S0002"),
         ("GET", "/imports", "/imports"),
         ("POST", "/imports/upload", "/imports/upload?kind=sales&name=x.csv"),
         ("GET", "/imports/jobs/{id}", "/imports/jobs/0123"),
