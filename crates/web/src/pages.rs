@@ -228,6 +228,19 @@ pub(crate) struct ReportQuery {
     dir: Option<String>,
     page: Option<usize>,
     format: Option<String>,
+    /// The RFM member list of one segment (its name).
+    segment: Option<String>,
+}
+
+/// The table narrowed to one RFM segment's members, when asked.
+fn narrowed(t: &ReportTable, q: &ReportQuery) -> Option<ReportTable> {
+    let segment = given(&q.segment)?;
+    let col = t.columns.iter().position(|c| c.key == "segment")?;
+    (t.name == "r5_rfm_members").then(|| {
+        let mut n = t.clone();
+        n.rows.retain(|row| matches!(row.get(col), Some(Cell::Text(s)) if s == segment));
+        n
+    })
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -333,7 +346,11 @@ pub(crate) async fn request(
                 Some(d) => Some(d),
                 None => last_date().await?,
             };
-            let params = vec![p("asof", "report.asof", asof.map(|d| d.to_string()).unwrap_or_default(), "YYYY-MM-DD")];
+            let mut params =
+                vec![p("asof", "report.asof", asof.map(|d| d.to_string()).unwrap_or_default(), "YYYY-MM-DD")];
+            if name == "rfm" {
+                params.push(p("segment", "report.segment", given(&q.segment).unwrap_or_default().to_string(), ""));
+            }
             let req = if name == "rfm" { ReportRequest::Rfm { asof } } else { ReportRequest::RfmSegments { asof } };
             (req, params)
         }
@@ -501,14 +518,18 @@ pub(crate) async fn report(
     let tr = who.tr;
     let descending = q.dir.as_deref() == Some("desc");
     let sorted;
-    let t = match &q.sort {
-        Some(key) => {
-            let mut table = rep.table.clone();
+    let t = match (&q.sort, narrowed(&rep.table, &q)) {
+        (Some(key), narrow) => {
+            let mut table = narrow.unwrap_or_else(|| rep.table.clone());
             sort_rows(&mut table, key, descending);
             sorted = table;
             &sorted
         }
-        None => &rep.table,
+        (None, Some(narrow)) => {
+            sorted = narrow;
+            &sorted
+        }
+        (None, None) => &rep.table,
     };
     let base = format!("/reports/{name}");
     let sort_extra =
@@ -535,7 +556,16 @@ pub(crate) async fn report(
     let first = ((page - 1) * PAGE_ROWS).min(total);
     let last = (first + PAGE_ROWS).min(total);
     let view = |row: &Vec<Cell>| row.iter().enumerate().map(|(i, c)| cell_view(t, i, c)).collect::<Vec<_>>();
-    let rows: Vec<_> = t.rows[first..last].iter().map(view).collect();
+    let mut rows: Vec<_> = t.rows[first..last].iter().map(view).collect();
+    // A segment links to its members' list (and its download there).
+    if let Some(seg) = t.columns.iter().position(|c| c.key == "segment").filter(|_| t.name == "r5_rfm_segments") {
+        let asof = params.iter().find(|p| p.name == "asof").map(|p| p.value.clone()).unwrap_or_default();
+        for row in &mut rows {
+            if let Some(cell) = row.get_mut(seg) {
+                cell.href = Some(format!("/reports/rfm?asof={}&segment={}", url_encode(&asof), url_encode(&cell.text)));
+            }
+        }
+    }
     let totals: Vec<_> = t.totals.iter().map(view).collect();
     let mut keep: Vec<(&str, String)> = Vec::new();
     if let Some(s) = &q.sort {
@@ -595,7 +625,8 @@ pub(crate) async fn download(
         Ok(r) => r,
         Err(e) => return report_error(&who, e),
     };
-    let t = &rep.table;
+    let narrow = narrowed(&rep.table, &q);
+    let t = narrow.as_ref().unwrap_or(&rep.table);
     match q.format.as_deref().unwrap_or("csv") {
         "csv" => attachment(t.to_csv().into_bytes(), "text/csv; charset=utf-8", &format!("{}.csv", t.name)),
         "xlsx" => match crate::export::xlsx(t, who.tr.lang, chrono::Local::now()) {

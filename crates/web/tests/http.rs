@@ -295,6 +295,16 @@ async fn pages_speak_the_browsers_language_until_switched() {
         assert_eq!(bad.status, 400);
         assert!(bad.text().contains("2026-13-01"));
         assert_eq!(b.get("/reports/nonsense").status, 404);
+        // A segment's member list, from the segments page to its download.
+        let segments = b.get("/reports/rfm-segments?asof=2026-10-31").text();
+        let link =
+            segments.split("href=\"/reports/rfm?").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+        let list = b.get(&format!("/reports/rfm/download?{link}")).text();
+        let all = b.get("/reports/rfm/download?asof=2026-10-31").text();
+        let segment = link.split("segment=").nth(1).unwrap();
+        assert!(list.lines().count() > 1 && list.lines().count() < all.lines().count(), "{segment} {} {} {link}", list.lines().count(), all.lines().count());
+        let name = list.lines().nth(1).unwrap().rsplit(',').next().unwrap().to_string();
+        assert!(list.lines().skip(1).all(|l| l.ends_with(&format!(",{name}"))), "one segment only");
     })
     .await;
     db.close().await;
