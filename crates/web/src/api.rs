@@ -163,6 +163,7 @@ pub(crate) async fn openapi() -> Json<Value> {
         ("rfm-segments", "R5 RFM segments", vec![p("asof", "as-of date", date)]),
         ("efficiency", "Ten efficiencies over a period", vec![p("from", "first day", date), p("to", "last day", date)]),
         ("regions", "Region comparison for a month", vec![p("month", "month", month)]),
+        ("stores", "The store list as a report table", vec![]),
     ];
     for (name, summary, params) in reports {
         paths.insert(format!("/api/reports/{name}"), report(summary, params));

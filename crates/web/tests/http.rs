@@ -302,7 +302,12 @@ async fn pages_speak_the_browsers_language_until_switched() {
         let list = b.get(&format!("/reports/rfm/download?{link}")).text();
         let all = b.get("/reports/rfm/download?asof=2026-10-31").text();
         let segment = link.split("segment=").nth(1).unwrap();
-        assert!(list.lines().count() > 1 && list.lines().count() < all.lines().count(), "{segment} {} {} {link}", list.lines().count(), all.lines().count());
+        assert!(
+            list.lines().count() > 1 && list.lines().count() < all.lines().count(),
+            "{segment} {} {} {link}",
+            list.lines().count(),
+            all.lines().count()
+        );
         let name = list.lines().nth(1).unwrap().rsplit(',').next().unwrap().to_string();
         assert!(list.lines().skip(1).all(|l| l.ends_with(&format!(",{name}"))), "one segment only");
     })
