@@ -417,7 +417,42 @@ struct ReportPage {
     pages: Vec<(usize, String, bool)>,
     /// A chart of the table, as JSON, for the reports that have one.
     chart: Option<String>,
+    /// The traffic monitor as a store × day grid: the days, then per store
+    /// its code and each day's tickets and flag.
+    grid: Option<TrafficGrid>,
 }
+
+/// The traffic monitor's rows as a store × day grid, the stores of this page.
+fn traffic_grid(t: &ReportTable, first: usize, last: usize) -> Option<TrafficGrid> {
+    if t.name != "r3_traffic" {
+        return None;
+    }
+    let col = |key: &str| t.columns.iter().position(|c| c.key == key);
+    let (s, d, n, f) = (col("store_code")?, col("date")?, col("tickets")?, col("flag")?);
+    let mut days: Vec<String> = t.rows.iter().map(|r| r[d].text()).collect();
+    days.sort();
+    days.dedup();
+    // Page by stores: the stores whose rows fall on this page of the table.
+    let mut stores: Vec<String> = t.rows[first..last].iter().map(|r| r[s].text()).collect();
+    stores.dedup();
+    let mut grid: Vec<(String, Vec<(String, &'static str)>)> =
+        stores.iter().map(|code| (code.clone(), vec![(String::new(), ""); days.len()])).collect();
+    for r in &t.rows {
+        let (code, day) = (r[s].text(), r[d].text());
+        let (Some(row), Ok(i)) = (grid.iter_mut().find(|g| g.0 == code), days.binary_search(&day)) else { continue };
+        let class = match r[f].text().as_str() {
+            "high" => "flag-high",
+            "low" => "flag-low",
+            "insufficient" => "flag-thin",
+            _ => "",
+        };
+        row.1[i] = (r[n].text(), class);
+    }
+    let labels = days.iter().map(|d| d.get(8..).unwrap_or(d).to_string()).collect();
+    Some((labels, grid))
+}
+
+type TrafficGrid = (Vec<String>, Vec<(String, Vec<(String, &'static str)>)>);
 
 /// The chart a report page shows above its table: categories as a Pareto
 /// (revenue bars, cumulative share line) for one month, RFM segments as
@@ -600,6 +635,7 @@ pub(crate) async fn report(
         totals,
         pages,
         chart: report_chart(t, tr.lang),
+        grid: traffic_grid(t, first, last),
         params,
     };
     render(&who, page_view)

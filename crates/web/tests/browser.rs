@@ -253,6 +253,9 @@ async fn a_store_manager_and_an_analyst_use_the_desk_in_chromium() {
         w.go(&format!("{base}/reports/category?from=2026-10&to=2026-10"));
         wait_for("the Pareto chart", || drawn() == 1);
         w.screenshot("category-desktop");
+        w.go(&format!("{base}/reports/traffic?month=2026-10"));
+        assert!(w.text("table.grid").contains("S0002"));
+        w.screenshot("traffic-grid-desktop");
 
         w.click("nav a[href='/reports/daily']");
         wait_for("the daily report", || w.url().ends_with("/reports/daily"));

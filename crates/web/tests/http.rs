@@ -295,6 +295,10 @@ async fn pages_speak_the_browsers_language_until_switched() {
         assert_eq!(bad.status, 400);
         assert!(bad.text().contains("2026-13-01"));
         assert_eq!(b.get("/reports/nonsense").status, 404);
+        // The traffic monitor as a store × day grid, flags coloured.
+        let traffic = b.get("/reports/traffic?month=2026-10").text();
+        assert!(traffic.contains("<table class=\"report grid\">"));
+        assert!(traffic.contains("class=\"num flag-low\""), "S0002's low day is marked");
         // A segment's member list, from the segments page to its download.
         let segments = b.get("/reports/rfm-segments?asof=2026-10-31").text();
         let link =
