@@ -127,6 +127,23 @@ pub(crate) async fn stores(State(state): State<AppState>, headers: HeaderMap) ->
     })))
 }
 
+/// The import history within reach (a user who does not see every store
+/// reads her own imports), newest first.
+pub(crate) async fn imports(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (_, scope, lang) = caller(&state, &headers).await?;
+    let list = state.db.imports(&scope, 500).await.map_err(|e| from_app(AppError::internal(e), lang))?;
+    Ok(Json(json!({
+        "imports": list.iter().map(|r| json!({
+            "id": r.id, "kind": r.kind, "file": r.file_name, "sha256": r.sha256, "actor": r.actor,
+            "started_at": r.started_at.to_rfc3339(), "duration_ms": r.duration_ms, "result": r.result,
+            "rows_read": r.rows_read, "rows_imported": r.rows_imported, "rows_rejected": r.rows_rejected,
+            "store_days_new": r.pairs_new, "store_days_replaced": r.pairs_replaced,
+            "first_date": r.first_date.map(|d| d.to_string()), "last_date": r.last_date.map(|d| d.to_string()),
+            "message": r.message,
+        })).collect::<Vec<_>>()
+    })))
+}
+
 pub(crate) async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let (user, scope, _) = caller(&state, &headers).await?;
     Ok(Json(json!({ "name": user.name, "role": user.role.key(), "sees_all_stores": scope.sees_all() })))
@@ -177,6 +194,11 @@ pub(crate) async fn openapi() -> Json<Value> {
         "/api/dashboard".into(),
         json!({"get": {"summary": "Yesterday's totals, top and bottom stores, traffic anomalies, within reach",
                         "security": [{"bearer": []}], "responses": {"200": {"description": "the dashboard"}}}}),
+    );
+    paths.insert(
+        "/api/imports".into(),
+        json!({"get": {"summary": "The import history within reach, newest first", "security": [{"bearer": []}],
+                        "responses": {"200": {"description": "the imports"}}}}),
     );
     paths.insert(
         "/api/me".into(),

@@ -190,12 +190,7 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         .anomalies
         .iter()
         .map(|(code, r)| {
-            let flag = match (r.flag, tr.lang) {
-                (Flag::High, Lang::Zh) => "偏高",
-                (Flag::High, Lang::En) => "high",
-                (_, Lang::Zh) => "偏低",
-                (_, Lang::En) => "low",
-            };
+            let flag = tr.t(if r.flag == Flag::High { "flag.high" } else { "flag.low" });
             (code.clone(), r.tickets, r.baseline_mean.map(hundredths).unwrap_or_default(), flag)
         })
         .collect();
@@ -355,6 +350,7 @@ pub(crate) async fn request(
             (req, params)
         }
         "stores" => (ReportRequest::Stores, Vec::new()),
+        "imports" => (ReportRequest::Imports, Vec::new()),
         _ => return Err(AppError::NotFound),
     })
 }
@@ -369,6 +365,7 @@ fn nav_key(name: &str) -> &'static str {
         "rfm" | "rfm-segments" => "nav.members",
         "efficiency" => "nav.efficiency",
         "stores" => "nav.stores",
+        "imports" => "nav.imports",
         _ => "nav.regions",
     }
 }

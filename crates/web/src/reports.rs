@@ -53,6 +53,8 @@ pub enum ReportRequest {
     },
     /// The store list (门店清单) within reach.
     Stores,
+    /// The import history (导入记录) within reach, newest first.
+    Imports,
 }
 
 /// Why a report cannot be made.
@@ -254,6 +256,7 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
             Report { table: category_table(&category_report(&cats)), summary_days_left_out: left_out }
         }
         ReportRequest::Stores => plain(stores_table(&db.stores(scope).await?)),
+        ReportRequest::Imports => plain(imports_table(&db.imports(scope, 10_000).await?)),
         ReportRequest::Rfm { asof } | ReportRequest::RfmSegments { asof } => {
             let asof = match asof {
                 Some(d) => d,
@@ -372,6 +375,56 @@ pub fn stores_table(stores: &[opsdesk_db::stores::Store]) -> ReportTable {
         title_zh: format!("门店清单（{} 家）", stores.len()),
         title_en: format!("Stores ({})", stores.len()),
         columns: STORE_COLUMNS.to_vec(),
+        rows,
+        totals: Vec::new(),
+    }
+}
+
+const IMPORT_COLUMNS: [Column; 14] = [
+    col("started_at", "时间", "started", Kind::Text),
+    col("kind", "类型", "kind", Kind::Text),
+    col("file_name", "文件", "file", Kind::Text),
+    col("actor", "操作人", "by", Kind::Text),
+    col("result", "结果", "result", Kind::Text),
+    col("rows_read", "读取行数", "rows read", Kind::Int),
+    col("rows_imported", "导入行数", "rows imported", Kind::Int),
+    col("rows_rejected", "拒收行数", "rows set aside", Kind::Int),
+    col("store_days_new", "新增门店·日", "store-days new", Kind::Int),
+    col("store_days_replaced", "替换门店·日", "store-days replaced", Kind::Int),
+    col("first_date", "起始日", "first date", Kind::Date),
+    col("last_date", "截止日", "last date", Kind::Date),
+    col("duration_ms", "用时毫秒", "ms", Kind::Int),
+    col("sha256", "SHA-256", "SHA-256", Kind::Text),
+];
+
+/// The import history as a table.
+pub fn imports_table(list: &[opsdesk_db::imports::ImportRecord]) -> ReportTable {
+    let rows = list
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Text(r.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string()),
+                Cell::Text(r.kind.clone()),
+                Cell::Text(r.file_name.clone()),
+                Cell::Text(r.actor.clone()),
+                Cell::Text(r.result.clone()),
+                Cell::Int(r.rows_read),
+                Cell::Int(r.rows_imported),
+                Cell::Int(r.rows_rejected),
+                Cell::Int(r.pairs_new),
+                Cell::Int(r.pairs_replaced),
+                r.first_date.map_or(Cell::Null, Cell::Date),
+                r.last_date.map_or(Cell::Null, Cell::Date),
+                Cell::Int(r.duration_ms),
+                Cell::Text(r.sha256.clone()),
+            ]
+        })
+        .collect();
+    ReportTable {
+        name: "imports",
+        title_zh: "导入记录".into(),
+        title_en: "Import history".into(),
+        columns: IMPORT_COLUMNS.to_vec(),
         rows,
         totals: Vec::new(),
     }

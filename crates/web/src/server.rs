@@ -114,6 +114,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/api/me", access: Access::Api, handler: || get(api::me) },
     Route { method: "GET", path: "/api/dashboard", access: Access::Api, handler: || get(api::dashboard) },
     Route { method: "GET", path: "/api/stores", access: Access::Api, handler: || get(api::stores) },
+    Route { method: "GET", path: "/api/imports", access: Access::Api, handler: || get(api::imports) },
     Route { method: "GET", path: "/api/reports/{name}", access: Access::Api, handler: || get(api::report) },
 ];
 

@@ -121,12 +121,7 @@ pub(crate) async fn page(State(state): State<AppState>, headers: HeaderMap, Path
         .into_iter()
         .filter(|r| matches!(r.flag, Flag::High | Flag::Low))
         .map(|r| {
-            let flag = match (r.flag, tr.lang) {
-                (Flag::High, Lang::Zh) => "偏高",
-                (Flag::High, Lang::En) => "high",
-                (_, Lang::Zh) => "偏低",
-                (_, Lang::En) => "low",
-            };
+            let flag = tr.t(if r.flag == Flag::High { "flag.high" } else { "flag.low" });
             (r.date.to_string(), r.tickets, r.baseline_mean.map(hundredths).unwrap_or_default(), flag)
         })
         .collect();

@@ -211,6 +211,7 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("GET", "/api/me", "/api/me"),
         ("GET", "/api/dashboard", "/api/dashboard"),
         ("GET", "/api/stores", "/api/stores"),
+        ("GET", "/api/imports", "/api/imports"),
         ("GET", "/api/reports/{name}", "/api/reports/category?from=2026-10&to=2026-10"),
     ];
     for r in ROUTES {
@@ -357,6 +358,9 @@ async fn api_tokens_made_in_the_desk_read_reports_within_their_owners_reach() {
             assert_eq!((dash["date"].as_str(), dash["all_stores"].as_bool()), (Some("2026-10-31"), Some(false)));
             assert_eq!(dash["total"]["revenue"], serde_json::json!(1743.6));
             assert_eq!(dash["top"][0]["store_code"], "S0002");
+            let imports: serde_json::Value =
+                serde_json::from_slice(&call(&mut api, "/api/imports", &token).body).unwrap();
+            assert_eq!(imports["imports"], serde_json::json!([]), "a store manager reads only her own imports");
             assert_eq!(call(&mut api, "/api/reports/daily?date=31.10.2026", &token).status, 400);
             assert_eq!(call(&mut api, "/api/reports/nothing", &token).status, 404);
             assert_eq!(call(&mut api, "/api/me", "odk_forged").status, 401);
@@ -534,6 +538,9 @@ async fn files_uploaded_in_the_desk_import_with_progress_and_their_errors_listed
 
             let history = ops.get("/imports").text();
             assert!(history.contains("dirty day.csv") && history.contains("refused"), "the history shows the refusal");
+            let csv = ops.get("/reports/imports/download?format=csv").text();
+            assert!(csv.starts_with("started_at,kind,file_name,actor,result,"), "{csv}");
+            assert!(csv.lines().any(|l| l.contains(",dirty day.csv,") && l.contains(",refused,")), "{csv}");
         })
         .await;
         db.close().await;
