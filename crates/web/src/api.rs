@@ -13,7 +13,7 @@ use opsdesk_domain::i18n::Lang;
 use serde_json::{Value, json};
 
 use crate::pages::{ReportQuery, request};
-use crate::reports::table_json;
+use crate::reports::{self, table_json};
 use crate::server::{AppError, AppState, request_lang, session_of};
 use crate::session::token_hash;
 
@@ -70,7 +70,9 @@ pub(crate) async fn report(
     let (_, scope, lang) = caller(&state, &headers).await?;
     let (req, _) = request(&state, &scope, lang, &name, &q).await.map_err(|e| from_app(e, lang))?;
     let rep = state.results.report(&state.db, &scope, &req).await.map_err(|e| {
-        if e.is_bad_input() {
+        if matches!(e, reports::ReportError::Forbidden) {
+            ApiError(StatusCode::FORBIDDEN, e.message(lang))
+        } else if e.is_bad_input() {
             ApiError(StatusCode::BAD_REQUEST, e.message(lang))
         } else {
             from_app(AppError::internal(e.message(Lang::En)), lang)

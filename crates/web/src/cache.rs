@@ -72,7 +72,9 @@ impl Results {
     /// The report, computed unless the data has not changed since it last was.
     pub async fn report(&self, db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Arc<Report>, ReportError> {
         let version = db.data_version().await?;
-        let key = format!("{:?}|{req:?}", scope.reach());
+        // The key holds everything a result depends on besides the data:
+        // the reach, whether the user administers (the audit log), the request.
+        let key = format!("{:?}|{}|{req:?}", scope.reach(), scope.administers());
         if let Some(r) = self.reports.get(&key, version) {
             return Ok(r);
         }

@@ -101,7 +101,9 @@ fn render(who: &SignedIn, page: impl Template) -> Response {
 }
 
 fn report_error(who: &SignedIn, e: ReportError) -> Response {
-    if e.is_bad_input() {
+    if matches!(e, ReportError::Forbidden) {
+        failed(who, AppError::Forbidden)
+    } else if e.is_bad_input() {
         failed(who, AppError::BadRequest(e.message(who.tr.lang)))
     } else {
         failed(who, AppError::internal(e.message(Lang::En)))
@@ -351,6 +353,7 @@ pub(crate) async fn request(
         }
         "stores" => (ReportRequest::Stores, Vec::new()),
         "imports" => (ReportRequest::Imports, Vec::new()),
+        "audit" => (ReportRequest::Audit, Vec::new()),
         _ => return Err(AppError::NotFound),
     })
 }
@@ -366,6 +369,7 @@ fn nav_key(name: &str) -> &'static str {
         "efficiency" => "nav.efficiency",
         "stores" => "nav.stores",
         "imports" => "nav.imports",
+        "audit" => "nav.audit",
         _ => "nav.regions",
     }
 }

@@ -55,6 +55,8 @@ pub enum ReportRequest {
     Stores,
     /// The import history (导入记录) within reach, newest first.
     Imports,
+    /// The audit log, newest first (administrators only).
+    Audit,
 }
 
 /// Why a report cannot be made.
@@ -64,6 +66,8 @@ pub enum ReportError {
     NoSales,
     /// `from` after `to`.
     BadRange,
+    /// Not for this user's role.
+    Forbidden,
     /// The report needs line detail and the period's store-days came as
     /// daily summaries.
     NoDetail {
@@ -77,6 +81,7 @@ impl ReportError {
         match self {
             ReportError::NoSales => lang.pick("还没有销售数据：请先导入", "no sales yet: import some first").into(),
             ReportError::BadRange => lang.pick("开始日期晚于结束日期", "the start is after the end").into(),
+            ReportError::Forbidden => lang.pick("你的角色不能查看这份报表", "your role may not see this report").into(),
             ReportError::NoDetail { summary_days } => lang
                 .pick(
                     &format!(
@@ -257,6 +262,8 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
         }
         ReportRequest::Stores => plain(stores_table(&db.stores(scope).await?)),
         ReportRequest::Imports => plain(imports_table(&db.imports(scope, 10_000).await?)),
+        ReportRequest::Audit if scope.administers() => plain(audit_table(&db.audit_events(scope, 10_000).await?)),
+        ReportRequest::Audit => return Err(ReportError::Forbidden),
         ReportRequest::Rfm { asof } | ReportRequest::RfmSegments { asof } => {
             let asof = match asof {
                 Some(d) => d,
@@ -425,6 +432,40 @@ pub fn imports_table(list: &[opsdesk_db::imports::ImportRecord]) -> ReportTable 
         title_zh: "导入记录".into(),
         title_en: "Import history".into(),
         columns: IMPORT_COLUMNS.to_vec(),
+        rows,
+        totals: Vec::new(),
+    }
+}
+
+const AUDIT_COLUMNS: [Column; 6] = [
+    col("at", "时间", "when", Kind::Text),
+    col("actor", "操作人", "who", Kind::Text),
+    col("action", "操作", "what", Kind::Text),
+    col("object", "对象", "object", Kind::Text),
+    col("before", "之前", "before", Kind::Text),
+    col("after", "之后", "after", Kind::Text),
+];
+
+/// The audit log as a table.
+pub fn audit_table(events: &[opsdesk_db::audit::AuditEvent]) -> ReportTable {
+    let rows = events
+        .iter()
+        .map(|e| {
+            vec![
+                Cell::Text(e.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string()),
+                Cell::Text(e.actor.clone()),
+                Cell::Text(e.action.clone()),
+                Cell::Text(format!("{} {}", e.entity, e.entity_id)),
+                Cell::Text(e.before.clone().unwrap_or_default()),
+                Cell::Text(e.after.clone().unwrap_or_default()),
+            ]
+        })
+        .collect();
+    ReportTable {
+        name: "audit",
+        title_zh: "审计日志".into(),
+        title_en: "Audit log".into(),
+        columns: AUDIT_COLUMNS.to_vec(),
         rows,
         totals: Vec::new(),
     }

@@ -459,6 +459,15 @@ async fn an_administrator_adds_people_changes_their_reach_and_stops_them() {
 
             let audit = admin.get("/admin/audit").text();
             assert!(audit.contains("app_user") && audit.contains("sign-in-failed"), "the audit log shows it all");
+            // As a sortable table with downloads, for administrators only —
+            // even right after an administrator's request filled the cache.
+            let csv = admin.get("/reports/audit/download?format=csv");
+            assert_eq!(csv.status, 200);
+            assert!(csv.text().starts_with("at,actor,action,object,before,after\n"));
+            let mut ops = Browser::new(addr);
+            assert_eq!(ops.sign_in("ops", password("ops")).status, 303);
+            assert_eq!(ops.get("/reports/audit").status, 403);
+            assert_eq!(ops.get("/reports/audit/download?format=csv").status, 403);
         })
         .await;
         db.close().await;
