@@ -159,22 +159,37 @@ impl Db {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let sql = if matches!(self.pool, Pool::Sqlite(_)) { sqlite.as_str() } else { POSTGRES };
         let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(sql, &[Arg::Date(from), Arg::Date(to)]).await?;
-        let mut sums: FxHashMap<(&[u8], &str), (i64, i64)> = FxHashMap::default();
+        let mut sums: FxHashMap<(i64, &str), (i64, i64)> = FxHashMap::default();
+        // The month prefix is read once per store-day (its members share the
+        // very slice), and categories are keyed by month number and name.
+        let mut current: (&[u8], i64) = (&[], 0);
         for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
+            let mut bad_month = false;
             for_each_category_prefixed(packed, 6, |month, category, t| {
-                let e = sums.entry((month, category)).or_default();
+                if !std::ptr::eq(month, current.0) && month != current.0 {
+                    match std::str::from_utf8(month).ok().and_then(|m| m.parse().ok()) {
+                        Some(m) => current = (month, m),
+                        None => bad_month = true,
+                    }
+                }
+                let e = sums.entry((current.1, category)).or_default();
                 e.0 += t.revenue;
                 e.1 += t.cost;
             })
             .map_err(damaged)?;
+            if bad_month {
+                return Err(damaged(CodecError));
+            }
         }
-        sums.into_iter()
-            .map(|((month, category), (revenue, cost))| {
-                let month =
-                    std::str::from_utf8(month).ok().and_then(|m| m.parse().ok()).ok_or_else(|| damaged(CodecError))?;
-                Ok(CategoryMonth { month, category: category.into(), revenue, cost })
+        Ok(sums
+            .into_iter()
+            .map(|((month, category), (revenue, cost))| CategoryMonth {
+                month,
+                category: category.into(),
+                revenue,
+                cost,
             })
-            .collect()
+            .collect())
     }
 
     /// Whether the store-days within reach from `from` to `to` include days
@@ -200,19 +215,29 @@ impl Db {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let sql = if matches!(self.pool, Pool::Sqlite(_)) { sqlite.as_str() } else { POSTGRES };
         let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(sql, &[Arg::Date(from), Arg::Date(asof)]).await?;
-        // Last purchase date, purchase tickets, net amount.
-        let mut by_member: FxHashMap<&str, (Option<NaiveDate>, i64, i64)> = FxHashMap::default();
+        // Last purchase date, purchase tickets, net amount. Member codes of
+        // up to 15 bytes (nearly all) are keyed by one 128-bit word; longer
+        // ones by their text.
+        type Acc = (Option<NaiveDate>, i64, i64);
+        let bytes: usize = rows.iter().map(|r| r.1.len()).sum();
+        let mut short: FxHashMap<u128, Acc> = FxHashMap::with_capacity_and_hasher(bytes / 64, Default::default());
+        let mut long: FxHashMap<&str, Acc> = FxHashMap::default();
         let mut day: (&[u8], NaiveDate) = (&[], from);
         for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
             let mut bad_date = false;
             for_each_member_prefixed(packed, 10, |d, member, m| {
-                if d != day.0 {
+                // A day's members share its prefix: the same bytes, most often
+                // the very same slice.
+                if !std::ptr::eq(d, day.0) && d != day.0 {
                     match std::str::from_utf8(d).ok().and_then(|t| parse_date(t).ok()) {
                         Some(date) => day = (d, date),
                         None => bad_date = true,
                     }
                 }
-                let e = by_member.entry(member).or_insert((None, 0, 0));
+                let e = match short_key(member) {
+                    Some(k) => short.entry(k).or_insert((None, 0, 0)),
+                    None => long.entry(member).or_insert((None, 0, 0)),
+                };
                 if m.tickets > 0 {
                     e.0 = e.0.max(Some(day.1));
                 }
@@ -224,16 +249,43 @@ impl Db {
                 return Err(damaged(CodecError));
             }
         }
-        Ok(by_member
-            .into_iter()
-            .map(|(member, (last, frequency, monetary))| MemberWindow {
-                member: member.into(),
-                recency_days: last.map_or(0, |d| (asof - d).num_days()),
-                frequency,
-                monetary,
-            })
-            .collect())
+        let window = |member: String, (last, frequency, monetary): Acc| MemberWindow {
+            member,
+            recency_days: last.map_or(0, |d: NaiveDate| (asof - d).num_days()),
+            frequency,
+            monetary,
+        };
+        // In code order (a short key sorts as its code's bytes do), so that
+        // the rules' own sort by code finds the work done.
+        let mut short: Vec<(u128, Acc)> = short.into_iter().collect();
+        short.sort_unstable_by_key(|e| e.0);
+        let mut long: Vec<(&str, Acc)> = long.into_iter().collect();
+        long.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut out: Vec<MemberWindow> = Vec::with_capacity(short.len() + long.len());
+        out.extend(short.into_iter().map(|(k, acc)| window(short_text(k), acc)));
+        out.extend(long.into_iter().map(|(m, acc)| window(m.to_string(), acc)));
+        Ok(out)
     }
+}
+
+/// A code of at most 15 bytes as one word: its bytes from the top, its
+/// length in the lowest byte. Distinct codes give distinct words.
+fn short_key(code: &str) -> Option<u128> {
+    let b = code.as_bytes();
+    (b.len() <= 15).then(|| {
+        let mut w = [0u8; 16];
+        w[..b.len()].copy_from_slice(b);
+        w[15] = b.len() as u8;
+        u128::from_be_bytes(w)
+    })
+}
+
+/// The code a [`short_key`] holds.
+fn short_text(k: u128) -> String {
+    let w = k.to_be_bytes();
+    let n = usize::from(w[15]).min(15);
+    // The key was made from a `&str`: its bytes are UTF-8.
+    String::from_utf8_lossy(&w[..n]).into_owned()
 }
 
 /// The rows of the packed detail from `$1` to `$2`, store by store, as SQLite
@@ -358,5 +410,24 @@ impl Db {
                 })
                 .collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_codes_round_trip_through_their_word() {
+        for code in ["M0171707", "", "会员12345", "a\0", "a", "123456789012345"] {
+            assert_eq!(short_text(short_key(code).unwrap()), code);
+        }
+        assert_ne!(short_key("a"), short_key("a\0"));
+        assert_eq!(short_key("1234567890123456"), None);
+        let mut codes = ["b", "a\0", "a", "ab", "M10", "M9", "会员", "Z"];
+        let mut keys: Vec<u128> = codes.iter().map(|c| short_key(c).unwrap()).collect();
+        keys.sort_unstable();
+        codes.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        assert_eq!(keys.into_iter().map(short_text).collect::<Vec<_>>(), codes, "keys sort as their codes' bytes");
     }
 }

@@ -58,7 +58,7 @@
       xAxis: { type: 'category', data: spec.x, axisLabel: { hideOverlap: true } },
       yAxis: spec.y.map(function (name) { return { type: 'value', name: name, splitLine: { show: false } }; }),
       series: spec.series.map(function (s) {
-        return { name: s.name, type: s.type, data: s.data, yAxisIndex: s.y || 0, smooth: s.type === 'line', showSymbol: false };
+        return { name: s.name, type: s.type, data: s.data, yAxisIndex: s.y || 0, smooth: false, showSymbol: false };
       })
     });
     window.addEventListener('resize', function () { chart.resize(); });
