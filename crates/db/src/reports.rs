@@ -220,7 +220,7 @@ impl Db {
         // ones by their text.
         type Acc = (Option<NaiveDate>, i64, i64);
         let bytes: usize = rows.iter().map(|r| r.1.len()).sum();
-        let mut short: FxHashMap<u128, Acc> = FxHashMap::with_capacity_and_hasher(bytes / 64, Default::default());
+        let mut short: FxHashMap<u128, Acc> = FxHashMap::with_capacity_and_hasher(bytes / 1024, Default::default());
         let mut long: FxHashMap<&str, Acc> = FxHashMap::default();
         let mut day: (&[u8], NaiveDate) = (&[], from);
         for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
