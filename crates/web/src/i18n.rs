@@ -54,6 +54,33 @@ impl Tr {
     }
 }
 
+/// A number as the pages show it in `lang`: digits grouped by thousands.
+/// Chinese business writing groups by thousands with commas, as English
+/// does, so both languages read `12,345.67`; downloads keep plain numbers.
+pub fn group_digits(text: &str, lang: Lang) -> String {
+    let sep = match lang {
+        Lang::Zh | Lang::En => ',',
+    };
+    let (sign, rest) = text.strip_prefix('-').map_or(("", text), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + int.len() / 3);
+    out.push_str(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 /// The language a browser asks for first among ours (`Accept-Language`).
 pub fn from_accept_language(header: &str) -> Option<Lang> {
     let mut best: Option<(f32, Lang)> = None;
@@ -88,6 +115,22 @@ mod tests {
         ek.sort();
         assert_eq!(zk, ek);
         assert!(zh.values().chain(en.values()).all(|v| !v.is_empty()));
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        for (plain, grouped) in [
+            ("1234567.89", "1,234,567.89"),
+            ("-1234.5", "-1,234.5"),
+            ("999", "999"),
+            ("1000", "1,000"),
+            ("0.05", "0.05"),
+            ("", ""),
+            ("—", "—"),
+        ] {
+            assert_eq!(group_digits(plain, Lang::Zh), grouped);
+            assert_eq!(group_digits(plain, Lang::En), grouped);
+        }
     }
 
     #[test]

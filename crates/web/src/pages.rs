@@ -170,7 +170,7 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
     let kpis = vec![
         Kpi {
             label: "dash.revenue",
-            value: hundredths(co.revenue),
+            value: crate::i18n::group_digits(&hundredths(co.revenue), tr.lang),
             detail: format!("{} {lw}", tr.t("dash.vs_lw")),
             class: lw_class,
         },
@@ -182,11 +182,16 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
             detail: format!("{} {ly}", tr.t("dash.vs_ly")),
             class: ly_class,
         },
-        Kpi { label: "dash.mtd", value: hundredths(co.mtd_revenue), detail: String::new(), class: "" },
+        Kpi {
+            label: "dash.mtd",
+            value: crate::i18n::group_digits(&hundredths(co.mtd_revenue), tr.lang),
+            detail: String::new(),
+            class: "",
+        },
     ];
     let line = |s: &opsdesk_domain::reports::daily::DailyRow| {
         let (p, class) = pct_text(s.lw_pct);
-        (s.label.clone(), hundredths(s.revenue), p, class)
+        (s.label.clone(), crate::i18n::group_digits(&hundredths(s.revenue), tr.lang), p, class)
     };
     let anomalies = d
         .anomalies
@@ -208,7 +213,12 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         ]
     })
     .to_string();
-    let trend = d.trend.iter().rev().map(|t| (t.0.to_string(), hundredths(t.1), t.2)).collect();
+    let trend = d
+        .trend
+        .iter()
+        .rev()
+        .map(|t| (t.0.to_string(), crate::i18n::group_digits(&hundredths(t.1), tr.lang), t.2))
+        .collect();
     render(&who, Dashboard { c, date: d.date.to_string(), reach, kpis, top, bottom, anomalies, chart, trend })
 }
 
@@ -354,6 +364,7 @@ pub(crate) async fn request(
         "stores" => (ReportRequest::Stores, Vec::new()),
         "imports" => (ReportRequest::Imports, Vec::new()),
         "audit" => (ReportRequest::Audit, Vec::new()),
+        "users" => (ReportRequest::Users, Vec::new()),
         _ => return Err(AppError::NotFound),
     })
 }
@@ -370,6 +381,7 @@ fn nav_key(name: &str) -> &'static str {
         "stores" => "nav.stores",
         "imports" => "nav.imports",
         "audit" => "nav.audit",
+        "users" => "nav.users",
         _ => "nav.regions",
     }
 }
@@ -497,7 +509,7 @@ fn report_chart(t: &ReportTable, lang: Lang) -> Option<String> {
     }
 }
 
-fn cell_view(t: &ReportTable, i: usize, cell: &Cell) -> CellView {
+fn cell_view(t: &ReportTable, i: usize, cell: &Cell, lang: Lang) -> CellView {
     let kind = t.columns.get(i).map(|c| c.kind).unwrap_or(Kind::Text);
     let numeric = !matches!(kind, Kind::Text | Kind::Date);
     let negative = kind == Kind::Growth && cell.number().is_some_and(|n| n < 0.0);
@@ -506,9 +518,15 @@ fn cell_view(t: &ReportTable, i: usize, cell: &Cell) -> CellView {
         Cell::Text(code) if is_store && !code.starts_with('Σ') => Some(format!("/stores/{}", url_encode(code))),
         _ => None,
     };
+    let text = match kind {
+        Kind::Int | Kind::Money | Kind::Fixed2 if t.columns[i].key != "store_id" => {
+            crate::i18n::group_digits(&cell.text(), lang)
+        }
+        _ => cell.text(),
+    };
     CellView {
         href,
-        text: cell.text(),
+        text,
         class: match (numeric, negative) {
             (true, true) => "num neg",
             (true, false) => "num",
@@ -591,7 +609,7 @@ pub(crate) async fn report(
     let page = q.page.unwrap_or(1).max(1);
     let first = ((page - 1) * PAGE_ROWS).min(total);
     let last = (first + PAGE_ROWS).min(total);
-    let view = |row: &Vec<Cell>| row.iter().enumerate().map(|(i, c)| cell_view(t, i, c)).collect::<Vec<_>>();
+    let view = |row: &Vec<Cell>| row.iter().enumerate().map(|(i, c)| cell_view(t, i, c, tr.lang)).collect::<Vec<_>>();
     let mut rows: Vec<_> = t.rows[first..last].iter().map(view).collect();
     // A segment links to its members' list (and its download there).
     if let Some(seg) = t.columns.iter().position(|c| c.key == "segment").filter(|_| t.name == "r5_rfm_segments") {

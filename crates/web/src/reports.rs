@@ -57,6 +57,8 @@ pub enum ReportRequest {
     Imports,
     /// The audit log, newest first (administrators only).
     Audit,
+    /// The users with their role and reach (administrators only).
+    Users,
 }
 
 /// Why a report cannot be made.
@@ -264,6 +266,10 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
         ReportRequest::Imports => plain(imports_table(&db.imports(scope, 10_000).await?)),
         ReportRequest::Audit if scope.administers() => plain(audit_table(&db.audit_events(scope, 10_000).await?)),
         ReportRequest::Audit => return Err(ReportError::Forbidden),
+        ReportRequest::Users if scope.administers() => {
+            plain(users_table(&db.users().await?, &db.stores(scope).await?, &db.regions().await?))
+        }
+        ReportRequest::Users => return Err(ReportError::Forbidden),
         ReportRequest::Rfm { asof } | ReportRequest::RfmSegments { asof } => {
             let asof = match asof {
                 Some(d) => d,
@@ -466,6 +472,44 @@ pub fn audit_table(events: &[opsdesk_db::audit::AuditEvent]) -> ReportTable {
         title_zh: "审计日志".into(),
         title_en: "Audit log".into(),
         columns: AUDIT_COLUMNS.to_vec(),
+        rows,
+        totals: Vec::new(),
+    }
+}
+
+const USER_COLUMNS: [Column; 5] = [
+    col("name", "用户名", "name", Kind::Text),
+    col("role", "角色", "role", Kind::Text),
+    col("reach", "范围", "reach", Kind::Text),
+    col("active", "启用", "active", Kind::Text),
+    col("created_at", "创建时间", "created", Kind::Text),
+];
+
+/// The users as a table: role by its key, reach as a store code or region name.
+pub fn users_table(
+    users: &[opsdesk_db::people::User],
+    stores: &[opsdesk_db::stores::Store],
+    regions: &[opsdesk_db::stores::Region],
+) -> ReportTable {
+    let rows = users
+        .iter()
+        .map(|u| {
+            let store = u.store_id.and_then(|id| stores.iter().find(|s| s.id == id)).map(|s| s.code.clone());
+            let region = u.region_id.and_then(|id| regions.iter().find(|r| r.id == id)).map(|r| r.name.clone());
+            vec![
+                Cell::Text(u.name.clone()),
+                Cell::Text(u.role.key().into()),
+                Cell::Text(store.or(region).unwrap_or_else(|| "*".into())),
+                Cell::Text(if u.active { "yes" } else { "no" }.into()),
+                Cell::Text(u.created_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string()),
+            ]
+        })
+        .collect();
+    ReportTable {
+        name: "users",
+        title_zh: "用户".into(),
+        title_en: "Users".into(),
+        columns: USER_COLUMNS.to_vec(),
         rows,
         totals: Vec::new(),
     }

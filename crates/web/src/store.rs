@@ -84,10 +84,15 @@ pub(crate) async fn page(State(state): State<AppState>, headers: HeaderMap, Path
     let mut kpis = Vec::new();
     if let Some(r) = row {
         let (lw, lw_class) = pct(r.lw_pct);
-        kpis.push(("dash.revenue", hundredths(r.revenue), format!("{} {} {lw}", last, tr.t("dash.vs_lw")), lw_class));
+        kpis.push((
+            "dash.revenue",
+            crate::i18n::group_digits(&hundredths(r.revenue), tr.lang),
+            format!("{} {} {lw}", last, tr.t("dash.vs_lw")),
+            lw_class,
+        ));
         kpis.push(("dash.tickets", r.tickets.to_string(), String::new(), ""));
         kpis.push(("dash.aov", r.aov.map(hundredths).unwrap_or_default(), String::new(), ""));
-        kpis.push(("dash.mtd", hundredths(r.mtd_revenue), String::new(), ""));
+        kpis.push(("dash.mtd", crate::i18n::group_digits(&hundredths(r.mtd_revenue), tr.lang), String::new(), ""));
     }
     if let Some(n) = rank {
         let of = tr.t("store.rank_of").replace("{n}", &by_mtd.len().to_string());
@@ -114,7 +119,7 @@ pub(crate) async fn page(State(state): State<AppState>, headers: HeaderMap, Path
         .rev()
         .map(|d| {
             let aov = rdiv(i128::from(d.revenue), i128::from(d.tickets)).map(hundredths).unwrap_or_default();
-            (d.date.to_string(), hundredths(d.revenue), d.tickets, aov)
+            (d.date.to_string(), crate::i18n::group_digits(&hundredths(d.revenue), tr.lang), d.tickets, aov)
         })
         .collect();
     let anomalies = traffic_rows(&days, month_start(last), last)

@@ -468,6 +468,10 @@ async fn an_administrator_adds_people_changes_their_reach_and_stops_them() {
             assert_eq!(ops.sign_in("ops", password("ops")).status, 303);
             assert_eq!(ops.get("/reports/audit").status, 403);
             assert_eq!(ops.get("/reports/audit/download?format=csv").status, 403);
+            assert_eq!(ops.get("/reports/users").status, 403);
+            let users = admin.get("/reports/users/download?format=csv").text();
+            assert!(users.starts_with("name,role,reach,active,created_at\n"), "{users}");
+            assert!(users.contains("\nzhao,region-manager,华东,no,"), "{users}");
         })
         .await;
         db.close().await;
