@@ -430,6 +430,8 @@ struct ReportPage {
     pages: Vec<(usize, String, bool)>,
     /// A chart of the table, as JSON, for the reports that have one.
     chart: Option<String>,
+    /// The report may draw a chart (the page loads the chart library).
+    charts: bool,
     /// The traffic monitor as a store × day grid: the days, then per store
     /// its code and each day's tickets and flag.
     grid: Option<TrafficGrid>,
@@ -654,6 +656,7 @@ pub(crate) async fn report(
         totals,
         pages,
         chart: report_chart(t, tr.lang),
+        charts: matches!(t.name, "r4_category" | "r5_rfm_segments"),
         grid: traffic_grid(t, first, last),
         params,
     };

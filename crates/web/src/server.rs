@@ -80,6 +80,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/static/app.css", access: Access::Public, handler: || get(css) },
     Route { method: "GET", path: "/static/app.js", access: Access::Public, handler: || get(js) },
     Route { method: "GET", path: "/static/vendor/echarts.min.js", access: Access::Public, handler: || get(echarts) },
+    Route { method: "GET", path: "/static/vendor/htmx.min.js", access: Access::Public, handler: || get(htmx) },
     Route { method: "GET", path: "/", access: Access::SignedIn, handler: || get(pages::dashboard) },
     Route { method: "GET", path: "/reports/{name}", access: Access::SignedIn, handler: || get(pages::report) },
     Route {
@@ -455,6 +456,14 @@ async fn echarts() -> Response {
     (
         [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=86400")],
         include_str!("../static/vendor/echarts.min.js"),
+    )
+        .into_response()
+}
+
+async fn htmx() -> Response {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../static/vendor/htmx.min.js"),
     )
         .into_response()
 }

@@ -44,10 +44,13 @@
 
 // Charts: each [data-chart] element holds its data as JSON
 // ({x: [...], y: [axis names], series: [{name, type, data, y}]}); the same
-// numbers are in the table beside it.
-(function () {
+// numbers are in the table beside it. Drawn at load and again whenever htmx
+// swaps a part of the page in.
+function drawCharts(root) {
   if (!window.echarts) return;
-  document.querySelectorAll('[data-chart]').forEach(function (el) {
+  root.querySelectorAll('[data-chart]').forEach(function (el) {
+    if (el.dataset.drawn) return;
+    el.dataset.drawn = '1';
     var spec = JSON.parse(el.dataset.chart);
     var chart = echarts.init(el, null, { renderer: 'svg' });
     chart.setOption({
@@ -63,4 +66,11 @@
     });
     window.addEventListener('resize', function () { chart.resize(); });
   });
-})();
+}
+drawCharts(document);
+document.addEventListener('htmx:afterSettle', function (ev) {
+  drawCharts(ev.target);
+  // The language switch comes back to the page as it is now.
+  var lang = document.querySelector('a.lang');
+  if (lang) lang.href = lang.pathname + '?next=' + encodeURIComponent(location.pathname + location.search);
+});

@@ -263,6 +263,17 @@ async fn a_store_manager_and_an_analyst_use_the_desk_in_chromium() {
         assert!(body.contains("S0001") && body.contains("Σ"), "every store and the company total");
         w.screenshot("daily-desktop");
 
+        // Sorting swaps the report in place (htmx), keeping the page: a mark
+        // left on the window survives, and the address follows.
+        w.script("window.stillHere = true;");
+        let first_store = || w.text("table.report tbody tr:first-child td:first-child");
+        w.click("table.report th:nth-child(3) a");
+        wait_for("sorted by revenue", || w.url().contains("sort=revenue"));
+        w.click("table.report th:nth-child(3) a");
+        wait_for("sorted by revenue, descending", || w.url().contains("dir=desc"));
+        assert_eq!(first_store(), "S0007", "the day's largest store first");
+        assert_eq!(w.script("return window.stillHere === true;"), json!(true), "no page load");
+
         // Switch the language: the same page in English.
         w.click("a.lang");
         wait_for("English", || w.text("a.lang") == "中文");

@@ -192,6 +192,7 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("GET", "/static/app.css", "/static/app.css"),
         ("GET", "/static/app.js", "/static/app.js"),
         ("GET", "/static/vendor/echarts.min.js", "/static/vendor/echarts.min.js"),
+        ("GET", "/static/vendor/htmx.min.js", "/static/vendor/htmx.min.js"),
         ("GET", "/stores/{code}", "/stores/S0002"),
         ("GET", "/imports", "/imports"),
         ("POST", "/imports/upload", "/imports/upload?kind=sales&name=x.csv"),
