@@ -363,6 +363,14 @@ pub(crate) async fn request(
         }
         "stores" => (ReportRequest::Stores, Vec::new()),
         "imports" => (ReportRequest::Imports, Vec::new()),
+        "trend" => {
+            let to = match date_param(lang, "date", &q.date)? {
+                Some(d) => Some(d),
+                None => last_date().await?,
+            };
+            let shown = to.map(|d| d.to_string()).unwrap_or_default();
+            (ReportRequest::Trend { to }, vec![p("date", "report.date", shown, "YYYY-MM-DD")])
+        }
         "audit" => (ReportRequest::Audit, Vec::new()),
         "users" => (ReportRequest::Users, Vec::new()),
         _ => return Err(AppError::NotFound),
@@ -380,6 +388,7 @@ fn nav_key(name: &str) -> &'static str {
         "efficiency" => "nav.efficiency",
         "stores" => "nav.stores",
         "imports" => "nav.imports",
+        "trend" => "nav.dashboard",
         "audit" => "nav.audit",
         "users" => "nav.users",
         _ => "nav.regions",

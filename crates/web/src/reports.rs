@@ -59,6 +59,11 @@ pub enum ReportRequest {
     Audit,
     /// The users with their role and reach (administrators only).
     Users,
+    /// Revenue and traffic by day over the 30 days to `to` (default: the
+    /// last date with sales), within reach: the dashboard's trend.
+    Trend {
+        to: Option<NaiveDate>,
+    },
 }
 
 /// Why a report cannot be made.
@@ -263,6 +268,13 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
             Report { table: category_table(&category_report(&cats)), summary_days_left_out: left_out }
         }
         ReportRequest::Stores => plain(stores_table(&db.stores(scope).await?)),
+        ReportRequest::Trend { to } => {
+            let to = match to {
+                Some(d) => d,
+                None => last_date(db, scope).await?,
+            };
+            plain(trend_table(to, &trend(db, scope, to).await?))
+        }
         ReportRequest::Imports => plain(imports_table(&db.imports(scope, 10_000).await?)),
         ReportRequest::Audit if scope.administers() => plain(audit_table(&db.audit_events(scope, 10_000).await?)),
         ReportRequest::Audit => return Err(ReportError::Forbidden),
@@ -334,13 +346,7 @@ pub async fn dashboard(db: &Db, scope: &Scope) -> Result<Option<Dashboard>, Repo
     let top: Vec<DailyRow> = stores.iter().take(5).cloned().collect();
     let bottom: Vec<DailyRow> = stores.iter().rev().take(stores.len().saturating_sub(5).min(5)).cloned().collect();
     let days = db.store_days(scope, date - Duration::days(56), date).await?;
-    let mut trend: std::collections::BTreeMap<NaiveDate, (i64, i64)> = std::collections::BTreeMap::new();
-    for d in days.iter().flat_map(|(_, d)| d).filter(|d| d.date > date - Duration::days(30)) {
-        let e = trend.entry(d.date).or_default();
-        e.0 += d.revenue;
-        e.1 += d.tickets;
-    }
-    let trend = trend.into_iter().map(|(d, (r, t))| (d, r, t)).collect();
+    let trend = daily_sums(&days, date);
     let anomalies = days
         .into_iter()
         .flat_map(|(code, days)| traffic_rows(&days, date, date).into_iter().map(move |r| (code.clone(), r)))
@@ -510,6 +516,55 @@ pub fn users_table(
         title_zh: "用户".into(),
         title_en: "Users".into(),
         columns: USER_COLUMNS.to_vec(),
+        rows,
+        totals: Vec::new(),
+    }
+}
+
+/// Revenue and purchase tickets by day over the 30 days to `to`, summed over
+/// the stores given.
+fn daily_sums(
+    days: &[(String, Vec<opsdesk_domain::reports::traffic::TrafficDay>)],
+    to: NaiveDate,
+) -> Vec<(NaiveDate, i64, i64)> {
+    let mut by_day: std::collections::BTreeMap<NaiveDate, (i64, i64)> = std::collections::BTreeMap::new();
+    for d in days.iter().flat_map(|(_, d)| d).filter(|d| d.date > to - Duration::days(30) && d.date <= to) {
+        let e = by_day.entry(d.date).or_default();
+        e.0 += d.revenue;
+        e.1 += d.tickets;
+    }
+    by_day.into_iter().map(|(d, (r, t))| (d, r, t)).collect()
+}
+
+async fn trend(db: &Db, scope: &Scope, to: NaiveDate) -> Result<Vec<(NaiveDate, i64, i64)>, ReportError> {
+    Ok(daily_sums(&db.store_days(scope, to - Duration::days(29), to).await?, to))
+}
+
+const TREND_COLUMNS: [Column; 4] = [
+    col("date", "日期", "date", Kind::Date),
+    col("revenue", "销售额", "revenue", Kind::Money),
+    col("tickets", "客流", "tickets", Kind::Int),
+    col("aov", "客单价", "AOV", Kind::Fixed2),
+];
+
+/// The 30-day trend as a table.
+pub fn trend_table(to: NaiveDate, days: &[(NaiveDate, i64, i64)]) -> ReportTable {
+    let rows = days
+        .iter()
+        .map(|&(d, revenue, tickets)| {
+            vec![
+                Cell::Date(d),
+                Cell::Fixed2(revenue),
+                Cell::Int(tickets),
+                Cell::opt2(opsdesk_domain::rdiv(i128::from(revenue), i128::from(tickets))),
+            ]
+        })
+        .collect();
+    ReportTable {
+        name: "trend",
+        title_zh: format!("近 30 天销售与客流（至 {to}）"),
+        title_en: format!("Revenue and traffic, 30 days to {to}"),
+        columns: TREND_COLUMNS.to_vec(),
         rows,
         totals: Vec::new(),
     }

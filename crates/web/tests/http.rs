@@ -354,6 +354,9 @@ async fn api_tokens_made_in_the_desk_read_reports_within_their_owners_reach() {
             assert_eq!(v["rows"][0]["revenue"], serde_json::json!(1743.6));
             let me: serde_json::Value = serde_json::from_slice(&call(&mut api, "/api/me", &token).body).unwrap();
             assert_eq!(me, serde_json::json!({"name": "s0002", "role": "store-manager", "sees_all_stores": false}));
+            let trend = b.get("/reports/trend/download?format=csv&date=2026-10-31").text();
+            assert!(trend.starts_with("date,revenue,tickets,aov\n"), "{trend}");
+            assert!(trend.contains("\n2026-10-31,1743.60,17,102.56\n"), "the store manager's own day: {trend}");
             let dash: serde_json::Value =
                 serde_json::from_slice(&call(&mut api, "/api/dashboard", &token).body).unwrap();
             assert_eq!((dash["date"].as_str(), dash["all_stores"].as_bool()), (Some("2026-10-31"), Some(false)));
