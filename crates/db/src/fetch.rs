@@ -24,17 +24,7 @@ pub(crate) enum Arg {
     Date(NaiveDate),
 }
 
-/// One statement being read. Finalized when dropped.
-pub(crate) struct Stmt(*mut ffi::sqlite3_stmt);
-
-impl Drop for Stmt {
-    fn drop(&mut self) {
-        // SAFETY: the statement was prepared on a handle that is still locked.
-        unsafe {
-            ffi::sqlite3_finalize(self.0);
-        }
-    }
-}
+use crate::sqlite_bulk::{Statement as Stmt, error as sqlite_error};
 
 fn damaged(what: &str) -> DbError {
     DbError::Rule(format!("a stored value is not a valid {what}"))
@@ -123,12 +113,6 @@ tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-
-fn sqlite_error(db: *mut ffi::sqlite3, rc: c_int) -> DbError {
-    // SAFETY: `db` is a live handle; sqlite3_errmsg returns a NUL-terminated string it owns.
-    let msg = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) }.to_string_lossy().into_owned();
-    DbError::Rule(format!("database error: {msg} (SQLite code {rc})"))
-}
 
 impl Db {
     /// Every row of `sql` (with `$1…` placeholders, bound to `args` in order).

@@ -30,7 +30,8 @@ pub(crate) enum Value<'a> {
     DateTime(NaiveDateTime),
 }
 
-struct Statement(*mut ffi::sqlite3_stmt);
+/// A prepared statement, finalized when dropped (reads use it too: [`crate::fetch`]).
+pub(crate) struct Statement(pub(crate) *mut ffi::sqlite3_stmt);
 
 impl Drop for Statement {
     fn drop(&mut self) {
@@ -41,7 +42,7 @@ impl Drop for Statement {
     }
 }
 
-fn error(db: *mut ffi::sqlite3, rc: c_int) -> DbError {
+pub(crate) fn error(db: *mut ffi::sqlite3, rc: c_int) -> DbError {
     // SAFETY: `db` is a live handle; sqlite3_errmsg returns a NUL-terminated string it owns.
     let msg = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)) }.to_string_lossy().into_owned();
     DbError::Rule(format!("database error: {msg} (SQLite code {rc})"))

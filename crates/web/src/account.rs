@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::pages::Chrome;
-use crate::server::{AppError, AppState, Failed, SignedIn, check_csrf, signed_in};
+use crate::server::{AppError, AppState, Failed, SignedIn, signed_in, signed_in_form};
 use crate::session::{random_token, token_hash};
 
 struct TokenView {
@@ -69,13 +69,10 @@ pub(crate) struct NewToken {
 }
 
 pub(crate) async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<NewToken>) -> Response {
-    let who = match signed_in(&state, &headers, "/account/tokens").await {
+    let who = match signed_in_form(&state, &headers, "/account/tokens", &f.csrf).await {
         Ok(w) => w,
-        Err(f) => return f.into_response(),
+        Err(r) => return r,
     };
-    if let Err(f) = check_csrf(&who, &f.csrf) {
-        return f.into_response();
-    }
     let token = format!("odk_{}", random_token());
     match state.db.create_api_token(&who.session.user, &f.name, &token_hash(&token)).await {
         Ok(_) => page(&state, &who, Some(token), None).await,
@@ -95,13 +92,10 @@ pub(crate) async fn revoke(
     Path(id): Path<i64>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let who = match signed_in(&state, &headers, "/account/tokens").await {
+    let who = match signed_in_form(&state, &headers, "/account/tokens", &f.csrf).await {
         Ok(w) => w,
-        Err(f) => return f.into_response(),
+        Err(r) => return r,
     };
-    if let Err(f) = check_csrf(&who, &f.csrf) {
-        return f.into_response();
-    }
     match state.db.revoke_api_token(&who.session.user, id).await {
         Ok(true) => (StatusCode::SEE_OTHER, [(LOCATION, "/account/tokens")]).into_response(),
         Ok(false) => Failed { error: AppError::NotFound, lang: who.tr.lang }.into_response(),

@@ -18,7 +18,7 @@ use crate::server::{AppError, AppState, request_lang, session_of};
 use crate::session::token_hash;
 
 /// A JSON error: `{"error": message}` with its status.
-pub(crate) struct ApiError(StatusCode, String);
+pub(crate) struct ApiError(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -79,7 +79,7 @@ pub(crate) async fn page(State(state): State<AppState>, headers: HeaderMap) -> R
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    crate::api::ApiError(status, message.into()).into_response()
 }
 
 #[derive(Deserialize)]

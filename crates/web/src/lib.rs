@@ -4,7 +4,6 @@
 //! the XLSX rendering of reports ([`export`]).
 
 mod account;
-mod admin;
 mod api;
 pub mod auth;
 mod cache;
@@ -12,7 +11,8 @@ pub mod export;
 pub mod i18n;
 mod imports;
 mod pages;
+mod people;
 pub mod reports;
 pub mod server;
 pub mod session;
-mod store;
+mod stores;

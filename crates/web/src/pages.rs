@@ -110,7 +110,7 @@ fn report_error(who: &SignedIn, e: ReportError) -> Response {
     }
 }
 
-fn pct_text(v: Option<i64>) -> (String, &'static str) {
+pub(crate) fn pct_text(v: Option<i64>) -> (String, &'static str) {
     match v {
         Some(p) => (format!("{}%", hundredths(p)), if p < 0 { "neg" } else { "pos" }),
         None => ("—".into(), ""),
@@ -561,24 +561,30 @@ fn sort_rows(t: &mut ReportTable, key: &str, descending: bool) {
     });
 }
 
+/// The signed-in user, the report page `name` asks for (its form's
+/// parameters) and the report itself, within her reach: what a page and a
+/// download both start from.
+async fn report_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    q: &ReportQuery,
+) -> Result<(SignedIn, Vec<Param>, std::sync::Arc<crate::reports::Report>), Response> {
+    let who = signed_in(state, headers, &format!("/reports/{name}")).await.map_err(IntoResponse::into_response)?;
+    let (req, params) = request(state, &who.scope, who.tr.lang, name, q).await.map_err(|e| failed(&who, e))?;
+    let rep = state.results.report(&state.db, &who.scope, &req).await.map_err(|e| report_error(&who, e))?;
+    Ok((who, params, rep))
+}
+
 pub(crate) async fn report(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let here = format!("/reports/{name}");
-    let who = match signed_in(&state, &headers, &here).await {
-        Ok(w) => w,
-        Err(f) => return f.into_response(),
-    };
-    let (req, params) = match request(&state, &who.scope, who.tr.lang, &name, &q).await {
+    let (who, params, rep) = match report_for(&state, &headers, &name, &q).await {
         Ok(r) => r,
-        Err(e) => return failed(&who, e),
-    };
-    let rep = match state.results.report(&state.db, &who.scope, &req).await {
-        Ok(r) => r,
-        Err(e) => return report_error(&who, e),
+        Err(r) => return r,
     };
     let tr = who.tr;
     let descending = q.dir.as_deref() == Some("desc");
@@ -679,18 +685,9 @@ pub(crate) async fn download(
     Path(name): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let here = format!("/reports/{name}");
-    let who = match signed_in(&state, &headers, &here).await {
-        Ok(w) => w,
-        Err(f) => return f.into_response(),
-    };
-    let (req, _) = match request(&state, &who.scope, who.tr.lang, &name, &q).await {
+    let (who, _, rep) = match report_for(&state, &headers, &name, &q).await {
         Ok(r) => r,
-        Err(e) => return failed(&who, e),
-    };
-    let rep = match state.results.report(&state.db, &who.scope, &req).await {
-        Ok(r) => r,
-        Err(e) => return report_error(&who, e),
+        Err(r) => return r,
     };
     let narrow = narrowed(&rep.table, &q);
     let t = narrow.as_ref().unwrap_or(&rep.table);

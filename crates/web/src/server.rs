@@ -26,7 +26,7 @@ use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
-use crate::{account, admin, api, imports, pages, store};
+use crate::{account, api, imports, pages, people, stores};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -89,7 +89,7 @@ pub const ROUTES: &[Route] = &[
         access: Access::SignedIn,
         handler: || get(pages::download),
     },
-    Route { method: "GET", path: "/stores/{code}", access: Access::SignedIn, handler: || get(store::page) },
+    Route { method: "GET", path: "/stores/{code}", access: Access::SignedIn, handler: || get(stores::page) },
     Route { method: "GET", path: "/imports", access: Access::SignedIn, handler: || get(imports::page) },
     Route { method: "POST", path: "/imports/upload", access: Access::SessionJson, handler: || post(imports::upload) },
     Route { method: "GET", path: "/imports/jobs/{id}", access: Access::SessionJson, handler: || get(imports::status) },
@@ -101,16 +101,16 @@ pub const ROUTES: &[Route] = &[
         access: Access::SignedIn,
         handler: || post(account::revoke),
     },
-    Route { method: "GET", path: "/admin/users", access: Access::Admin, handler: || get(admin::users) },
-    Route { method: "POST", path: "/admin/users", access: Access::Admin, handler: || post(admin::add) },
-    Route { method: "POST", path: "/admin/users/{id}/role", access: Access::Admin, handler: || post(admin::set_role) },
+    Route { method: "GET", path: "/admin/users", access: Access::Admin, handler: || get(people::users) },
+    Route { method: "POST", path: "/admin/users", access: Access::Admin, handler: || post(people::add) },
+    Route { method: "POST", path: "/admin/users/{id}/role", access: Access::Admin, handler: || post(people::set_role) },
     Route {
         method: "POST",
         path: "/admin/users/{id}/active",
         access: Access::Admin,
-        handler: || post(admin::set_active),
+        handler: || post(people::set_active),
     },
-    Route { method: "GET", path: "/admin/audit", access: Access::Admin, handler: || get(admin::audit) },
+    Route { method: "GET", path: "/admin/audit", access: Access::Admin, handler: || get(people::audit) },
     Route { method: "GET", path: "/api/openapi.json", access: Access::Public, handler: || get(api::openapi) },
     Route { method: "GET", path: "/api/me", access: Access::Api, handler: || get(api::me) },
     Route { method: "GET", path: "/api/dashboard", access: Access::Api, handler: || get(api::dashboard) },
@@ -394,14 +394,23 @@ pub(crate) fn check_csrf(who: &SignedIn, token: &str) -> Result<(), Failed> {
     }
 }
 
+/// The signed-in user of a form post whose CSRF token matches her session's.
+pub(crate) async fn signed_in_form(
+    state: &Inner,
+    headers: &HeaderMap,
+    here: &str,
+    csrf: &str,
+) -> Result<SignedIn, Response> {
+    let who = signed_in(state, headers, here).await.map_err(IntoResponse::into_response)?;
+    check_csrf(&who, csrf).map_err(IntoResponse::into_response)?;
+    Ok(who)
+}
+
 async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    let who = match signed_in(&state, &headers, "/").await {
+    let who = match signed_in_form(&state, &headers, "/", &f.csrf).await {
         Ok(w) => w,
-        Err(f) => return f.into_response(),
+        Err(r) => return r,
     };
-    if let Err(f) = check_csrf(&who, &f.csrf) {
-        return f.into_response();
-    }
     if let Err(e) = state.db.end_session(&who.session, true).await {
         return Failed { error: AppError::internal(e), lang: who.tr.lang }.into_response();
     }
@@ -436,36 +445,28 @@ async fn switch_lang(
     (StatusCode::SEE_OTHER, h).into_response()
 }
 
+/// An embedded file: our own for an hour, vendored libraries for a day.
+fn asset(content_type: &'static str, max_age: u32, body: &'static str) -> Response {
+    let cache = if max_age >= 86_400 { "public, max-age=86400" } else { "public, max-age=3600" };
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, cache)], body).into_response()
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
 async fn css() -> Response {
-    (
-        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../static/app.css"),
-    )
-        .into_response()
+    asset("text/css; charset=utf-8", 3600, include_str!("../static/app.css"))
 }
 
 async fn js() -> Response {
-    (
-        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../static/app.js"),
-    )
-        .into_response()
+    asset(JS, 3600, include_str!("../static/app.js"))
 }
 
 async fn echarts() -> Response {
-    (
-        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=86400")],
-        include_str!("../static/vendor/echarts.min.js"),
-    )
-        .into_response()
+    asset(JS, 86_400, include_str!("../static/vendor/echarts.min.js"))
 }
 
 async fn htmx() -> Response {
-    (
-        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (CACHE_CONTROL, "public, max-age=86400")],
-        include_str!("../static/vendor/htmx.min.js"),
-    )
-        .into_response()
+    asset(JS, 86_400, include_str!("../static/vendor/htmx.min.js"))
 }
 
 async fn not_found(headers: HeaderMap) -> Response {

@@ -14,7 +14,7 @@ use opsdesk_domain::rdiv;
 use opsdesk_domain::reports::traffic::{Flag, traffic_rows};
 use serde_json::json;
 
-use crate::pages::Chrome;
+use crate::pages::{Chrome, pct_text};
 use crate::reports;
 use crate::server::{AppError, AppState, Failed, signed_in};
 
@@ -77,13 +77,9 @@ pub(crate) async fn page(State(state): State<AppState>, headers: HeaderMap, Path
     by_mtd.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.as_bytes().cmp(b.1.as_bytes())));
     let rank = by_mtd.iter().position(|(_, c)| *c == code).map(|i| i + 1);
     let row = daily.stores.iter().find(|r| r.label == code);
-    let pct = |v: Option<i64>| match v {
-        Some(p) => (format!("{}%", hundredths(p)), if p < 0 { "neg" } else { "pos" }),
-        None => ("—".into(), ""),
-    };
     let mut kpis = Vec::new();
     if let Some(r) = row {
-        let (lw, lw_class) = pct(r.lw_pct);
+        let (lw, lw_class) = pct_text(r.lw_pct);
         kpis.push((
             "dash.revenue",
             crate::i18n::group_digits(&hundredths(r.revenue), tr.lang),

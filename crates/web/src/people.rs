@@ -1,5 +1,5 @@
-//! Administration: users, their roles and reach, and the audit log.
-//! Administrators only.
+//! People (人员) in the desk: administrators add users, set their role and
+//! reach, stop them, and read the audit log. Administrators only.
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -12,13 +12,23 @@ use opsdesk_domain::people::{ReachKind, Role, password_problem};
 use serde::Deserialize;
 
 use crate::pages::Chrome;
-use crate::server::{AppError, AppState, Failed, SignedIn, check_csrf, signed_in};
+use crate::server::{AppError, AppState, Failed, SignedIn, signed_in, signed_in_form};
 
 /// The signed-in administrator, or a refusal.
 async fn admin(state: &AppState, headers: &HeaderMap, here: &str) -> Result<SignedIn, Response> {
     let who = signed_in(state, headers, here).await.map_err(IntoResponse::into_response)?;
+    refuse_unless_admin(who).map_err(IntoResponse::into_response)
+}
+
+/// The administrator who sent a form with her session's CSRF token.
+async fn admin_form(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<SignedIn, Response> {
+    refuse_unless_admin(signed_in_form(state, headers, "/admin/users", csrf).await?)
+        .map_err(IntoResponse::into_response)
+}
+
+fn refuse_unless_admin(who: SignedIn) -> Result<SignedIn, Failed> {
     if !who.session.user.role.administers() {
-        return Err(Failed { error: AppError::Forbidden, lang: who.tr.lang }.into_response());
+        return Err(Failed { error: AppError::Forbidden, lang: who.tr.lang });
     }
     Ok(who)
 }
@@ -109,13 +119,10 @@ pub(crate) struct AddUser {
 }
 
 pub(crate) async fn add(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<AddUser>) -> Response {
-    let who = match admin(&state, &headers, "/admin/users").await {
+    let who = match admin_form(&state, &headers, &f.csrf).await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(fail) = check_csrf(&who, &f.csrf) {
-        return fail.into_response();
-    }
     let lang = who.tr.lang;
     let Some(role) = Role::parse(&f.role) else {
         return users_page(&state, &who, Some(format!("{}: {}", who.tr.t("admin.role"), f.role)), None).await;
@@ -152,13 +159,10 @@ pub(crate) async fn set_role(
     Path(id): Path<i64>,
     Form(f): Form<SetRole>,
 ) -> Response {
-    let who = match admin(&state, &headers, "/admin/users").await {
+    let who = match admin_form(&state, &headers, &f.csrf).await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(fail) = check_csrf(&who, &f.csrf) {
-        return fail.into_response();
-    }
     let Some(role) = Role::parse(&f.role) else {
         return users_page(&state, &who, Some(format!("{}: {}", who.tr.t("admin.role"), f.role)), None).await;
     };
@@ -182,13 +186,10 @@ pub(crate) async fn set_active(
     Path(id): Path<i64>,
     Form(f): Form<SetActive>,
 ) -> Response {
-    let who = match admin(&state, &headers, "/admin/users").await {
+    let who = match admin_form(&state, &headers, &f.csrf).await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    if let Err(fail) = check_csrf(&who, &f.csrf) {
-        return fail.into_response();
-    }
     match state.db.set_user_active(&who.scope, id, f.active == "true").await {
         Ok(()) => (StatusCode::SEE_OTHER, [(LOCATION, "/admin/users")]).into_response(),
         Err(e) => users_page(&state, &who, Some(e.message(who.tr.lang)), None).await,
