@@ -10,5 +10,6 @@ pub mod people;
 pub mod reports;
 pub mod sales;
 pub mod stores;
+pub mod targets;
 
 pub use money::{Money, rdiv};
