@@ -22,6 +22,7 @@ use crate::{Db, DbError, Pool, Result};
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Arg {
     Date(NaiveDate),
+    Int(i64),
 }
 
 use crate::sqlite_bulk::{Statement as Stmt, error as sqlite_error};
@@ -55,6 +56,12 @@ impl Col for i64 {
     fn read(s: &Stmt, i: c_int) -> Result<i64> {
         // SAFETY: as in `is_null`. A NULL reads as 0, as SUM over no rows would not.
         Ok(unsafe { ffi::sqlite3_column_int64(s.0, i) })
+    }
+}
+
+impl Col for bool {
+    fn read(s: &Stmt, i: c_int) -> Result<bool> {
+        i64::read(s, i).map(|v| v != 0)
     }
 }
 
@@ -113,6 +120,7 @@ tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 
 impl Db {
     /// Every row of `sql` (with `$1…` placeholders, bound to `args` in order).
@@ -123,6 +131,7 @@ impl Db {
                 for a in args {
                     q = match *a {
                         Arg::Date(d) => q.bind(d),
+                        Arg::Int(n) => q.bind(n),
                     };
                 }
                 Ok(q.fetch_all(p).await?)
@@ -161,6 +170,7 @@ impl Db {
                                     ffi::SQLITE_TRANSIENT(),
                                 )
                             }
+                            Arg::Int(n) => ffi::sqlite3_bind_int64(stmt.0, col, n),
                         }
                     };
                     if rc != ffi::SQLITE_OK {

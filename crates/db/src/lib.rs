@@ -21,6 +21,7 @@ pub mod scope;
 pub mod settings;
 mod sqlite_bulk;
 pub mod stores;
+pub mod targets;
 pub mod testing;
 
 use std::path::PathBuf;

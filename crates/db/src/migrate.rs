@@ -11,6 +11,25 @@ struct Migration {
     name: &'static str,
     sqlite: &'static str,
     postgres: &'static str,
+    /// Rows the step adds from data the code holds (the same on both backends).
+    seed: fn() -> String,
+}
+
+fn no_seed() -> String {
+    String::new()
+}
+
+/// The published holiday calendars.
+fn holidays() -> String {
+    use opsdesk_domain::targets::calendar::published;
+    let mut sql = String::from("INSERT INTO holiday (d, kind, name, uplift_pm) VALUES\n");
+    let rows: Vec<String> = published()
+        .iter()
+        .map(|d| format!("('{}', '{}', '{}', {})", d.date, d.kind.key(), d.name.replace('\'', "''"), d.uplift_pm))
+        .collect();
+    sql.push_str(&rows.join(",\n"));
+    sql.push(';');
+    sql
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -19,18 +38,28 @@ const MIGRATIONS: &[Migration] = &[
         name: "foundation",
         sqlite: include_str!("../../../migrations/sqlite/0001_foundation.sql"),
         postgres: include_str!("../../../migrations/postgres/0001_foundation.sql"),
+        seed: no_seed,
     },
     Migration {
         version: 2,
         name: "sales_day_by_date",
         sqlite: include_str!("../../../migrations/sqlite/0002_sales_day_by_date.sql"),
         postgres: include_str!("../../../migrations/postgres/0002_sales_day_by_date.sql"),
+        seed: no_seed,
     },
     Migration {
         version: 3,
         name: "people",
         sqlite: include_str!("../../../migrations/sqlite/0003_people.sql"),
         postgres: include_str!("../../../migrations/postgres/0003_people.sql"),
+        seed: no_seed,
+    },
+    Migration {
+        version: 4,
+        name: "targets",
+        sqlite: include_str!("../../../migrations/sqlite/0004_targets.sql"),
+        postgres: include_str!("../../../migrations/postgres/0004_targets.sql"),
+        seed: holidays,
     },
 ];
 
@@ -113,6 +142,10 @@ impl Db {
                 Pool::Sqlite(p) => {
                     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
                     sqlx::raw_sql(m.sqlite).execute(&mut *tx).await?;
+                    let seed = (m.seed)();
+                    if !seed.is_empty() {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
+                    }
                     record_step!(tx, m);
                     tx.commit().await?;
                 }
@@ -125,6 +158,10 @@ impl Db {
                         continue;
                     }
                     sqlx::raw_sql(m.postgres).execute(&mut *tx).await?;
+                    let seed = (m.seed)();
+                    if !seed.is_empty() {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
+                    }
                     record_step!(tx, m);
                     tx.commit().await?;
                 }

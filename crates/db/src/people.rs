@@ -53,7 +53,9 @@ impl User {
             // The schema forbids these; should one appear, she sees nothing.
             _ => Reach::Regions(Vec::new()),
         };
-        Scope::new(&format!("user:{}", self.name), reach).administering(self.role.administers())
+        Scope::new(&format!("user:{}", self.name), reach)
+            .administering(self.role.administers())
+            .planning(self.role.plans_targets())
     }
 }
 

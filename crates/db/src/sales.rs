@@ -84,7 +84,12 @@ fn replaced_runs(days: &[DayRow], existing: &HashSet<DayKey>) -> Vec<(StoreId, N
 }
 
 /// Streams rows through `COPY … FROM STDIN` (text format).
-async fn pg_copy<T>(conn: &mut PgConnection, stmt: &str, rows: &[T], write: impl Fn(&mut String, &T)) -> Result<()> {
+pub(crate) async fn pg_copy<T>(
+    conn: &mut PgConnection,
+    stmt: &str,
+    rows: &[T],
+    write: impl Fn(&mut String, &T),
+) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -105,7 +110,7 @@ async fn pg_copy<T>(conn: &mut PgConnection, stmt: &str, rows: &[T], write: impl
 }
 
 /// A text value escaped for COPY's text format.
-fn copy_text(buf: &mut String, s: &str) {
+pub(crate) fn copy_text(buf: &mut String, s: &str) {
     for ch in s.chars() {
         match ch {
             '\\' => buf.push_str("\\\\"),

@@ -22,22 +22,34 @@ pub struct Scope {
     /// May manage users and settings (an administrator, or the command line
     /// run by whoever holds the database).
     administers: bool,
+    /// May make and change target plans and approve their payouts (operations).
+    plans: bool,
 }
 
 impl Scope {
     /// The command line run by whoever holds the database: every store.
     pub fn system(actor: &str) -> Scope {
-        Scope { actor: actor.to_string(), reach: Reach::All, administers: true }
+        Scope { actor: actor.to_string(), reach: Reach::All, administers: true, plans: true }
     }
 
     pub fn new(actor: &str, reach: Reach) -> Scope {
-        Scope { actor: actor.to_string(), reach, administers: false }
+        Scope { actor: actor.to_string(), reach, administers: false, plans: false }
     }
 
     /// The same scope, allowed (or not) to manage users and settings.
     pub fn administering(mut self, yes: bool) -> Scope {
         self.administers = yes;
         self
+    }
+
+    /// The same scope, allowed (or not) to change target plans.
+    pub fn planning(mut self, yes: bool) -> Scope {
+        self.plans = yes;
+        self
+    }
+
+    pub fn plans(&self) -> bool {
+        self.plans
     }
 
     pub fn administers(&self) -> bool {

@@ -69,6 +69,11 @@ impl Role {
         self == Role::Admin
     }
 
+    /// May make and change target plans and approve their payout sheets.
+    pub fn plans_targets(self) -> bool {
+        matches!(self, Role::Admin | Role::Operations)
+    }
+
     /// May import data and change stores.
     pub fn imports(self) -> bool {
         matches!(self, Role::Admin | Role::Operations)

@@ -9,6 +9,8 @@ pub enum ImportKind {
     Stores,
     Sales,
     Daily,
+    /// A target plan's cells (store × month or store × day), brought back from a sheet.
+    Targets,
 }
 
 impl ImportKind {
@@ -17,6 +19,7 @@ impl ImportKind {
             ImportKind::Stores => "stores",
             ImportKind::Sales => "sales",
             ImportKind::Daily => "daily",
+            ImportKind::Targets => "targets",
         }
     }
 
@@ -25,6 +28,7 @@ impl ImportKind {
             ImportKind::Stores => STORE_FIELDS,
             ImportKind::Sales => SALES_FIELDS,
             ImportKind::Daily => DAILY_FIELDS,
+            ImportKind::Targets => TARGET_FIELDS,
         }
     }
 }
@@ -105,6 +109,13 @@ pub const DAILY_FIELDS: &[FieldSpec] = &[
     f("tickets", "客流", true, &["traffic", "customers", "来客数", "客流量", "单数", "交易笔数"]),
     f("qty", "数量", false, &["quantity", "销量", "销售数量"]),
     f("member_revenue", "会员销售额", false, &["member_sales", "会员销售金额"]),
+];
+
+pub const TARGET_FIELDS: &[FieldSpec] = &[
+    STORE_CODE,
+    f("period", "期间", true, &["month", "date", "月份", "日期", "年月"]),
+    f("baseline", "保底", true, &["baseline_target", "保底目标", "保底值"]),
+    f("stretch", "力争", true, &["stretch_target", "力争目标", "力争值"]),
 ];
 
 /// The comparable form of a header: lower case, without spaces, `_`, `-`,

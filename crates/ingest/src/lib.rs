@@ -17,6 +17,7 @@ mod run;
 pub mod sales;
 mod source;
 pub mod stores;
+pub mod targets;
 mod xlsx;
 
 pub use errors::{ErrorReport, IngestError, RowError};

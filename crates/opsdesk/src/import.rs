@@ -84,6 +84,12 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ImportCommand, ui: &Ui) -> 
         ImportKind::Stores => opsdesk_ingest::stores::import_stores(db, scope, &file, &opts).await,
         ImportKind::Sales => opsdesk_ingest::sales::import_sales(db, scope, &file, &opts).await,
         ImportKind::Daily => opsdesk_ingest::daily::import_daily(db, scope, &file, &opts).await,
+        ImportKind::Targets => {
+            return Err(Failure::BadInput(
+                lang.pick("目标文件请用 `opsdesk targets import` 导入", "import targets with `opsdesk targets import`")
+                    .into(),
+            ));
+        }
     };
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -149,7 +155,7 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
                         s.rows_rejected
                     ),
                 );
-                print_errors(s, ui);
+                print_errors(&s.errors, ui);
             }
             let (read, all) = (s.read_time.as_secs_f64(), s.duration.as_secs_f64());
             ui.say(
@@ -166,7 +172,7 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
             Ok(())
         }
         Outcome::Refused => {
-            print_errors(s, ui);
+            print_errors(&s.errors, ui);
             eprintln!(
                 "{}",
                 lang.pick(
@@ -182,7 +188,7 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
     }
 }
 
-fn print_errors(s: &ImportSummary, ui: &Ui) {
+pub(crate) fn print_errors(errors: &opsdesk_ingest::ErrorReport, ui: &Ui) {
     let lang = ui.lang;
     let mut t = Table::new(vec![
         lang.pick("行号", "row").into(),
@@ -190,13 +196,13 @@ fn print_errors(s: &ImportSummary, ui: &Ui) {
         lang.pick("值", "value").into(),
         lang.pick("原因", "reason").into(),
     ]);
-    for e in s.errors.errors.iter().take(SHOWN_ERRORS) {
+    for e in errors.errors.iter().take(SHOWN_ERRORS) {
         let value: String = e.value.chars().take(40).collect();
         t.row(vec![e.row.to_string(), e.column.clone(), value, e.reason.clone()]);
     }
     eprint!("{}", t.render());
-    if s.errors.total > SHOWN_ERRORS as u64 {
-        let more = s.errors.total - SHOWN_ERRORS as u64;
+    if errors.total > SHOWN_ERRORS as u64 {
+        let more = errors.total - SHOWN_ERRORS as u64;
         eprintln!(
             "{}",
             lang.pick(

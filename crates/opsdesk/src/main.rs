@@ -9,6 +9,7 @@ mod import;
 mod report;
 mod serve;
 mod table;
+mod targets;
 mod user;
 
 use std::io::IsTerminal;
@@ -73,6 +74,9 @@ enum Command {
     /// The people who sign in: add and list users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Targets: make a plan, show, edit and lock it, take it through a spreadsheet and back.
+    #[command(subcommand)]
+    Targets(targets::TargetsCommand),
     /// Saved column mappings of an import kind.
     Mappings {
         /// stores, sales or daily
@@ -236,6 +240,12 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
         Command::User(cmd) => {
             let db = open(&cli.db, lang).await?;
             let r = user::run(&db, &scope, cmd, ui).await;
+            db.close().await;
+            r
+        }
+        Command::Targets(cmd) => {
+            let db = open(&cli.db, lang).await?;
+            let r = targets::run(&db, &scope, cmd, ui).await;
             db.close().await;
             r
         }

@@ -33,21 +33,34 @@ fn width(text: &str) -> f64 {
 
 /// The workbook of one report, in the user's language.
 pub fn xlsx(t: &ReportTable, lang: Lang, generated: DateTime<Local>) -> Result<Vec<u8>, XlsxError> {
+    workbook(t, lang, Some(generated))
+}
+
+/// A workbook to edit and bring back: the header on the first row (so the
+/// importer reads it as any other file), no title, no totals.
+pub fn xlsx_for_editing(t: &ReportTable, lang: Lang) -> Result<Vec<u8>, XlsxError> {
+    workbook(t, lang, None)
+}
+
+fn workbook(t: &ReportTable, lang: Lang, generated: Option<DateTime<Local>>) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name(t.name)?;
     let ncols = t.columns.len() as u16;
     let last_col = ncols.saturating_sub(1);
 
-    let title = Format::new().set_bold().set_font_size(14);
-    let made = lang.pick("生成于", "generated");
-    let heading = format!("{}    {made} {}", t.title(lang), generated.format("%Y-%m-%d %H:%M"));
-    if ncols > 1 {
-        sheet.merge_range(0, 0, 0, last_col, &heading, &title)?;
-    } else {
-        sheet.write_string_with_format(0, 0, &heading, &title)?;
+    let top = u32::from(generated.is_some());
+    if let Some(generated) = generated {
+        let title = Format::new().set_bold().set_font_size(14);
+        let made = lang.pick("生成于", "generated");
+        let heading = format!("{}    {made} {}", t.title(lang), generated.format("%Y-%m-%d %H:%M"));
+        if ncols > 1 {
+            sheet.merge_range(0, 0, 0, last_col, &heading, &title)?;
+        } else {
+            sheet.write_string_with_format(0, 0, &heading, &title)?;
+        }
+        sheet.set_row_height(0, 22)?;
     }
-    sheet.set_row_height(0, 22)?;
 
     let header = Format::new()
         .set_bold()
@@ -57,14 +70,14 @@ pub fn xlsx(t: &ReportTable, lang: Lang, generated: DateTime<Local>) -> Result<V
     let mut widths: Vec<f64> = Vec::with_capacity(t.columns.len());
     for (c, col) in t.columns.iter().enumerate() {
         let h = col.heading(lang);
-        sheet.write_string_with_format(1, c as u16, h, &header)?;
+        sheet.write_string_with_format(top, c as u16, h, &header)?;
         widths.push(width(h) + 2.0);
     }
-    sheet.set_freeze_panes(2, 0)?;
+    sheet.set_freeze_panes(top + 1, 0)?;
 
     let body: Vec<Format> = t.columns.iter().map(|c| Format::new().set_num_format(number_format(c.kind))).collect();
     let rows = t.rows.iter().map(|r| (r, false)).chain(t.totals.iter().map(|r| (r, true)));
-    let mut at = 2u32;
+    let mut at = top + 1;
     let mut first_total = true;
     for (cells, total) in rows {
         for (c, (cell, col)) in cells.iter().zip(&t.columns).enumerate() {
@@ -110,8 +123,8 @@ pub fn xlsx(t: &ReportTable, lang: Lang, generated: DateTime<Local>) -> Result<V
         }
         at += 1;
     }
-    if at > 2 && ncols > 0 {
-        sheet.autofilter(1, 0, at - 1 - t.totals.len() as u32, last_col)?;
+    if at > top + 1 && ncols > 0 {
+        sheet.autofilter(top, 0, at - 1 - t.totals.len() as u32, last_col)?;
     }
     for (c, w) in widths.iter().enumerate() {
         sheet.set_column_width(c as u16, w.min(60.0))?;

@@ -16,3 +16,4 @@ pub mod reports;
 pub mod server;
 pub mod session;
 mod stores;
+pub mod targets;

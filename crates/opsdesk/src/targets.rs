@@ -1,0 +1,423 @@
+//! `opsdesk targets …`: make a plan, show it, edit and lock cells, and take
+//! it through a spreadsheet and back.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use opsdesk_db::targets::{CellRef, Grain, NewPlan, Plan};
+use opsdesk_db::{Db, Scope};
+use opsdesk_domain::calendar::month_key;
+use opsdesk_domain::targets::weights::parse_tiers;
+use opsdesk_domain::targets::{Level, Method, MonthMethod, Rebalance, RewardRule};
+use opsdesk_web::targets::{cells_table, overview_table};
+
+use crate::report::text_table;
+use crate::{Failure, Ui};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GrainArg {
+    Month,
+    Day,
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
+    Method::parse(s).ok_or_else(|| format!("'{s}': expected last-year, area, tier, equal or hand"))
+}
+
+fn parse_month_method(s: &str) -> Result<MonthMethod, String> {
+    MonthMethod::parse(s).ok_or_else(|| format!("'{s}': expected last-year or hand"))
+}
+
+fn parse_month(s: &str) -> Result<i64, String> {
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .map(month_key)
+        .map_err(|_| format!("'{s}' is not a month (YYYY-MM)"))
+}
+
+/// Which plan: a year and a metric.
+#[derive(Args)]
+pub(crate) struct Which {
+    #[arg(long)]
+    year: i32,
+    /// A metric key: revenue, gross_profit, profit_tax, tickets, member_revenue, …
+    #[arg(long, default_value = "revenue")]
+    metric: String,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TargetsCommand {
+    /// The plans made so far.
+    List,
+    /// Make a plan: the company's baseline (and stretch) decomposed to regions, stores, months and days.
+    Plan {
+        #[command(flatten)]
+        which: Which,
+        /// The company's baseline (保底), in yuan (or a count for count metrics).
+        #[arg(long)]
+        baseline: String,
+        /// The company's stretch (力争); the baseline when left out.
+        #[arg(long)]
+        stretch: Option<String>,
+        /// How the company is cut into stores: last-year, area, tier, equal or hand.
+        #[arg(long, value_parser = parse_method, default_value = "last-year")]
+        method: Method,
+        /// How a store's year is cut into months: last-year (seasonality) or hand (by days).
+        #[arg(long, value_parser = parse_month_method, default_value = "last-year")]
+        months: MonthMethod,
+        /// The tier rule: name:share-of-stores%:growth%, … (default A:20:3,B:50:6,C:30:10).
+        #[arg(long)]
+        tiers: Option<String>,
+    },
+    /// A plan by store (and the totals by region and for the company).
+    Show {
+        #[command(flatten)]
+        which: Which,
+    },
+    /// Write a plan's cells: store × month, or store × day of one month.
+    Export {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long, value_enum, default_value = "month")]
+        grain: GrainArg,
+        /// The month whose days are written (with --grain day).
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        month: Option<i64>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FileFormat,
+        /// Write to this file (XLSX: default targets.xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a plan's file brought back from a spreadsheet, list what it changes, and (with --apply) apply it.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "revenue")]
+        metric: String,
+        /// Apply the changes listed (without it nothing is changed).
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Set one cell; the unlocked cells beside it rebalance so that its total stays.
+    Edit {
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        cell: CellArgs,
+        /// baseline or stretch
+        #[arg(long, default_value = "baseline")]
+        level: String,
+        /// The new value, in yuan (or a count).
+        #[arg(long)]
+        value: String,
+        /// Let the total above change instead (its own neighbours rebalance).
+        #[arg(long)]
+        move_parent: bool,
+    },
+    /// Lock a cell so that rebalancing leaves it alone (--unlock to free it).
+    Lock {
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        cell: CellArgs,
+        #[arg(long)]
+        unlock: bool,
+    },
+    /// The holiday calendar the days are weighted by.
+    Holidays {
+        #[arg(long)]
+        year: Option<i32>,
+    },
+}
+
+/// A cell: a region, a store's year, a store's month or a store's day.
+#[derive(Args)]
+pub(crate) struct CellArgs {
+    /// A region's name (its year total).
+    #[arg(long, conflicts_with = "store")]
+    region: Option<String>,
+    /// A store's code: its year, or with --month / --date that month or day.
+    #[arg(long)]
+    store: Option<String>,
+    #[arg(long, value_parser = parse_month, value_name = "YYYY-MM", requires = "store")]
+    month: Option<i64>,
+    #[arg(long, requires = "store", conflicts_with = "month")]
+    date: Option<NaiveDate>,
+}
+
+fn db_failure(lang: opsdesk_domain::i18n::Lang) -> impl Fn(opsdesk_db::DbError) -> Failure {
+    move |e| Failure::db(e, lang)
+}
+
+async fn find_plan(db: &Db, which: &Which, ui: &Ui) -> Result<Plan, Failure> {
+    db.target_plan_for(which.year, &which.metric).await.map_err(db_failure(ui.lang))?.ok_or_else(|| {
+        Failure::BadInput(
+            ui.lang
+                .pick(
+                    &format!("{} 年没有 {} 目标计划：先运行 `opsdesk targets plan`", which.year, which.metric),
+                    &format!("there is no {} plan for {}: run `opsdesk targets plan` first", which.metric, which.year),
+                )
+                .to_string(),
+        )
+    })
+}
+
+fn value(plan_unit: opsdesk_domain::targets::Unit, text: &str, ui: &Ui) -> Result<i64, Failure> {
+    plan_unit.parse_value(text).filter(|v| *v >= 0).ok_or_else(|| {
+        Failure::BadInput(
+            ui.lang
+                .pick(
+                    &format!("'{text}' 不是有效的目标值（元，最多两位小数；或整数）"),
+                    &format!("'{text}' is not a valid target (yuan with up to two decimals, or a whole count)"),
+                )
+                .to_string(),
+        )
+    })
+}
+
+async fn cell(db: &Db, scope: &Scope, args: &CellArgs, ui: &Ui) -> Result<CellRef, Failure> {
+    let bad = |zh: &str, en: &str| Failure::BadInput(ui.lang.pick(zh, en).to_string());
+    if let Some(name) = &args.region {
+        let regions = db.regions().await.map_err(db_failure(ui.lang))?;
+        let r = regions.iter().find(|r| &r.name == name).ok_or_else(|| bad("没有这个区域", "no such region"))?;
+        return Ok(CellRef::Region(r.id));
+    }
+    let Some(code) = &args.store else { return Err(bad("请指定 --region 或 --store", "name --region or --store")) };
+    let id = *db
+        .store_codes(scope)
+        .await
+        .map_err(db_failure(ui.lang))?
+        .get(code)
+        .ok_or_else(|| bad("没有这个门店", "no such store"))?;
+    Ok(match (args.month, args.date) {
+        (Some(month), _) => CellRef::Month { store: id, month },
+        (_, Some(date)) => CellRef::Day { store: id, date },
+        _ => CellRef::Store(id),
+    })
+}
+
+pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) -> Result<(), Failure> {
+    let lang = ui.lang;
+    let err = db_failure(lang);
+    match cmd {
+        TargetsCommand::List => {
+            let mut t = crate::table::Table::new(
+                ["year", "metric", "baseline", "stretch", "method", "basis", "created"].map(String::from).to_vec(),
+            );
+            for p in db.target_plans().await.map_err(&err)? {
+                t.row(vec![
+                    p.year.to_string(),
+                    p.metric.key.clone(),
+                    p.metric.unit.format(p.baseline),
+                    p.metric.unit.format(p.stretch),
+                    p.method.key().to_string(),
+                    format!("{}..{}", p.basis_from, p.basis_to),
+                    format!("{} {}", p.created_at.format("%Y-%m-%d %H:%M"), p.created_by),
+                ]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+        TargetsCommand::Plan { which, baseline, stretch, method, months, tiers } => {
+            let metrics = db.target_metrics().await.map_err(&err)?;
+            let metric = metrics.iter().find(|m| m.key == which.metric).ok_or_else(|| {
+                Failure::BadInput(format!(
+                    "{} '{}' ({})",
+                    lang.pick("没有这个指标", "no such metric"),
+                    which.metric,
+                    metrics.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            let baseline = value(metric.unit, &baseline, ui)?;
+            let stretch = match stretch {
+                Some(s) => value(metric.unit, &s, ui)?,
+                None => baseline,
+            };
+            let tiers = match tiers {
+                Some(t) => parse_tiers(&t).map_err(Failure::BadInput)?,
+                None => Vec::new(),
+            };
+            let new = NewPlan {
+                year: which.year,
+                metric: which.metric.clone(),
+                baseline,
+                stretch,
+                method,
+                month_method: months,
+                tiers,
+                rule: RewardRule::default(),
+            };
+            let plan = db.create_target_plan(scope, &new).await.map_err(&err)?;
+            let (regions, stores) = db.target_overview(scope, &plan).await.map_err(&err)?;
+            let fallback = stores.iter().filter(|s| s.fallback).count();
+            ui.say(
+                &format!(
+                    "已建立 {} 年{}目标：{} 个区域，{} 家门店（{} 家无完整历史，按备用规则），依据 {} 至 {}",
+                    plan.year, plan.metric.name_zh, regions.len(), stores.len(), fallback, plan.basis_from, plan.basis_to
+                ),
+                &format!(
+                    "made the {} {} plan: {} regions, {} stores ({} without a full year of history, by the fallback rule), shaped by {} to {}",
+                    plan.year, plan.metric.name_en, regions.len(), stores.len(), fallback, plan.basis_from, plan.basis_to
+                ),
+            );
+            print!("{}", text_table(&overview_table(&plan, &regions, &stores), ui));
+            Ok(())
+        }
+        TargetsCommand::Show { which } => {
+            let plan = find_plan(db, &which, ui).await?;
+            let (regions, stores) = db.target_overview(scope, &plan).await.map_err(&err)?;
+            let t = overview_table(&plan, &regions, &stores);
+            print!("{}\n{}", t.title(lang), text_table(&t, ui));
+            Ok(())
+        }
+        TargetsCommand::Export { which, grain, month, format, out } => {
+            let plan = find_plan(db, &which, ui).await?;
+            let grain = match (grain, month) {
+                (GrainArg::Month, _) => Grain::Month,
+                (GrainArg::Day, Some(m)) if m / 100 == i64::from(plan.year) => Grain::Day(m),
+                (GrainArg::Day, Some(_)) => {
+                    return Err(Failure::BadInput(
+                        lang.pick("--month 不在计划年度内", "--month is outside the plan's year").to_string(),
+                    ));
+                }
+                (GrainArg::Day, None) => {
+                    return Err(Failure::BadInput(
+                        lang.pick("--grain day 需要 --month YYYY-MM", "--grain day needs --month YYYY-MM").to_string(),
+                    ));
+                }
+            };
+            let rows = db.target_rows(scope, &plan, grain).await.map_err(&err)?;
+            let table = cells_table(&plan, grain, &rows);
+            match format {
+                FileFormat::Csv => {
+                    let text = table.to_csv();
+                    match out {
+                        Some(path) => std::fs::write(&path, text)
+                            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?,
+                        None => {
+                            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                        }
+                    }
+                }
+                FileFormat::Xlsx => {
+                    let path = out.unwrap_or_else(|| PathBuf::from("targets.xlsx"));
+                    let bytes = opsdesk_web::export::xlsx_for_editing(&table, lang)
+                        .map_err(|e| Failure::Other(e.to_string()))?;
+                    std::fs::write(&path, bytes).map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+                    ui.say(&format!("已写出 {}", path.display()), &format!("wrote {}", path.display()));
+                }
+            }
+            Ok(())
+        }
+        TargetsCommand::Import { file, metric, apply } => {
+            let checked =
+                opsdesk_ingest::targets::read_targets(db, scope, &file, &metric, lang).await.map_err(|e| {
+                    if e.is_bad_input() { Failure::BadInput(e.message(lang)) } else { Failure::Other(e.message(lang)) }
+                })?;
+            let checked = match checked {
+                Ok(c) => c,
+                Err(report) => {
+                    eprintln!(
+                        "{}",
+                        lang.pick(
+                            &format!("{}：{} 行有错，未做任何修改", file.display(), report.total),
+                            &format!("{}: {} bad rows, nothing changed", file.display(), report.total)
+                        )
+                    );
+                    crate::import::print_errors(&report, ui);
+                    return Err(Failure::BadInput(String::new()));
+                }
+            };
+            let unit = checked.plan.metric.unit;
+            let mut t = crate::table::Table::new(
+                [
+                    lang.pick("门店", "store"),
+                    lang.pick("期间", "period"),
+                    lang.pick("目标", "target"),
+                    lang.pick("原值", "before"),
+                    lang.pick("新值", "after"),
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+            for c in &checked.changes {
+                let level = match c.level {
+                    Level::Baseline => lang.pick("保底", "baseline"),
+                    Level::Stretch => lang.pick("力争", "stretch"),
+                };
+                t.row(vec![
+                    c.store_code.clone(),
+                    c.period.clone(),
+                    level.into(),
+                    unit.format(c.before),
+                    unit.format(c.after),
+                ]);
+            }
+            if checked.changes.is_empty() {
+                ui.say(
+                    &format!("{} 与 {} 年计划一致，没有要修改的", file.display(), checked.plan.year),
+                    &format!("{} matches the {} plan: nothing to change", file.display(), checked.plan.year),
+                );
+                return Ok(());
+            }
+            print!("{}", t.render());
+            if !apply {
+                ui.say(
+                    &format!("{} 个单元格将被修改，同级未修改、未锁定的单元格承接差额；确认后加 --apply 再运行", checked.changes.len()),
+                    &format!(
+                        "{} cells would change; the unchanged, unlocked cells beside them take up the difference. Run again with --apply to apply",
+                        checked.changes.len()
+                    ),
+                );
+                return Ok(());
+            }
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let n = opsdesk_ingest::targets::apply_targets(db, scope, &checked, &name).await.map_err(|e| {
+                if e.is_bad_input() { Failure::BadInput(e.message(lang)) } else { Failure::Other(e.message(lang)) }
+            })?;
+            ui.say(&format!("已修改 {n} 个单元格"), &format!("changed {n} cells"));
+            Ok(())
+        }
+        TargetsCommand::Edit { which, cell: args, level, value: v, move_parent } => {
+            let plan = find_plan(db, &which, ui).await?;
+            let level = Level::parse(&level).ok_or_else(|| {
+                Failure::BadInput(
+                    lang.pick("--level 应为 baseline 或 stretch", "--level is baseline or stretch").into(),
+                )
+            })?;
+            let c = cell(db, scope, &args, ui).await?;
+            let v = value(plan.metric.unit, &v, ui)?;
+            let rebalance = if move_parent { Rebalance::MoveParent } else { Rebalance::KeepParent };
+            db.edit_target(scope, &plan, c, level, v, rebalance).await.map_err(&err)?;
+            ui.say("已修改", "changed");
+            Ok(())
+        }
+        TargetsCommand::Lock { which, cell: args, unlock } => {
+            let plan = find_plan(db, &which, ui).await?;
+            let c = cell(db, scope, &args, ui).await?;
+            db.lock_target(scope, &plan, c, !unlock).await.map_err(&err)?;
+            ui.say(if unlock { "已解锁" } else { "已锁定" }, if unlock { "unlocked" } else { "locked" });
+            Ok(())
+        }
+        TargetsCommand::Holidays { year } => {
+            let mut t = crate::table::Table::new(["date", "kind", "name", "uplift"].map(String::from).to_vec());
+            for d in db.holidays(year).await.map_err(&err)? {
+                t.row(vec![
+                    d.date.to_string(),
+                    d.kind.key().into(),
+                    d.name,
+                    format!("{:.3}", d.uplift_pm as f64 / 1000.0),
+                ]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+    }
+}
