@@ -183,7 +183,7 @@ pub(crate) fn text_table(t: &ReportTable, ui: &Ui) -> String {
     table.render()
 }
 
-fn emit(t: &ReportTable, output: Output, ui: &Ui) -> Result<(), Failure> {
+pub(crate) fn emit(t: &ReportTable, output: Output, ui: &Ui) -> Result<(), Failure> {
     let terminal = output.out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let format = output.format.unwrap_or(if terminal { Format::Table } else { Format::Csv });
     if format == Format::Xlsx {

@@ -4,14 +4,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand, ValueEnum};
 use opsdesk_db::targets::{CellRef, Grain, NewPlan, Plan};
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::calendar::month_key;
 use opsdesk_domain::targets::weights::parse_tiers;
 use opsdesk_domain::targets::{Level, Method, MonthMethod, Rebalance, RewardRule};
-use opsdesk_web::targets::{cells_table, overview_table};
+use opsdesk_web::targets::{cells_table, overview_table, tracking_table};
 
 use crate::report::text_table;
 use crate::{Failure, Ui};
@@ -129,6 +129,21 @@ pub(crate) enum TargetsCommand {
         cell: CellArgs,
         #[arg(long)]
         unlock: bool,
+    },
+    /// Where each store stands on a day: month and year to date against the baseline, time progress,
+    /// the month-end and year-end forecast, and what it needs per day; --alerts lists the stores
+    /// forecast to miss their month.
+    Track {
+        #[arg(long, default_value = "revenue")]
+        metric: String,
+        /// The day (default: the last date with sales).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Only the stores forecast to miss their month, largest shortfall first.
+        #[arg(long)]
+        alerts: bool,
+        #[command(flatten)]
+        output: crate::report::Output,
     },
     /// The holiday calendar the days are weighted by.
     Holidays {
@@ -405,6 +420,20 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
             db.lock_target(scope, &plan, c, !unlock).await.map_err(&err)?;
             ui.say(if unlock { "已解锁" } else { "已锁定" }, if unlock { "unlocked" } else { "locked" });
             Ok(())
+        }
+        TargetsCommand::Track { metric, date, alerts, output } => {
+            let date =
+                match date {
+                    Some(d) => d,
+                    None => db.last_sales_date(scope).await.map_err(&err)?.ok_or_else(|| {
+                        Failure::BadInput(lang.pick("还没有销售数据", "there are no sales yet").into())
+                    })?,
+                };
+            let which = Which { year: date.year(), metric };
+            let plan = find_plan(db, &which, ui).await?;
+            let paces = db.target_pace(scope, &plan, date).await.map_err(&err)?;
+            let table = tracking_table(&plan, date, &paces, alerts, scope.sees_all());
+            crate::report::emit(&table, output, ui)
         }
         TargetsCommand::Holidays { year } => {
             let mut t = crate::table::Table::new(["date", "kind", "name", "uplift"].map(String::from).to_vec());

@@ -315,3 +315,56 @@ async fn a_plan_goes_through_a_spreadsheet_and_back() {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+fn fen(text: &str) -> i64 {
+    opsdesk_domain::Money::parse_yuan(text).unwrap().fen()
+}
+
+/// CSV rows as maps from column key to text.
+fn rows(csv: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines.map(|l| head.iter().map(|h| h.to_string()).zip(l.split(',').map(String::from)).collect()).collect()
+}
+
+#[tokio::test]
+async fn a_closed_month_forecasts_its_actual_and_stores_falling_short_are_alerted_with_their_daily_need() {
+    for backend in TestDb::backends() {
+        let (url, _guard) = company(backend).await;
+        // A year the demo cannot make: every store falls short.
+        ok(&opsdesk(&url, &["targets", "plan", "--year", "2026", "--baseline", "90000000", "--stretch", "99000000"]));
+        let closed = ok(&opsdesk(&url, &["targets", "track", "--date", "2026-10-31", "--format", "csv"]));
+        let closed = rows(&closed);
+        assert_eq!(closed.len(), 12);
+        for r in &closed {
+            assert_eq!(r["month_forecast"], r["mtd_actual"], "{}", r["store_code"]);
+            assert_eq!(r["time_progress_pct"], "100.00");
+            assert_eq!(r["need_per_day"], "", "no days are left");
+        }
+        let alerts =
+            rows(&ok(&opsdesk(&url, &["targets", "track", "--date", "2026-10-20", "--alerts", "--format", "csv"])));
+        let all = rows(&ok(&opsdesk(&url, &["targets", "track", "--date", "2026-10-20", "--format", "csv"])));
+        let short: Vec<&BTreeMap<String, String>> =
+            all.iter().filter(|r| fen(&r["month_forecast"]) < fen(&r["month_baseline"])).collect();
+        assert!(!short.is_empty());
+        assert_eq!(alerts.len(), short.len());
+        let mut last_gap = i64::MIN;
+        for r in &alerts {
+            let (baseline, actual) = (fen(&r["month_baseline"]), fen(&r["mtd_actual"]));
+            // Eleven days are left after the 20th; the need is rounded up to the fen.
+            assert_eq!(fen(&r["need_per_day"]), (baseline - actual + 10) / 11, "{}", r["store_code"]);
+            // Forecast: the actual over the share of the month's target due by now.
+            let due = fen(&r["mtd_target"]);
+            let forecast = opsdesk_domain::rdiv(i128::from(actual) * i128::from(baseline), i128::from(due)).unwrap();
+            assert_eq!(fen(&r["month_forecast"]), forecast);
+            let gap = fen(&r["month_forecast"]) - baseline;
+            assert!(gap >= last_gap, "largest shortfall first");
+            last_gap = gap;
+        }
+        // Profit and tax has no actual in the sales data: set, not tracked.
+        ok(&opsdesk(&url, &["targets", "plan", "--year", "2026", "--metric", "profit_tax", "--baseline", "1000000"]));
+        let untracked = opsdesk(&url, &["targets", "track", "--metric", "profit_tax", "--date", "2026-10-20"]);
+        assert_eq!(untracked.status.code(), Some(2));
+        assert!(stderr(&untracked).contains("it can be set, not tracked"), "{}", stderr(&untracked));
+    }
+}

@@ -1,9 +1,10 @@
 //! Targets in the desk: the tables a plan is shown and downloaded as, shared
 //! by the pages, the JSON API and the command line.
 
-use opsdesk_db::targets::{Grain, Plan, PlanRegion, PlanStore, TargetRow};
+use chrono::NaiveDate;
+use opsdesk_db::targets::{Grain, PeriodPace, Plan, PlanRegion, PlanStore, StorePace, TargetRow};
 use opsdesk_domain::reports::table::{Cell, Column, Kind, ReportTable, col};
-use opsdesk_domain::targets::Unit;
+use opsdesk_domain::targets::{Unit, attainment};
 
 fn value_kind(unit: Unit) -> Kind {
     match unit {
@@ -110,4 +111,114 @@ pub fn overview_table(plan: &Plan, regions: &[PlanRegion], stores: &[PlanStore])
     }
     let (zh, en) = plan_title(plan);
     ReportTable { name: "target_plan", title_zh: zh, title_en: en, columns, rows, totals }
+}
+
+/// Tracking on a day: each store's month and year against the plan's
+/// baseline, time progress by the plan's own daily weights, the month-end
+/// and year-end forecast, and what a store needs per day to make its month.
+/// With `alerts_only`, the stores forecast to miss their month, largest
+/// shortfall first. Totals by region, and for the company when `company`.
+pub fn tracking_table(
+    plan: &Plan,
+    date: NaiveDate,
+    paces: &[StorePace],
+    alerts_only: bool,
+    company: bool,
+) -> ReportTable {
+    let unit = plan.metric.unit;
+    let kind = value_kind(unit);
+    let columns = vec![
+        col("store_code", "门店编码", "Store code", Kind::Text),
+        col("store_name", "门店名称", "Store", Kind::Text),
+        col("region", "区域", "Region", Kind::Text),
+        col("month_baseline", "月保底目标", "Month baseline", kind),
+        col("month_stretch", "月力争目标", "Month stretch", kind),
+        col("mtd_target", "累计应达", "Due to date", kind),
+        col("mtd_actual", "月累计实际", "Month to date", kind),
+        col("mtd_attainment_pct", "月达成率%", "Month attainment %", Kind::Pct),
+        col("time_progress_pct", "时间进度%", "Time progress %", Kind::Pct),
+        col("pace_gap_pct", "进度差%", "Ahead of time %", Kind::Growth),
+        col("month_forecast", "月末预测", "Month-end forecast", kind),
+        col("forecast_vs_baseline_pct", "预测/保底%", "Forecast / baseline %", Kind::Pct),
+        col("forecast_vs_stretch_pct", "预测/力争%", "Forecast / stretch %", Kind::Pct),
+        col("need_per_day", "剩余日均需", "Needed per day", kind),
+        col("run_rate_per_day", "当前日均", "Per day so far", kind),
+        col("ytd_actual", "年累计实际", "Year to date", kind),
+        col("year_baseline", "年保底目标", "Year baseline", kind),
+        col("year_forecast", "年末预测", "Year-end forecast", kind),
+        col("year_forecast_vs_baseline_pct", "年预测/保底%", "Year forecast / baseline %", Kind::Pct),
+    ];
+    let opt = |v: Option<i64>| v.map_or(Cell::Null, |v| value(unit, v));
+    let pct = |v: Option<i64>| v.map_or(Cell::Null, Cell::Fixed2);
+    let row = |code: Cell, name: String, region: String, m: &PeriodPace, y: &PeriodPace| -> Vec<Cell> {
+        let mp = m.pace();
+        let yp = y.pace();
+        let forecast = mp.forecast();
+        let gap = match (mp.attainment(), mp.time_progress()) {
+            (Some(a), Some(t)) => Some(a - t),
+            _ => None,
+        };
+        vec![
+            code,
+            Cell::Text(name),
+            Cell::Text(region),
+            value(unit, m.baseline),
+            value(unit, m.stretch),
+            value(unit, m.baseline_to_date),
+            value(unit, m.actual),
+            pct(mp.attainment()),
+            pct(mp.time_progress()),
+            pct(gap),
+            opt(forecast),
+            pct(forecast.and_then(|f| attainment(f, m.baseline))),
+            pct(forecast.and_then(|f| attainment(f, m.stretch))),
+            opt(mp.daily_need(m.baseline)),
+            opt(mp.run_rate(m.days_gone)),
+            value(unit, y.actual),
+            value(unit, y.baseline),
+            opt(yp.forecast()),
+            pct(yp.forecast().and_then(|f| attainment(f, y.baseline))),
+        ]
+    };
+    let mut list: Vec<&StorePace> = paces.iter().collect();
+    if alerts_only {
+        list.retain(|p| p.month.days_left > 0 && p.month.pace().forecast().is_some_and(|f| f < p.month.baseline));
+        list.sort_by_key(|p| (p.month.pace().forecast().unwrap_or(0) - p.month.baseline, p.store_code.clone()));
+    }
+    let rows = list
+        .iter()
+        .map(|p| row(Cell::Text(p.store_code.clone()), p.store_name.clone(), p.region.clone(), &p.month, &p.year))
+        .collect();
+    let mut totals = Vec::new();
+    if !alerts_only {
+        let mut regions: std::collections::BTreeMap<&str, (PeriodPace, PeriodPace)> = Default::default();
+        let mut all = (PeriodPace::default(), PeriodPace::default());
+        for p in paces {
+            let e = regions.entry(p.region.as_str()).or_default();
+            e.0.add(&p.month);
+            e.1.add(&p.year);
+            all.0.add(&p.month);
+            all.1.add(&p.year);
+        }
+        for (r, (m, y)) in &regions {
+            totals.push(row(Cell::Null, format!("Σ {r}"), r.to_string(), m, y));
+        }
+        if company && !paces.is_empty() {
+            totals.push(row(Cell::Null, "Σ 公司 / company".into(), String::new(), &all.0, &all.1));
+        }
+    }
+    let (zh, en) = plan_title(plan);
+    let (what_zh, what_en) = if alerts_only {
+        ("预警：预计完不成月保底", "alerts: forecast to miss the month")
+    } else {
+        ("跟踪", "tracking")
+    };
+    ReportTable {
+        name: if alerts_only { "target_alerts" } else { "target_tracking" },
+        title_zh: format!("{zh}{what_zh} {date}"),
+        title_en: format!("{en}, {what_en}, {date}"),
+        columns,
+        rows,
+        totals,
+    }
 }
