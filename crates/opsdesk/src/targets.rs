@@ -9,8 +9,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use opsdesk_db::targets::{CellRef, Grain, NewPlan, Plan};
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::calendar::month_key;
+use opsdesk_domain::targets::calendar::parse_uplift;
 use opsdesk_domain::targets::weights::parse_tiers;
-use opsdesk_domain::targets::{Level, Method, MonthMethod, Rebalance, RewardRule};
+use opsdesk_domain::targets::{CalendarDay, DayKind, Level, Method, MonthMethod, Rebalance, RewardRule};
 use opsdesk_web::targets::{cells_table, overview_table, tracking_table};
 
 use crate::report::text_table;
@@ -149,6 +150,23 @@ pub(crate) enum TargetsCommand {
     Holidays {
         #[arg(long)]
         year: Option<i32>,
+    },
+    /// Add or change a date of the holiday calendar (plans made later read it).
+    Holiday {
+        #[arg(long)]
+        date: NaiveDate,
+        /// holiday (放假) or workday (调休上班)
+        #[arg(long, default_value = "holiday")]
+        kind: String,
+        /// The holiday's name, e.g. 春节.
+        #[arg(long)]
+        name: String,
+        /// How much more (or less) the day sells than a weekend day: 1.3 = 30 % more.
+        #[arg(long, default_value = "1", allow_hyphen_values = true)]
+        uplift: String,
+        /// Remove the date from the calendar instead.
+        #[arg(long)]
+        delete: bool,
     },
 }
 
@@ -434,6 +452,32 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
             let paces = db.target_pace(scope, &plan, date).await.map_err(&err)?;
             let table = tracking_table(&plan, date, &paces, alerts, scope.sees_all());
             crate::report::emit(&table, output, ui)
+        }
+        TargetsCommand::Holiday { date, kind, name, uplift, delete } => {
+            if delete {
+                let removed = db.delete_holiday(scope, date).await.map_err(&err)?;
+                ui.say(
+                    if removed { "已删除" } else { "日历中没有这一天" },
+                    if removed { "removed" } else { "the calendar has no such date" },
+                );
+                return Ok(());
+            }
+            let kind = DayKind::parse(&kind).ok_or_else(|| {
+                Failure::BadInput(lang.pick("--kind 应为 holiday 或 workday", "--kind is holiday or workday").into())
+            })?;
+            let uplift_pm = parse_uplift(&uplift).ok_or_else(|| {
+                Failure::BadInput(
+                    lang.pick(
+                        "--uplift 应为大于 0 的系数（最多三位小数），如 1.3",
+                        "--uplift is a factor above 0 (up to three decimals), e.g. 1.3",
+                    )
+                    .into(),
+                )
+            })?;
+            let day = CalendarDay { date, kind, name, uplift_pm };
+            db.save_holiday(scope, &day).await.map_err(&err)?;
+            ui.say("已保存", "saved");
+            Ok(())
         }
         TargetsCommand::Holidays { year } => {
             let mut t = crate::table::Table::new(["date", "kind", "name", "uplift"].map(String::from).to_vec());

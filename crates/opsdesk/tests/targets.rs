@@ -368,3 +368,29 @@ async fn a_closed_month_forecasts_its_actual_and_stores_falling_short_are_alerte
         assert!(stderr(&untracked).contains("it can be set, not tracked"), "{}", stderr(&untracked));
     }
 }
+
+#[tokio::test]
+async fn a_holiday_added_to_the_calendar_weighs_on_the_days_of_plans_made_after() {
+    for backend in TestDb::backends() {
+        let (url, _guard) = company(backend).await;
+        // 2027 is not published yet: New Year's Day is an ordinary Friday until entered.
+        ok(&opsdesk(&url, &["targets", "holiday", "--date", "2027-01-01", "--name", "元旦", "--uplift", "2"]));
+        let listed = ok(&opsdesk(&url, &["targets", "holidays", "--year", "2027"]));
+        assert!(listed.contains("2027-01-01  holiday  元旦  2.000"), "{listed}");
+        let bad = opsdesk(&url, &["targets", "holiday", "--date", "2027-01-02", "--name", "x", "--uplift", "0"]);
+        assert_eq!(bad.status.code(), Some(2));
+        ok(&opsdesk(&url, &["targets", "plan", "--year", "2027", "--baseline", "30000000"]));
+        let days =
+            rows(&ok(&opsdesk(&url, &["targets", "export", "--year", "2027", "--grain", "day", "--month", "2027-01"])));
+        let day =
+            |d: &str| fen(&days.iter().find(|r| r["store_code"] == "S0001" && r["period"] == d).unwrap()["baseline"]);
+        // Twice the mean of a Saturday and a Sunday outweighs either of them.
+        assert!(day("2027-01-01") > day("2027-01-02") && day("2027-01-01") > day("2027-01-03"));
+        assert!(day("2027-01-08") < day("2027-01-02"), "an ordinary Friday sells less than a Saturday here");
+        let db = Db::open(&url).await.unwrap();
+        let events = db.audit_events(&Scope::system("test"), 10).await.unwrap();
+        assert!(events.iter().any(|e| e.entity == "holiday" && e.entity_id == "2027-01-01"));
+        assert!(events.iter().any(|e| e.entity == "target_plan" && e.action == "create"));
+        db.close().await;
+    }
+}

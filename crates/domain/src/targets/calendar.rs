@@ -71,6 +71,20 @@ impl Calendar {
     }
 }
 
+/// A factor such as `1.3` or `0.85` as per mille (1300, 850); up to three
+/// decimals, above zero.
+pub fn parse_uplift(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || int.len() > 3 || frac.len() > 3 || !ok(int) || !ok(frac) {
+        return None;
+    }
+    let frac_pm: i64 = format!("{frac:0<3}").parse().ok()?;
+    let pm = int.parse::<i64>().ok()? * 1000 + frac_pm;
+    (pm > 0).then_some(pm)
+}
+
 /// The published calendars of 2024–2026: (name, holidays as first..=last,
 /// adjusted working days).
 const PUBLISHED: &[(&str, (&str, &str), &[&str])] = &[
@@ -123,6 +137,16 @@ pub fn published() -> Vec<CalendarDay> {
 mod tests {
     use super::*;
     use chrono::{Datelike, Weekday};
+
+    #[test]
+    fn uplifts_read_as_per_mille() {
+        assert_eq!(parse_uplift("1.3"), Some(1300));
+        assert_eq!(parse_uplift("0.855"), Some(855));
+        assert_eq!(parse_uplift("2"), Some(2000));
+        for bad in ["0", "-1", "1.2345", "", "x", "1e3", ".5"] {
+            assert_eq!(parse_uplift(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn the_published_years_are_whole_and_adjusted_days_fall_on_weekends() {
