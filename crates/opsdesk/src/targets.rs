@@ -12,7 +12,7 @@ use opsdesk_domain::calendar::month_key;
 use opsdesk_domain::targets::calendar::parse_uplift;
 use opsdesk_domain::targets::weights::parse_tiers;
 use opsdesk_domain::targets::{CalendarDay, DayKind, Level, Method, MonthMethod, Rebalance, RewardRule};
-use opsdesk_web::targets::{cells_table, overview_table, tracking_table};
+use opsdesk_web::targets::{cells_table, overview_table, payout_table, tracking_table};
 
 use crate::report::text_table;
 use crate::{Failure, Ui};
@@ -145,6 +145,33 @@ pub(crate) enum TargetsCommand {
         alerts: bool,
         #[command(flatten)]
         output: crate::report::Output,
+    },
+    /// A month's reward and penalty sheet (奖罚表) by store and store manager; --approve freezes it.
+    Payout {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        month: i64,
+        /// Approve the sheet: its lines are frozen as they stand.
+        #[arg(long)]
+        approve: bool,
+        #[command(flatten)]
+        output: crate::report::Output,
+    },
+    /// Show or change a plan's reward rule (amounts in yuan, the floor in percent; `none` for no cap).
+    Rule {
+        #[command(flatten)]
+        which: Which,
+        #[arg(long)]
+        bonus_per_point: Option<String>,
+        #[arg(long)]
+        bonus_cap: Option<String>,
+        #[arg(long)]
+        floor: Option<String>,
+        #[arg(long)]
+        penalty_per_point: Option<String>,
+        #[arg(long)]
+        penalty_cap: Option<String>,
     },
     /// The holiday calendar the days are weighted by.
     Holidays {
@@ -477,6 +504,76 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
             let day = CalendarDay { date, kind, name, uplift_pm };
             db.save_holiday(scope, &day).await.map_err(&err)?;
             ui.say("已保存", "saved");
+            Ok(())
+        }
+        TargetsCommand::Payout { which, month, approve, output } => {
+            let plan = find_plan(db, &which, ui).await?;
+            let sheet = if approve {
+                let s = db.approve_payout(scope, &plan, month).await.map_err(&err)?;
+                ui.say("已审批并锁定", "approved and locked");
+                s
+            } else {
+                db.payout_sheet(scope, &plan, month).await.map_err(&err)?
+            };
+            crate::report::emit(&payout_table(&plan, &sheet), output, ui)
+        }
+        TargetsCommand::Rule { which, bonus_per_point, bonus_cap, floor, penalty_per_point, penalty_cap } => {
+            let plan = find_plan(db, &which, ui).await?;
+            let money = |text: &str| -> Result<i64, Failure> {
+                opsdesk_domain::Money::parse_yuan(text)
+                    .map(|m| m.fen())
+                    .map_err(|e| Failure::BadInput(format!("'{text}': {}", e.text(lang))))
+            };
+            let cap = |text: &str| -> Result<Option<i64>, Failure> {
+                if text.trim() == "none" { Ok(None) } else { money(text).map(Some) }
+            };
+            let mut rule = plan.rule;
+            let changed = bonus_per_point.is_some()
+                || bonus_cap.is_some()
+                || floor.is_some()
+                || penalty_per_point.is_some()
+                || penalty_cap.is_some();
+            if let Some(v) = bonus_per_point {
+                rule.bonus_per_point = money(&v)?;
+            }
+            if let Some(v) = bonus_cap {
+                rule.bonus_cap = cap(&v)?;
+            }
+            if let Some(v) = floor {
+                rule.floor = money(&v)?;
+            }
+            if let Some(v) = penalty_per_point {
+                rule.penalty_per_point = money(&v)?;
+            }
+            if let Some(v) = penalty_cap {
+                rule.penalty_cap = cap(&v)?;
+            }
+            if changed {
+                db.set_reward_rule(scope, &plan, &rule).await.map_err(&err)?;
+            }
+            let yuan = |v: i64| opsdesk_domain::money::hundredths(v);
+            let cap_text = |c: Option<i64>| c.map_or_else(|| lang.pick("不封顶", "no cap").to_string(), yuan);
+            println!(
+                "{}",
+                lang.pick(
+                    &format!(
+                        "超过 100% 每个百分点奖 {} 元（上限 {}）；低于 {}% 每个百分点罚 {} 元（上限 {}）",
+                        yuan(rule.bonus_per_point),
+                        cap_text(rule.bonus_cap),
+                        yuan(rule.floor),
+                        yuan(rule.penalty_per_point),
+                        cap_text(rule.penalty_cap)
+                    ),
+                    &format!(
+                        "bonus {} a point above 100 % (cap {}); penalty {} a point below {} % (cap {})",
+                        yuan(rule.bonus_per_point),
+                        cap_text(rule.bonus_cap),
+                        yuan(rule.penalty_per_point),
+                        yuan(rule.floor),
+                        cap_text(rule.penalty_cap)
+                    ),
+                )
+            );
             Ok(())
         }
         TargetsCommand::Holidays { year } => {

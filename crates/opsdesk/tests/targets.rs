@@ -394,3 +394,66 @@ async fn a_holiday_added_to_the_calendar_weighs_on_the_days_of_plans_made_after(
         db.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_payout_sheet_pays_by_the_rule_names_the_store_manager_and_is_frozen_once_approved() {
+    for backend in TestDb::backends() {
+        let (url, _guard) = company(backend).await;
+        ok(&opsdesk(&url, &["targets", "plan", "--year", "2026", "--baseline", "45000000", "--stretch", "50000000"]));
+        let db = Db::open(&url).await.unwrap();
+        let scope = Scope::system("test");
+        let new = opsdesk_db::people::NewUser {
+            name: "li.na".into(),
+            role: opsdesk_domain::people::Role::StoreManager,
+            reach: opsdesk_db::people::ReachRef::Store("S0003".into()),
+            password_hash: "x".into(),
+        };
+        db.create_user(&scope, &new).await.unwrap();
+        let args = ["targets", "payout", "--year", "2026", "--month", "2026-10", "--format", "csv"];
+        let draft = rows(&ok(&opsdesk(&url, &args)));
+        assert_eq!(draft.len(), 12);
+        let rule = opsdesk_domain::targets::RewardRule::default();
+        for r in &draft {
+            let target = fen(&r["month_baseline"]);
+            let actual = fen(&r["actual"]);
+            let attainment = opsdesk_domain::targets::attainment(actual, target);
+            assert_eq!(fen(&r["attainment_pct"]), attainment.unwrap());
+            assert_eq!(fen(&r["payout"]), rule.payout(attainment), "{}", r["store_code"]);
+        }
+        assert_eq!(draft.iter().find(|r| r["store_code"] == "S0003").unwrap()["managers"], "li.na");
+        assert!(draft.iter().any(|r| fen(&r["payout"]) != 0), "the rule pays or charges someone");
+
+        // November is not over: no approval.
+        let early = opsdesk(&url, &["targets", "payout", "--year", "2026", "--month", "2026-11", "--approve"]);
+        assert_eq!(early.status.code(), Some(2));
+        assert!(stderr(&early).contains("approve after the month ends"), "{}", stderr(&early));
+
+        let approved = ok(&opsdesk(&url, &[&args[..], &["--approve"]].concat()));
+        assert_eq!(rows(&approved), draft);
+        // A new rule changes drafts, not the approved sheet.
+        ok(&opsdesk(
+            &url,
+            &["targets", "rule", "--year", "2026", "--bonus-per-point", "1", "--penalty-per-point", "1"],
+        ));
+        assert_eq!(rows(&ok(&opsdesk(&url, &args))), draft);
+        let sept = rows(&ok(&opsdesk(
+            &url,
+            &["targets", "payout", "--year", "2026", "--month", "2026-09", "--format", "csv"],
+        )));
+        let changed = opsdesk_domain::targets::RewardRule { bonus_per_point: 100, penalty_per_point: 100, ..rule };
+        for r in &sept {
+            assert_eq!(fen(&r["payout"]), changed.payout(Some(fen(&r["attainment_pct"]))));
+        }
+        let again = opsdesk(&url, &[&args[..], &["--approve"]].concat());
+        assert_eq!(again.status.code(), Some(2));
+        assert!(stderr(&again).contains("approved already and locked"));
+        // The store manager reads her line only; she cannot approve.
+        let her = db.user_by_name("li.na").await.unwrap().unwrap().scope();
+        let plan = db.target_plan_for(2026, "revenue").await.unwrap().unwrap();
+        let sheet = db.payout_sheet(&her, &plan, 202610).await.unwrap();
+        assert_eq!(sheet.lines.len(), 1);
+        assert!(sheet.approved.is_some());
+        assert!(db.approve_payout(&her, &plan, 202609).await.is_err());
+        db.close().await;
+    }
+}

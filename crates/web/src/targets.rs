@@ -2,7 +2,7 @@
 //! by the pages, the JSON API and the command line.
 
 use chrono::NaiveDate;
-use opsdesk_db::targets::{Grain, PeriodPace, Plan, PlanRegion, PlanStore, StorePace, TargetRow};
+use opsdesk_db::targets::{Grain, PayoutSheet, PeriodPace, Plan, PlanRegion, PlanStore, StorePace, TargetRow};
 use opsdesk_domain::reports::table::{Cell, Column, Kind, ReportTable, col};
 use opsdesk_domain::targets::{Unit, attainment};
 
@@ -217,6 +217,66 @@ pub fn tracking_table(
         name: if alerts_only { "target_alerts" } else { "target_tracking" },
         title_zh: format!("{zh}{what_zh} {date}"),
         title_en: format!("{en}, {what_en}, {date}"),
+        columns,
+        rows,
+        totals,
+    }
+}
+
+/// A month's reward and penalty sheet, for finance.
+pub fn payout_table(plan: &Plan, sheet: &PayoutSheet) -> ReportTable {
+    let unit = plan.metric.unit;
+    let kind = value_kind(unit);
+    let columns = vec![
+        col("store_code", "门店编码", "Store code", Kind::Text),
+        col("store_name", "门店名称", "Store", Kind::Text),
+        col("managers", "店长", "Store manager", Kind::Text),
+        col("month_baseline", "月保底目标", "Month baseline", kind),
+        col("actual", "实际", "Actual", kind),
+        col("attainment_pct", "达成率%", "Attainment %", Kind::Pct),
+        col("payout", "奖罚金额", "Reward (+) / penalty (−)", Kind::Money),
+    ];
+    let rows = sheet
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                Cell::Text(l.store_code.clone()),
+                Cell::Text(l.store_name.clone()),
+                Cell::Text(l.managers.clone()),
+                value(unit, l.target),
+                l.actual.map_or(Cell::Null, |a| value(unit, a)),
+                Cell::opt2(l.attainment),
+                Cell::Fixed2(l.amount),
+            ]
+        })
+        .collect();
+    let total = |f: fn(&opsdesk_db::targets::PayoutLine) -> i64| sheet.lines.iter().map(f).sum::<i64>();
+    let totals = if sheet.lines.is_empty() {
+        Vec::new()
+    } else {
+        vec![vec![
+            Cell::Null,
+            Cell::Text("Σ".into()),
+            Cell::Null,
+            value(unit, total(|l| l.target)),
+            Cell::Null,
+            Cell::Null,
+            Cell::Fixed2(total(|l| l.amount)),
+        ]]
+    };
+    let (zh, en) = plan_title(plan);
+    let label = format!("{}-{:02}", sheet.month / 100, sheet.month % 100);
+    let (state_zh, state_en) = match &sheet.approved {
+        Some((by, at)) => {
+            (format!("已审批 {by} {}", at.format("%Y-%m-%d")), format!("approved by {by} {}", at.format("%Y-%m-%d")))
+        }
+        None => ("草稿".to_string(), "draft".to_string()),
+    };
+    ReportTable {
+        name: "target_payout",
+        title_zh: format!("{zh}奖罚表 {label}（{state_zh}）"),
+        title_en: format!("{en}, rewards and penalties {label} ({state_en})"),
         columns,
         rows,
         totals,

@@ -22,9 +22,11 @@ use crate::fetch::Arg;
 use crate::{Db, DbError, Pool, Result, Scope, on_pool};
 
 mod cells;
+mod payouts;
 mod tracking;
 
 use cells::{StoreCell, pg_write, rows_of, sqlite_write};
+pub use payouts::{PayoutLine, PayoutSheet};
 pub use tracking::{PeriodPace, StorePace};
 
 /// A stored plan.
