@@ -83,14 +83,14 @@ pub async fn read_targets(
     db: &Db,
     scope: &Scope,
     path: &Path,
+    file: &str,
     metric: &str,
     lang: Lang,
 ) -> Result<Result<TargetFile, ErrorReport>, IngestError> {
-    let file = path.display().to_string();
     let codes = db.store_codes(scope).await?;
     let metrics = db.target_metrics().await?;
     let unit = metrics.iter().find(|m| m.key == metric).map(|m| m.unit).ok_or_else(|| {
-        IngestError::file(&file, lang.pick(&format!("没有指标 {metric}"), &format!("there is no metric {metric}")))
+        IngestError::file(file, lang.pick(&format!("没有指标 {metric}"), &format!("there is no metric {metric}")))
     })?;
     // First pass: parse every row; the plan is found from the first good period.
     let mut errors = ErrorReport::default();
@@ -189,11 +189,14 @@ pub async fn read_targets(
         })
     })?;
     let Some(y) = year else {
-        return Err(IngestError::file(&file, lang.pick("文件中没有目标行", "the file has no target rows")));
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        return Err(IngestError::file(file, lang.pick("文件中没有目标行", "the file has no target rows")));
     };
     let plan = db.target_plan_for(y as i32, metric).await?.ok_or_else(|| {
         IngestError::file(
-            &file,
+            file,
             lang.pick(&format!("{y} 年没有 {metric} 目标计划"), &format!("there is no {metric} plan for {y}")),
         )
     })?;

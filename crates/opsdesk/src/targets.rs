@@ -378,9 +378,15 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
         }
         TargetsCommand::Import { file, metric, apply } => {
             let checked =
-                opsdesk_ingest::targets::read_targets(db, scope, &file, &metric, lang).await.map_err(|e| {
-                    if e.is_bad_input() { Failure::BadInput(e.message(lang)) } else { Failure::Other(e.message(lang)) }
-                })?;
+                opsdesk_ingest::targets::read_targets(db, scope, &file, &file.display().to_string(), &metric, lang)
+                    .await
+                    .map_err(|e| {
+                        if e.is_bad_input() {
+                            Failure::BadInput(e.message(lang))
+                        } else {
+                            Failure::Other(e.message(lang))
+                        }
+                    })?;
             let checked = match checked {
                 Ok(c) => c,
                 Err(report) => {
@@ -455,7 +461,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
             let c = cell(db, scope, &args, ui).await?;
             let v = value(plan.metric.unit, &v, ui)?;
             let rebalance = if move_parent { Rebalance::MoveParent } else { Rebalance::KeepParent };
-            db.edit_target(scope, &plan, c, level, v, rebalance).await.map_err(&err)?;
+            db.edit_target(scope, &plan, c, &[(level, v)], rebalance).await.map_err(&err)?;
             ui.say("已修改", "changed");
             Ok(())
         }

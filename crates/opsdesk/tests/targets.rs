@@ -211,8 +211,7 @@ async fn hand_edits_rebalance_their_neighbours_and_keep_locked_cells() {
                 &store_manager,
                 &plan,
                 opsdesk_db::targets::CellRef::Store(stores[0].store_id),
-                opsdesk_domain::targets::Level::Baseline,
-                1,
+                &[(opsdesk_domain::targets::Level::Baseline, 1)],
                 opsdesk_domain::targets::Rebalance::KeepParent,
             )
             .await;

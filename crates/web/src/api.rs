@@ -183,6 +183,27 @@ pub(crate) async fn openapi() -> Json<Value> {
         ("efficiency", "Ten efficiencies over a period", vec![p("from", "first day", date), p("to", "last day", date)]),
         ("regions", "Region comparison for a month", vec![p("month", "month", month)]),
         ("stores", "The store list as a report table", vec![]),
+        ("target-plan", "A target plan by store, with region and company totals", vec![p("plan", "plan id", "^\\d+$")]),
+        (
+            "target-tracking",
+            "Each store's month and year against its target on a day: attainment, time progress, forecast, need per day",
+            vec![p("plan", "plan id", "^\\d+$"), p("date", "day", date)],
+        ),
+        (
+            "target-alerts",
+            "Stores forecast to miss their month",
+            vec![p("plan", "plan id", "^\\d+$"), p("date", "day", date)],
+        ),
+        (
+            "target-progress",
+            "A month day by day: target, actual, cumulative attainment",
+            vec![p("plan", "plan id", "^\\d+$"), p("month", "month", month)],
+        ),
+        (
+            "target-payout",
+            "A month's reward and penalty sheet",
+            vec![p("plan", "plan id", "^\\d+$"), p("month", "month", month)],
+        ),
     ];
     for (name, summary, params) in reports {
         paths.insert(format!("/api/reports/{name}"), report(summary, params));

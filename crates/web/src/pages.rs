@@ -44,6 +44,7 @@ const NAV: &[(&str, &str)] = &[
     ("/reports/efficiency", "nav.efficiency"),
     ("/reports/regions", "nav.regions"),
     ("/reports/stores", "nav.stores"),
+    ("/targets", "nav.targets"),
     ("/imports", "nav.imports"),
     ("/account/tokens", "nav.tokens"),
 ];
@@ -89,11 +90,11 @@ pub(crate) fn url_encode(s: &str) -> String {
     out
 }
 
-fn failed(who: &SignedIn, error: AppError) -> Response {
+pub(crate) fn failed(who: &SignedIn, error: AppError) -> Response {
     Failed { error, lang: who.tr.lang }.into_response()
 }
 
-fn render(who: &SignedIn, page: impl Template) -> Response {
+pub(crate) fn render(who: &SignedIn, page: impl Template) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => failed(who, AppError::internal(e)),
@@ -237,6 +238,8 @@ pub(crate) struct ReportQuery {
     format: Option<String>,
     /// The RFM member list of one segment (its name).
     segment: Option<String>,
+    /// A target plan's id.
+    plan: Option<String>,
 }
 
 /// The table narrowed to one RFM segment's members, when asked.
@@ -373,6 +376,34 @@ pub(crate) async fn request(
         }
         "audit" => (ReportRequest::Audit, Vec::new()),
         "users" => (ReportRequest::Users, Vec::new()),
+        "target-plan" | "target-tracking" | "target-alerts" | "target-progress" | "target-payout" => {
+            let plan =
+                given(&q.plan).map(|s| s.parse::<i64>().map_err(|_| bad(lang, "plan", s, "1, 2, …"))).transpose()?;
+            let plan_param = p("plan", "report.plan", plan.map(|p| p.to_string()).unwrap_or_default(), "");
+            match name {
+                "target-plan" => (ReportRequest::TargetPlan { plan }, vec![plan_param]),
+                "target-tracking" | "target-alerts" => {
+                    let date = date_param(lang, "date", &q.date)?;
+                    let shown = date.map(|d| d.to_string()).unwrap_or_default();
+                    let req = if name == "target-tracking" {
+                        ReportRequest::TargetTracking { plan, date }
+                    } else {
+                        ReportRequest::TargetAlerts { plan, date }
+                    };
+                    (req, vec![plan_param, p("date", "report.date", shown, "YYYY-MM-DD")])
+                }
+                _ => {
+                    let month = month_param(lang, "month", &q.month)?;
+                    let shown = month.map(month_text).unwrap_or_default();
+                    let req = if name == "target-progress" {
+                        ReportRequest::TargetProgress { plan, month }
+                    } else {
+                        ReportRequest::TargetPayout { plan, month }
+                    };
+                    (req, vec![plan_param, p("month", "report.month", shown, "YYYY-MM")])
+                }
+            }
+        }
         _ => return Err(AppError::NotFound),
     })
 }
@@ -391,6 +422,7 @@ fn nav_key(name: &str) -> &'static str {
         "trend" => "nav.dashboard",
         "audit" => "nav.audit",
         "users" => "nav.users",
+        n if n.starts_with("target-") => "nav.targets",
         _ => "nav.regions",
     }
 }
@@ -500,6 +532,21 @@ fn report_chart(t: &ReportTable, lang: Lang) -> Option<String> {
                     "series": [
                         {"name": heading("revenue"), "type": "bar", "data": t.rows.iter().map(|row| num(row, r)).collect::<Vec<_>>()},
                         {"name": heading("cum_share_pct"), "type": "line", "y": 1, "data": t.rows.iter().map(|row| num(row, cum)).collect::<Vec<_>>()},
+                    ]
+                })
+                .to_string(),
+            )
+        }
+        "target_progress" => {
+            let (d, a, cb, ca) = (col("date")?, col("actual")?, col("cum_baseline")?, col("cum_actual")?);
+            Some(
+                serde_json::json!({
+                    "x": t.rows.iter().map(|row| text(row, d)).collect::<Vec<_>>(),
+                    "y": [heading("actual"), heading("cum_actual")],
+                    "series": [
+                        {"name": heading("actual"), "type": "bar", "data": t.rows.iter().map(|row| num(row, a)).collect::<Vec<_>>()},
+                        {"name": heading("cum_baseline"), "type": "line", "y": 1, "data": t.rows.iter().map(|row| num(row, cb)).collect::<Vec<_>>()},
+                        {"name": heading("cum_actual"), "type": "line", "y": 1, "data": t.rows.iter().map(|row| num(row, ca)).collect::<Vec<_>>()},
                     ]
                 })
                 .to_string(),
@@ -671,7 +718,7 @@ pub(crate) async fn report(
         totals,
         pages,
         chart: report_chart(t, tr.lang),
-        charts: matches!(t.name, "r4_category" | "r5_rfm_segments"),
+        charts: matches!(t.name, "r4_category" | "r5_rfm_segments" | "target_progress"),
         grid: traffic_grid(t, first, last),
         params,
     };

@@ -64,6 +64,32 @@ pub enum ReportRequest {
     Trend {
         to: Option<NaiveDate>,
     },
+    /// A target plan by store, with region and company totals (`plan`: its
+    /// id; default: the revenue plan of the year of the last sales).
+    TargetPlan {
+        plan: Option<i64>,
+    },
+    /// Each store's month and year on a day against the plan: attainment,
+    /// time progress, forecast, what it needs per day.
+    TargetTracking {
+        plan: Option<i64>,
+        date: Option<NaiveDate>,
+    },
+    /// The stores forecast to miss their month, largest shortfall first.
+    TargetAlerts {
+        plan: Option<i64>,
+        date: Option<NaiveDate>,
+    },
+    /// A month day by day: target, actual, cumulative attainment.
+    TargetProgress {
+        plan: Option<i64>,
+        month: Option<i64>,
+    },
+    /// A month's reward and penalty sheet.
+    TargetPayout {
+        plan: Option<i64>,
+        month: Option<i64>,
+    },
 }
 
 /// Why a report cannot be made.
@@ -282,6 +308,30 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
             plain(users_table(&db.users().await?, &db.stores(scope).await?, &db.regions().await?))
         }
         ReportRequest::Users => return Err(ReportError::Forbidden),
+        ReportRequest::TargetPlan { plan } => {
+            let plan = crate::targets::plan_or_default(db, scope, plan).await?;
+            let (regions, stores) = db.target_overview(scope, &plan).await?;
+            plain(crate::targets::overview_table(&plan, &regions, &stores))
+        }
+        ReportRequest::TargetTracking { plan, date } | ReportRequest::TargetAlerts { plan, date } => {
+            let plan = crate::targets::plan_or_default(db, scope, plan).await?;
+            let date = crate::targets::tracking_date(db, scope, &plan, date).await?;
+            let paces = db.target_pace(scope, &plan, date).await?;
+            let alerts = matches!(req, ReportRequest::TargetAlerts { .. });
+            plain(crate::targets::tracking_table(&plan, date, &paces, alerts, scope.sees_all()))
+        }
+        ReportRequest::TargetProgress { plan, month } | ReportRequest::TargetPayout { plan, month } => {
+            let plan = crate::targets::plan_or_default(db, scope, plan).await?;
+            let month = match month {
+                Some(m) => m,
+                None => month_key(crate::targets::tracking_date(db, scope, &plan, None).await?),
+            };
+            if matches!(req, ReportRequest::TargetProgress { .. }) {
+                plain(crate::targets::progress_table(&plan, month, &db.target_days(scope, &plan, month).await?))
+            } else {
+                plain(crate::targets::payout_table(&plan, &db.payout_sheet(scope, &plan, month).await?))
+            }
+        }
         ReportRequest::Rfm { asof } | ReportRequest::RfmSegments { asof } => {
             let asof = match asof {
                 Some(d) => d,

@@ -26,7 +26,7 @@ use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
-use crate::{account, api, imports, pages, people, stores};
+use crate::{account, api, imports, pages, people, stores, targets};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +45,8 @@ pub(crate) struct Inner {
     pub by_account: RateLimit,
     pub results: crate::cache::Results,
     pub jobs: crate::imports::Jobs,
+    /// Target files checked and waiting to be applied.
+    pub pending: crate::targets::PendingImports,
 }
 
 pub(crate) type AppState = Arc<Inner>;
@@ -101,6 +103,34 @@ pub const ROUTES: &[Route] = &[
         access: Access::SignedIn,
         handler: || post(account::revoke),
     },
+    Route { method: "GET", path: "/targets", access: Access::SignedIn, handler: || get(targets::list) },
+    Route { method: "POST", path: "/targets", access: Access::SignedIn, handler: || post(targets::create) },
+    Route { method: "GET", path: "/targets/{id}", access: Access::SignedIn, handler: || get(targets::plan) },
+    Route { method: "POST", path: "/targets/{id}/edit", access: Access::SignedIn, handler: || post(targets::edit) },
+    Route { method: "POST", path: "/targets/{id}/lock", access: Access::SignedIn, handler: || post(targets::lock) },
+    Route { method: "POST", path: "/targets/{id}/rule", access: Access::SignedIn, handler: || post(targets::rule) },
+    Route { method: "POST", path: "/targets/{id}/delete", access: Access::SignedIn, handler: || post(targets::delete) },
+    Route {
+        method: "POST",
+        path: "/targets/{id}/payout",
+        access: Access::SignedIn,
+        handler: || post(targets::approve),
+    },
+    Route {
+        method: "GET",
+        path: "/targets/{id}/download",
+        access: Access::SignedIn,
+        handler: || get(targets::download),
+    },
+    Route { method: "POST", path: "/targets/{id}/import", access: Access::SignedIn, handler: || post(targets::import) },
+    Route {
+        method: "POST",
+        path: "/targets/{id}/import/apply",
+        access: Access::SignedIn,
+        handler: || post(targets::apply),
+    },
+    Route { method: "GET", path: "/holidays", access: Access::SignedIn, handler: || get(targets::holidays) },
+    Route { method: "POST", path: "/holidays", access: Access::SignedIn, handler: || post(targets::save_holiday) },
     Route { method: "GET", path: "/admin/users", access: Access::Admin, handler: || get(people::users) },
     Route { method: "POST", path: "/admin/users", access: Access::Admin, handler: || post(people::add) },
     Route { method: "POST", path: "/admin/users/{id}/role", access: Access::Admin, handler: || post(people::set_role) },
@@ -128,6 +158,7 @@ pub fn router(db: Db, config: Config) -> Router {
         by_account: RateLimit::new(5, Duration::from_secs(15 * 60)),
         results: crate::cache::Results::new(),
         jobs: crate::imports::Jobs::default(),
+        pending: crate::targets::PendingImports::default(),
     });
     let mut r = Router::new();
     for route in ROUTES {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Browser, PASSWORDS, browse, data, desk, password};
+use common::{Browser, PASSWORDS, browse, data, desk, hidden, password};
 use opsdesk_db::testing::TestDb;
 use opsdesk_db::{Backend, Scope};
 use opsdesk_web::server::{Access, ROUTES};
@@ -214,6 +214,19 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("GET", "/api/stores", "/api/stores"),
         ("GET", "/api/imports", "/api/imports"),
         ("GET", "/api/reports/{name}", "/api/reports/category?from=2026-10&to=2026-10"),
+        ("GET", "/targets", "/targets"),
+        ("POST", "/targets", "/targets"),
+        ("GET", "/targets/{id}", "/targets/1"),
+        ("POST", "/targets/{id}/edit", "/targets/1/edit"),
+        ("POST", "/targets/{id}/lock", "/targets/1/lock"),
+        ("POST", "/targets/{id}/rule", "/targets/1/rule"),
+        ("POST", "/targets/{id}/delete", "/targets/1/delete"),
+        ("POST", "/targets/{id}/payout", "/targets/1/payout"),
+        ("GET", "/targets/{id}/download", "/targets/1/download?grain=day&month=2026-10&format=xlsx"),
+        ("POST", "/targets/{id}/import", "/targets/1/import"),
+        ("POST", "/targets/{id}/import/apply", "/targets/1/import/apply"),
+        ("GET", "/holidays", "/holidays?year=2026"),
+        ("POST", "/holidays", "/holidays"),
     ];
     for r in ROUTES {
         assert!(
@@ -225,6 +238,9 @@ async fn every_route_answers_each_role_as_its_access_says() {
     }
     for backend in TestDb::backends() {
         let (addr, db, _url, _guard) = desk(backend).await;
+        // A plan for the plan's routes to show.
+        let plan = db.create_target_plan(&Scope::system("test"), &revenue_plan(2026, "equal")).await.unwrap();
+        assert_eq!(plan.id, 1);
         let routes: Vec<(String, String, Access)> =
             ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.access)).collect();
         let samples: Vec<(String, String, String)> =
@@ -570,6 +586,185 @@ async fn files_uploaded_in_the_desk_import_with_progress_and_their_errors_listed
             assert!(csv.lines().any(|l| l.contains(",dirty day.csv,") && l.contains(",refused,")), "{csv}");
         })
         .await;
+        db.close().await;
+    }
+}
+
+fn revenue_plan(year: i32, method: &str) -> opsdesk_db::targets::NewPlan {
+    opsdesk_db::targets::NewPlan {
+        year,
+        metric: "revenue".into(),
+        baseline: 100_000_000,
+        stretch: 110_000_000,
+        method: opsdesk_domain::targets::Method::parse(method).unwrap(),
+        month_method: opsdesk_domain::targets::MonthMethod::Hand,
+        tiers: Vec::new(),
+        rule: opsdesk_domain::targets::RewardRule::default(),
+    }
+}
+
+/// A multipart form body with a CSRF field and one file.
+fn multipart(csrf: &str, name: &str, file: &[u8]) -> (Vec<u8>, String) {
+    let boundary = "----opsdesk-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_plans_and_edits_targets_and_each_role_reads_its_reach() {
+    for backend in TestDb::backends() {
+        let (addr, db, _url, _guard) = desk(backend).await;
+        let db2 = db.clone();
+        let id = browse(move || {
+            let mut ops = Browser::new(addr);
+            ops.sign_in("ops", password("ops"));
+            let list = ops.get("/targets");
+            assert_eq!(list.status, 200);
+            let csrf = hidden(&list.text(), "csrf");
+            let made = ops.post(
+                "/targets",
+                &[
+                    ("csrf", &csrf),
+                    ("year", "2026"),
+                    ("metric", "revenue"),
+                    ("baseline", "1000000"),
+                    ("stretch", "1100000"),
+                    ("method", "area"),
+                    ("months", "hand"),
+                    ("tiers", ""),
+                ],
+            );
+            assert_eq!(made.status, 303, "{}", made.text());
+            let to = made.header("location").unwrap().to_string();
+            let id: i64 = to.trim_start_matches("/targets/").parse().unwrap();
+            let page = ops.get(&to).text();
+            for code in ["S0001", "S0002", "S0008"] {
+                assert!(page.contains(&format!(">{code}<")), "{code} listed");
+            }
+            // A store's year set by hand: its region's other stores give way.
+            let r = ops.post(
+                &format!("/targets/{id}/edit"),
+                &[
+                    ("csrf", &csrf),
+                    ("cell", "store:S0002"),
+                    ("baseline", "200000.00"),
+                    ("stretch", "220000"),
+                    ("view_store", ""),
+                    ("view_month", ""),
+                ],
+            );
+            assert_eq!(r.status, 200);
+            assert!(r.text().contains("class=\"fresh\""), "{}", r.text());
+            // A locked month refuses a new value, with the reason.
+            let lock = ops.post(
+                &format!("/targets/{id}/lock"),
+                &[
+                    ("csrf", &csrf),
+                    ("cell", "store:S0002/2026-03"),
+                    ("locked", "true"),
+                    ("view_store", "S0002"),
+                    ("view_month", ""),
+                ],
+            );
+            assert_eq!(
+                (lock.status, lock.header("location")),
+                (303, Some(format!("/targets/{id}?store=S0002").as_str()))
+            );
+            let refused = ops.post(
+                &format!("/targets/{id}/edit"),
+                &[
+                    ("csrf", &csrf),
+                    ("cell", "store:S0002/2026-03"),
+                    ("baseline", "1"),
+                    ("stretch", "1"),
+                    ("view_store", "S0002"),
+                    ("view_month", ""),
+                ],
+            );
+            assert!(refused.text().contains("is locked: unlock it first"), "{}", refused.text());
+
+            // The store manager reads her store only, and changes nothing.
+            let mut her = Browser::new(addr);
+            her.sign_in("s0002", password("s0002"));
+            let mine = her.get(&format!("/targets/{id}")).text();
+            assert!(mine.contains(">S0002<") && !mine.contains(">S0001<"));
+            assert!(
+                !mine.contains("action=\"/targets/1/edit\"") && !mine.contains(&format!("/targets/{id}/edit")),
+                "no edit forms"
+            );
+            assert_eq!(her.get(&format!("/targets/{id}?store=S0001")).status, 404);
+            let her_csrf = her.csrf();
+            let r = her.post(
+                &format!("/targets/{id}/edit"),
+                &[("csrf", &her_csrf), ("cell", "store:S0002"), ("baseline", "1"), ("stretch", "1")],
+            );
+            assert_eq!(r.status, 403);
+            let cells = her.get(&format!("/targets/{id}/download?grain=month&format=csv")).text();
+            assert_eq!(cells.lines().count(), 1 + 12);
+            assert!(cells.lines().skip(1).all(|l| l.starts_with("S0002,")));
+            let tracking = her.get(&format!("/reports/target-tracking?plan={id}&date=2026-10-20")).text();
+            assert!(tracking.contains(">S0002<") && !tracking.contains(">S0001<"));
+            let r = her.post(
+                "/holidays",
+                &[("csrf", &her_csrf), ("date", "2027-01-01"), ("kind", "holiday"), ("name", "元旦")],
+            );
+            assert_eq!(r.status, 403);
+
+            // Through a spreadsheet: the file is checked, previewed, then applied.
+            let csv = ops.get(&format!("/targets/{id}/download?grain=month&format=csv")).text();
+            assert_eq!(csv.lines().count(), 1 + 8 * 12);
+            let line = csv.lines().find(|l| l.starts_with("S0001,2026-05,")).unwrap().to_string();
+            let f: Vec<&str> = line.split(',').collect();
+            let edited = csv.replacen(&line, &format!("S0001,2026-05,{},{}", "100.00", f[3]), 1);
+            let (body, ct) = multipart(&csrf, "plan.csv", edited.as_bytes());
+            let preview = ops.send_bytes("POST", &format!("/targets/{id}/import"), &body, &[("Content-Type", &ct)]);
+            assert_eq!(preview.status, 200);
+            let html = preview.text();
+            assert!(html.contains(">S0001<") && html.contains(">2026-05<") && html.contains(">100.00<"), "{html}");
+            let token = hidden(&html, "token");
+            assert_eq!(
+                ops.get(&format!("/targets/{id}/download?grain=month&format=csv")).text(),
+                csv,
+                "a preview changes nothing"
+            );
+            let done = ops.post(&format!("/targets/{id}/import/apply"), &[("csrf", &csrf), ("token", &token)]);
+            assert!(done.text().contains("class=\"fresh\""), "{}", done.text());
+            let again = ops.post(&format!("/targets/{id}/import/apply"), &[("csrf", &csrf), ("token", &token)]);
+            assert!(again.text().contains("has expired or is unknown"), "a token is used once");
+            // A bad file is refused row by row.
+            let (body, ct) = multipart(&csrf, "bad.csv", b"store_code,period,baseline,stretch\nS9999,2026-01,1,2\n");
+            let bad = ops.send_bytes("POST", &format!("/targets/{id}/import"), &body, &[("Content-Type", &ct)]).text();
+            assert!(bad.contains("unknown store, or outside your reach") && bad.contains(">S9999<"), "{bad}");
+
+            // The calendar: operations adds a date.
+            let r = ops.post(
+                "/holidays",
+                &[("csrf", &csrf), ("date", "2027-01-01"), ("kind", "holiday"), ("name", "元旦"), ("uplift", "1.2")],
+            );
+            assert_eq!((r.status, r.header("location")), (303, Some("/holidays?year=2027")));
+            assert!(ops.get("/holidays?year=2027").text().contains("1.200"));
+            id
+        })
+        .await;
+        let plan = db2.target_plan(id).await.unwrap().unwrap();
+        let all = Scope::system("test");
+        let (_, stores) = db2.target_overview(&all, &plan).await.unwrap();
+        assert_eq!(stores.iter().find(|s| s.store_code == "S0002").unwrap().baseline, 20_000_000);
+        assert_eq!(stores.iter().map(|s| s.baseline).sum::<i64>(), 100_000_000);
+        let months = db2.target_rows(&all, &plan, opsdesk_db::targets::Grain::Month).await.unwrap();
+        assert_eq!(months.iter().find(|r| r.store_code == "S0001" && r.period == "2026-05").unwrap().baseline, 10_000);
+        let events = db2.audit_events(&all, 20).await.unwrap();
+        for action in ["create", "edit", "lock", "import"] {
+            assert!(
+                events.iter().any(|e| e.entity == "target_plan" && e.action == action && e.actor == "user:ops"),
+                "{action} audited"
+            );
+        }
         db.close().await;
     }
 }

@@ -396,18 +396,19 @@ impl Db {
         scope: &Scope,
         plan: &Plan,
         cell: CellRef,
-        level: Level,
-        value: i64,
+        values: &[(Level, i64)],
         rebalance: Rebalance,
     ) -> Result<()> {
-        let detail = json!({ "cell": cell_text(cell), "level": level.key(), "value": value,
+        let detail = json!({ "cell": cell_text(cell),
+            "values": values.iter().map(|(l, v)| json!({ "level": l.key(), "value": v })).collect::<Vec<_>>(),
             "rebalance": match rebalance { Rebalance::KeepParent => "keep-parent", Rebalance::MoveParent => "move-parent" } });
         self.change_plan(scope, plan, "edit", detail, |tree| {
             if cell == CellRef::Company {
-                return tree.set_total(level, value);
+                return values.iter().try_for_each(|&(level, value)| tree.set_total(level, value));
             }
             let (parent, child) = locate(tree, cell).ok_or(EditError::NoSuchCell)?;
-            tree.edit(&parent, &[Change { child, level, value }], rebalance)
+            let changes: Vec<Change> = values.iter().map(|&(level, value)| Change { child, level, value }).collect();
+            tree.edit(&parent, &changes, rebalance)
         })
         .await
     }

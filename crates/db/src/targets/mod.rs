@@ -27,7 +27,7 @@ mod tracking;
 
 use cells::{StoreCell, pg_write, rows_of, sqlite_write};
 pub use payouts::{PayoutLine, PayoutSheet};
-pub use tracking::{PeriodPace, StorePace};
+pub use tracking::{DayProgress, PeriodPace, StorePace};
 
 /// A stored plan.
 #[derive(Debug, Clone, PartialEq, Eq)]

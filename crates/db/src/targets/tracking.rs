@@ -139,3 +139,60 @@ impl Db {
         Ok(out)
     }
 }
+
+/// One day of a month over the stores within reach: the plan's baseline and
+/// stretch for the day and the actual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayProgress {
+    pub date: NaiveDate,
+    pub baseline: i64,
+    pub stretch: i64,
+    /// `None` after the last date with sales.
+    pub actual: Option<i64>,
+}
+
+impl Db {
+    /// The days of a month of a plan over the stores within reach: what the
+    /// cumulative attainment chart draws.
+    pub async fn target_days(&self, scope: &Scope, plan: &Plan, month: i64) -> Result<Vec<DayProgress>> {
+        let (first, last) = opsdesk_domain::calendar::month_bounds(month)
+            .filter(|_| month / 100 == i64::from(plan.year))
+            .ok_or_else(|| DbError::refused("月份不在计划年度内", "the month is outside the plan's year"))?;
+        let allowed: HashSet<i64> = self.stores(scope).await?.into_iter().map(|s| s.id).collect();
+        let targets: Vec<(i64, NaiveDate, i64, i64)> = self
+            .fetch_rows(
+                "SELECT store_id, d, baseline, stretch FROM target_day WHERE plan_id = $1 AND month = $2",
+                &[Arg::Int(plan.id), Arg::Int(month)],
+            )
+            .await?;
+        let mut days: BTreeMap<NaiveDate, DayProgress> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|date| (date, DayProgress { date, baseline: 0, stretch: 0, actual: None }))
+            .collect();
+        for (s, d, b, st) in targets {
+            if let Some(day) = days.get_mut(&d).filter(|_| allowed.contains(&s)) {
+                day.baseline += b;
+                day.stretch += st;
+            }
+        }
+        let last_sales = self.last_sales_date(scope).await?;
+        if let Some(measure) = plan.metric.actual {
+            let rows: Vec<(i64, NaiveDate, i64, i64, i64, Option<i64>)> = self
+                .fetch_rows(
+                    "SELECT store_id, d, revenue_c, cost_c, tickets, member_revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2",
+                    &[Arg::Date(first), Arg::Date(last)],
+                )
+                .await?;
+            for day in days.values_mut().filter(|d| last_sales.is_some_and(|l| d.date <= l)) {
+                day.actual = Some(0);
+            }
+            for (s, d, r, c, t, m) in rows {
+                if let Some(day) = days.get_mut(&d).filter(|_| allowed.contains(&s)) {
+                    *day.actual.get_or_insert(0) += measure.of(r, c, t, m.unwrap_or(0));
+                }
+            }
+        }
+        Ok(days.into_values().collect())
+    }
+}

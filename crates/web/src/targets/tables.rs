@@ -1,8 +1,10 @@
-//! Targets in the desk: the tables a plan is shown and downloaded as, shared
-//! by the pages, the JSON API and the command line.
+//! The tables of targets: a plan's cells, its overview by store, tracking
+//! and alerts, the month day by day, and the payout sheet.
 
 use chrono::NaiveDate;
-use opsdesk_db::targets::{Grain, PayoutSheet, PeriodPace, Plan, PlanRegion, PlanStore, StorePace, TargetRow};
+use opsdesk_db::targets::{
+    DayProgress, Grain, PayoutSheet, PeriodPace, Plan, PlanRegion, PlanStore, StorePace, TargetRow,
+};
 use opsdesk_domain::reports::table::{Cell, Column, Kind, ReportTable, col};
 use opsdesk_domain::targets::{Unit, attainment};
 
@@ -281,4 +283,98 @@ pub fn payout_table(plan: &Plan, sheet: &PayoutSheet) -> ReportTable {
         rows,
         totals,
     }
+}
+
+/// A month day by day over the stores within reach: the plan's baseline,
+/// the actual, both accumulated, and the cumulative attainment against the
+/// time progress — the table behind the cumulative attainment chart.
+pub fn progress_table(plan: &Plan, month: i64, days: &[DayProgress]) -> ReportTable {
+    let unit = plan.metric.unit;
+    let kind = value_kind(unit);
+    let columns = vec![
+        col("date", "日期", "Date", Kind::Date),
+        col("baseline", "当日保底", "Day baseline", kind),
+        col("actual", "当日实际", "Day actual", kind),
+        col("cum_baseline", "累计保底", "Baseline to date", kind),
+        col("cum_actual", "累计实际", "Actual to date", kind),
+        col("cum_attainment_pct", "累计达成率%", "Attainment to date %", Kind::Pct),
+        col("month_attainment_pct", "月达成率%", "Month attainment %", Kind::Pct),
+        col("time_progress_pct", "时间进度%", "Time progress %", Kind::Pct),
+    ];
+    let month_total: i64 = days.iter().map(|d| d.baseline).sum();
+    let (mut cum_b, mut cum_a) = (0i64, 0i64);
+    let rows = days
+        .iter()
+        .map(|d| {
+            cum_b += d.baseline;
+            if let Some(a) = d.actual {
+                cum_a += a;
+            }
+            let known = d.actual.is_some();
+            vec![
+                Cell::Date(d.date),
+                value(unit, d.baseline),
+                d.actual.map_or(Cell::Null, |a| value(unit, a)),
+                value(unit, cum_b),
+                if known { value(unit, cum_a) } else { Cell::Null },
+                if known { Cell::opt2(attainment(cum_a, cum_b)) } else { Cell::Null },
+                if known { Cell::opt2(attainment(cum_a, month_total)) } else { Cell::Null },
+                Cell::opt2(attainment(cum_b, month_total)),
+            ]
+        })
+        .collect();
+    let (zh, en) = plan_title(plan);
+    let label = format!("{}-{:02}", month / 100, month % 100);
+    ReportTable {
+        name: "target_progress",
+        title_zh: format!("{zh}累计达成 {label}"),
+        title_en: format!("{en}, attainment to date, {label}"),
+        columns,
+        rows,
+        totals: Vec::new(),
+    }
+}
+
+/// The plan a request names, or the one a reader most likely wants: the
+/// revenue plan of the year of the last sales, else the newest plan.
+pub async fn plan_or_default(
+    db: &opsdesk_db::Db,
+    scope: &opsdesk_db::Scope,
+    id: Option<i64>,
+) -> Result<Plan, opsdesk_db::DbError> {
+    let none = || opsdesk_db::DbError::Refused {
+        zh: "还没有目标计划".into(),
+        en: "there is no target plan yet".into(),
+    };
+    if let Some(id) = id {
+        return db.target_plan(id).await?.ok_or_else(|| opsdesk_db::DbError::Refused {
+            zh: format!("没有编号为 {id} 的目标计划"),
+            en: format!("there is no target plan {id}"),
+        });
+    }
+    let plans = db.target_plans().await?;
+    let year = db.last_sales_date(scope).await?.map(|d| chrono::Datelike::year(&d));
+    plans
+        .iter()
+        .find(|p| Some(p.year) == year && p.metric.key == "revenue")
+        .or_else(|| plans.iter().find(|p| Some(p.year) == year))
+        .or_else(|| plans.first())
+        .cloned()
+        .ok_or_else(none)
+}
+
+/// The day tracking looks at: the one asked, else the last date with sales
+/// held within the plan's year.
+pub async fn tracking_date(
+    db: &opsdesk_db::Db,
+    scope: &opsdesk_db::Scope,
+    plan: &Plan,
+    date: Option<NaiveDate>,
+) -> Result<NaiveDate, opsdesk_db::DbError> {
+    if let Some(d) = date {
+        return Ok(d);
+    }
+    let first = NaiveDate::from_ymd_opt(plan.year, 1, 1).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or_default();
+    Ok(db.last_sales_date(scope).await?.unwrap_or(first).clamp(first, last))
 }
