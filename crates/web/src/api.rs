@@ -110,6 +110,10 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
             "tickets": t.tickets, "aov": t.aov.map_or(Value::Null, yuan), "mtd_revenue": yuan(t.mtd_revenue),
             "lw_pct": pct(t.lw_pct), "ly_pct": pct(t.ly_pct),
         },
+        "target": d.target.map_or(Value::Null, |g| json!({
+            "day": yuan(g.day), "month_to_date": yuan(g.to_date), "month": yuan(g.month),
+            "mtd_attainment_pct": pct(g.attainment(t.mtd_revenue)), "time_progress_pct": pct(g.time_progress()),
+        })),
         "top": d.top.iter().map(store).collect::<Vec<_>>(),
         "bottom": d.bottom.iter().map(store).collect::<Vec<_>>(),
         "traffic_anomalies": d.anomalies.iter().map(|(code, r)| json!({

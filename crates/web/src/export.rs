@@ -15,7 +15,7 @@ const RED: u32 = 0xC00000;
 fn number_format(kind: Kind) -> &'static str {
     match kind {
         Kind::Money => "#,##0.00",
-        Kind::Pct | Kind::Growth | Kind::Fixed2 => "0.00",
+        Kind::Pct | Kind::Growth | Kind::Attainment | Kind::Fixed2 => "0.00",
         Kind::Int => "#,##0",
         Kind::Date => "yyyy-mm-dd",
         Kind::Text => "@",
@@ -102,7 +102,7 @@ fn workbook(t: &ReportTable, lang: Lang, generated: Option<DateTime<Local>>) -> 
                 }
                 Cell::Int(_) | Cell::Fixed2(_) => {
                     let n = cell.number().unwrap_or_default();
-                    if col.kind == Kind::Growth && n < 0.0 {
+                    if col.alarming(n) {
                         f = f.set_font_color(Color::RGB(RED));
                     }
                     sheet.write_number_with_format(at, c, n, &f)?;

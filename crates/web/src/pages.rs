@@ -190,6 +190,24 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
             class: "",
         },
     ];
+    let mut kpis = kpis;
+    if let Some(t) = d.target {
+        // Month to date against the month's target, beside the time progress.
+        let attained = t.attainment(co.mtd_revenue);
+        let behind = attained.zip(t.time_progress()).is_some_and(|(a, p)| a < p);
+        kpis.push(Kpi {
+            label: "dash.mtd_attainment",
+            value: pct_text(attained).0,
+            detail: format!(
+                "{} {} · {} {}",
+                tr.t("dash.time_progress"),
+                pct_text(t.time_progress()).0,
+                tr.t("dash.month_target"),
+                crate::i18n::group_digits(&hundredths(t.month), tr.lang)
+            ),
+            class: if behind { "neg" } else { "pos" },
+        });
+    }
     let line = |s: &opsdesk_domain::reports::daily::DailyRow| {
         let (p, class) = pct_text(s.lw_pct);
         (s.label.clone(), crate::i18n::group_digits(&hundredths(s.revenue), tr.lang), p, class)
@@ -570,7 +588,7 @@ fn report_chart(t: &ReportTable, lang: Lang) -> Option<String> {
 fn cell_view(t: &ReportTable, i: usize, cell: &Cell, lang: Lang) -> CellView {
     let kind = t.columns.get(i).map(|c| c.kind).unwrap_or(Kind::Text);
     let numeric = !matches!(kind, Kind::Text | Kind::Date);
-    let negative = kind == Kind::Growth && cell.number().is_some_and(|n| n < 0.0);
+    let negative = t.columns.get(i).is_some_and(|c| cell.number().is_some_and(|n| c.alarming(n)));
     let is_store = t.columns.get(i).is_some_and(|c| c.key == "store_code");
     let href = match cell {
         Cell::Text(code) if is_store && !code.starts_with('Σ') => Some(format!("/stores/{}", url_encode(code))),

@@ -327,3 +327,80 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_makes_a_plan_edits_it_and_follows_it_in_chromium() {
+    if std::env::var("OPSDESK_TEST_BROWSER").is_ok_and(|v| v == "off") {
+        return;
+    }
+    let backend = TestDb::backends()[0];
+    let (addr, db, _url, _guard) = desk(backend).await;
+    tokio::task::spawn_blocking(move || {
+        let driver = start_driver();
+        let downloads = tempdir();
+        let base = format!("http://{addr}");
+        let w = Window::open(&driver, &downloads);
+        w.go(&format!("{base}/login"));
+        w.type_into("input[name=name]", "ops");
+        w.type_into("input[name=password]", password("ops"));
+        w.click("button[type=submit]");
+        wait_for("the dashboard", || w.url() == format!("{base}/"));
+
+        // A plan for 2026 from the targets page.
+        w.click("nav a[href='/targets']");
+        wait_for("the targets page", || w.url().ends_with("/targets"));
+        w.script("document.querySelector('form[action=\"/targets\"] input[name=year]').value = '';");
+        w.type_into("form[action='/targets'] input[name=year]", "2026");
+        w.type_into("form[action='/targets'] input[name=baseline]", "1000000");
+        w.type_into("form[action='/targets'] input[name=stretch]", "1100000");
+        w.script("document.querySelector('select[name=method]').value = 'area';");
+        w.click("form[action='/targets'] button[type=submit]");
+        wait_for("the plan's page", || w.url().ends_with("/targets/1"));
+        let table = w.text("table.targets");
+        assert!(table.contains("S0001") && table.contains("S0008") && table.contains("Σ"), "{table}");
+        w.screenshot("target-plan-desktop");
+
+        // Into a store's months; March set by hand, the other months give way.
+        w.click("table.targets a[href='/targets/1?store=S0001']");
+        wait_for("the store's months", || w.url().ends_with("?store=S0001"));
+        w.script(
+            "var f = document.querySelector('table.targets tbody tr:nth-child(3) form[action$=\"/edit\"]');
+             f.querySelector('input[name=baseline]').value = '20000.00';
+             f.querySelector('input[name=stretch]').value = '22000.00';
+             f.submit();",
+        );
+        wait_for("the change", || w.script("return !!document.querySelector('p.fresh');").as_bool() == Some(true));
+        let march = w.text("table.targets tbody tr:nth-child(3)");
+        assert!(march.contains("2026-03") && march.contains("20,000.00") && march.contains("22,000.00"), "{march}");
+        w.screenshot("target-store-months");
+
+        // Follow it: the month day by day with its cumulative chart, and tracking.
+        w.go(&format!("{base}/reports/target-progress?plan=1&month=2026-10"));
+        let drawn = || w.script("return document.querySelectorAll('.chart svg').length;").as_i64().unwrap();
+        wait_for("the cumulative chart", || drawn() == 1);
+        w.screenshot("target-progress");
+        w.go(&format!("{base}/reports/target-tracking?plan=1&date=2026-10-20"));
+        assert!(w.text("table.report").contains("S0002"));
+        w.screenshot("target-tracking");
+        drop(w);
+
+        // The store manager on a phone: her store's plan, no forms, nothing too wide.
+        let w = Window::open(&driver, &downloads);
+        w.size(390, 844);
+        w.go(&format!("{base}/login"));
+        w.type_into("input[name=name]", "s0002");
+        w.type_into("input[name=password]", password("s0002"));
+        w.click("button[type=submit]");
+        wait_for("the dashboard", || w.url() == format!("{base}/"));
+        w.go(&format!("{base}/targets/1"));
+        let table = w.text("table.targets");
+        assert!(table.contains("S0002") && !table.contains("S0001"), "{table}");
+        assert_eq!(w.script("return document.querySelectorAll('form[action$=\"/edit\"]').length;"), json!(0));
+        let overflow = w.script("return document.documentElement.scrollWidth - window.innerWidth;");
+        assert!(overflow.as_i64().unwrap() <= 0, "the page is wider than the phone: {overflow}");
+        w.screenshot("target-plan-phone");
+    })
+    .await
+    .unwrap();
+    db.close().await;
+}

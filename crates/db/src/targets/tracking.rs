@@ -196,3 +196,25 @@ impl Db {
         Ok(days.into_values().collect())
     }
 }
+
+impl Db {
+    /// Each store's baseline over the plan's days from `from` to `to`, by store id.
+    pub async fn target_sums(&self, plan: &Plan, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> = self
+            .fetch_rows(
+                "SELECT store_id, CAST(SUM(baseline) AS BIGINT) FROM target_day
+                 WHERE plan_id = $1 AND d BETWEEN $2 AND $3 GROUP BY store_id",
+                &[Arg::Int(plan.id), Arg::Date(from), Arg::Date(to)],
+            )
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Each store's baseline per month (`YYYYMM`) of the plan.
+    pub async fn target_month_sums(&self, plan: &Plan) -> Result<HashMap<(i64, i64), i64>> {
+        let rows: Vec<(i64, i64, i64)> = self
+            .fetch_rows("SELECT store_id, month, baseline FROM target_month WHERE plan_id = $1", &[Arg::Int(plan.id)])
+            .await?;
+        Ok(rows.into_iter().map(|(s, m, b)| ((s, m), b)).collect())
+    }
+}

@@ -19,6 +19,8 @@ pub enum Kind {
     Pct,
     /// A percentage change (同比, 环比): as `Pct`, shown red when negative.
     Growth,
+    /// Attainment of a target (达成率): as `Pct`, shown red below 100 %.
+    Attainment,
     /// Hundredths shown with two decimals (AOV in yuan, items per ticket …).
     Fixed2,
 }
@@ -39,6 +41,15 @@ pub const fn col(key: &'static str, zh: &'static str, en: &'static str, kind: Ki
 impl Column {
     pub fn heading(&self, lang: Lang) -> &'static str {
         lang.pick(self.zh, self.en)
+    }
+
+    /// Whether a value of this column is shown in red: a fall, or a target missed.
+    pub fn alarming(&self, value: f64) -> bool {
+        match self.kind {
+            Kind::Growth => value < 0.0,
+            Kind::Attainment => value < 100.0,
+            _ => false,
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod apportion;
 pub mod calendar;
+pub mod columns;
 pub mod plan;
 pub mod rewards;
 pub mod tracking;

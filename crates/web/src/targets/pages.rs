@@ -338,7 +338,9 @@ async fn plan_page(
                 if let Some(t) = &s.tier {
                     notes.push(format!("{} {t}", tr.t("tgt.tier")));
                 }
-                let detail = format!("{} · {} {}", s.region, notes.join(" · "), s.store_name);
+                let mut detail = vec![s.store_name.clone(), s.region.clone()];
+                detail.extend(notes);
+                let detail = detail.join(" · ");
                 let href = Some(format!("{base}?store={}", url_encode(&s.store_code)));
                 lines.push(line(
                     format!("store:{}", s.store_code),

@@ -137,18 +137,18 @@ pub fn tracking_table(
         col("month_stretch", "月力争目标", "Month stretch", kind),
         col("mtd_target", "累计应达", "Due to date", kind),
         col("mtd_actual", "月累计实际", "Month to date", kind),
-        col("mtd_attainment_pct", "月达成率%", "Month attainment %", Kind::Pct),
+        col("mtd_attainment_pct", "月达成率%", "Month attainment %", Kind::Attainment),
         col("time_progress_pct", "时间进度%", "Time progress %", Kind::Pct),
         col("pace_gap_pct", "进度差%", "Ahead of time %", Kind::Growth),
         col("month_forecast", "月末预测", "Month-end forecast", kind),
-        col("forecast_vs_baseline_pct", "预测/保底%", "Forecast / baseline %", Kind::Pct),
-        col("forecast_vs_stretch_pct", "预测/力争%", "Forecast / stretch %", Kind::Pct),
+        col("forecast_vs_baseline_pct", "预测/保底%", "Forecast / baseline %", Kind::Attainment),
+        col("forecast_vs_stretch_pct", "预测/力争%", "Forecast / stretch %", Kind::Attainment),
         col("need_per_day", "剩余日均需", "Needed per day", kind),
         col("run_rate_per_day", "当前日均", "Per day so far", kind),
         col("ytd_actual", "年累计实际", "Year to date", kind),
         col("year_baseline", "年保底目标", "Year baseline", kind),
         col("year_forecast", "年末预测", "Year-end forecast", kind),
-        col("year_forecast_vs_baseline_pct", "年预测/保底%", "Year forecast / baseline %", Kind::Pct),
+        col("year_forecast_vs_baseline_pct", "年预测/保底%", "Year forecast / baseline %", Kind::Attainment),
     ];
     let opt = |v: Option<i64>| v.map_or(Cell::Null, |v| value(unit, v));
     let pct = |v: Option<i64>| v.map_or(Cell::Null, Cell::Fixed2);
@@ -235,7 +235,7 @@ pub fn payout_table(plan: &Plan, sheet: &PayoutSheet) -> ReportTable {
         col("managers", "店长", "Store manager", Kind::Text),
         col("month_baseline", "月保底目标", "Month baseline", kind),
         col("actual", "实际", "Actual", kind),
-        col("attainment_pct", "达成率%", "Attainment %", Kind::Pct),
+        col("attainment_pct", "达成率%", "Attainment %", Kind::Attainment),
         col("payout", "奖罚金额", "Reward (+) / penalty (−)", Kind::Money),
     ];
     let rows = sheet
@@ -297,7 +297,7 @@ pub fn progress_table(plan: &Plan, month: i64, days: &[DayProgress]) -> ReportTa
         col("actual", "当日实际", "Day actual", kind),
         col("cum_baseline", "累计保底", "Baseline to date", kind),
         col("cum_actual", "累计实际", "Actual to date", kind),
-        col("cum_attainment_pct", "累计达成率%", "Attainment to date %", Kind::Pct),
+        col("cum_attainment_pct", "累计达成率%", "Attainment to date %", Kind::Attainment),
         col("month_attainment_pct", "月达成率%", "Month attainment %", Kind::Pct),
         col("time_progress_pct", "时间进度%", "Time progress %", Kind::Pct),
     ];
@@ -377,4 +377,114 @@ pub async fn tracking_date(
     let first = NaiveDate::from_ymd_opt(plan.year, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap_or_default();
     Ok(db.last_sales_date(scope).await?.unwrap_or(first).clamp(first, last))
+}
+
+/// Adds the revenue plan's targets to the daily, weekly and monthly reports
+/// (as made by the report service), when a plan covers their period: the
+/// target of each store, region and company row, attainment, and on the
+/// daily report the month to date against the time progress.
+pub(crate) async fn with_targets(
+    db: &opsdesk_db::Db,
+    scope: &opsdesk_db::Scope,
+    t: &mut ReportTable,
+) -> Result<(), opsdesk_db::DbError> {
+    use opsdesk_domain::calendar::{month_bounds, month_key, parse_date};
+    use opsdesk_domain::targets::columns::{RowTarget, add_target_columns};
+    use std::collections::HashMap;
+    if !matches!(t.name, "r1_daily" | "weekly" | "r2_monthly") || t.rows.is_empty() {
+        return Ok(());
+    }
+    let stores = db.stores(scope).await?;
+    let first = |key: &str| -> Option<String> {
+        let i = t.columns.iter().position(|c| c.key == key)?;
+        t.rows.first().and_then(|r| r.get(i)).map(Cell::text)
+    };
+    // Per store code (and period text), then summed to regions and the company.
+    let mut per_store: HashMap<(String, String), RowTarget> = HashMap::new();
+    match t.name {
+        "r1_daily" => {
+            let Some(date) = first("date").and_then(|d| parse_date(&d).ok()) else { return Ok(()) };
+            let Some(plan) = db.target_plan_for(chrono::Datelike::year(&date), "revenue").await? else { return Ok(()) };
+            let (month_first, month_last) = month_bounds(month_key(date)).unwrap_or((date, date));
+            let day = db.target_sums(&plan, date, date).await?;
+            let to_date = db.target_sums(&plan, month_first, date).await?;
+            let month = db.target_sums(&plan, month_first, month_last).await?;
+            for s in &stores {
+                if let Some(&m) = month.get(&s.id) {
+                    let target = day.get(&s.id).copied().unwrap_or(0);
+                    let month = Some((to_date.get(&s.id).copied().unwrap_or(0), m));
+                    per_store.insert((s.code.clone(), String::new()), RowTarget { target, month });
+                }
+            }
+        }
+        "weekly" => {
+            let Some(week) = first("week").and_then(|w| opsdesk_domain::reports::weekly::IsoWeek::parse(&w)) else {
+                return Ok(());
+            };
+            let (monday, sunday) = (week.monday(), week.monday() + chrono::Duration::days(6));
+            // A week across New Year takes each day from its own year's plan.
+            let mut sums: HashMap<i64, i64> = HashMap::new();
+            let mut covered = false;
+            for year in [chrono::Datelike::year(&monday), chrono::Datelike::year(&sunday)] {
+                if let Some(plan) = db.target_plan_for(year, "revenue").await? {
+                    covered = true;
+                    let from = monday.max(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(monday));
+                    let to = sunday.min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(sunday));
+                    for (s, v) in db.target_sums(&plan, from, to).await? {
+                        *sums.entry(s).or_default() += v;
+                    }
+                }
+                if chrono::Datelike::year(&monday) == chrono::Datelike::year(&sunday) {
+                    break;
+                }
+            }
+            if !covered {
+                return Ok(());
+            }
+            for s in &stores {
+                if let Some(&v) = sums.get(&s.id) {
+                    per_store.insert((s.code.clone(), String::new()), RowTarget { target: v, month: None });
+                }
+            }
+        }
+        _ => {
+            let Some(mi) = t.columns.iter().position(|c| c.key == "month") else { return Ok(()) };
+            let mut years: Vec<i32> = t
+                .rows
+                .iter()
+                .filter_map(|r| r.get(mi))
+                .filter_map(|c| c.text().get(..4).and_then(|y| y.parse().ok()))
+                .collect();
+            years.sort_unstable();
+            years.dedup();
+            for year in years {
+                let Some(plan) = db.target_plan_for(year, "revenue").await? else { continue };
+                let months = db.target_month_sums(&plan).await?;
+                for s in &stores {
+                    for m in 1..=12 {
+                        if let Some(&v) = months.get(&(s.id, i64::from(year) * 100 + m)) {
+                            per_store.insert(
+                                (s.code.clone(), format!("{year}-{m:02}")),
+                                RowTarget { target: v, month: None },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if per_store.is_empty() {
+        return Ok(());
+    }
+    let region: HashMap<&str, &str> = stores.iter().map(|s| (s.code.as_str(), s.top_region())).collect();
+    let mut all = per_store.clone();
+    for ((code, period), r) in &per_store {
+        if let Some(reg) = region.get(code.as_str()) {
+            all.entry((format!("Σ {reg}"), period.clone())).or_default().add(r);
+            all.entry(("Σ".to_string(), period.clone())).or_default().add(r);
+        }
+    }
+    let period = (t.name == "r2_monthly").then_some("month");
+    add_target_columns(t, &all, period);
+    Ok(())
 }
