@@ -97,14 +97,18 @@ pub(crate) enum TargetsCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Check a plan's file brought back from a spreadsheet, list what it changes, and (with --apply) apply it.
+    /// Bring back a plan's file from a spreadsheet: every row is checked, the cells it changes are
+    /// listed, then applied (on a terminal, after you confirm).
     Import {
         file: PathBuf,
         #[arg(long, default_value = "revenue")]
         metric: String,
-        /// Apply the changes listed (without it nothing is changed).
+        /// Only list what would change.
         #[arg(long)]
-        apply: bool,
+        dry_run: bool,
+        /// Apply without asking (a terminal asks otherwise).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Set one cell; the unlocked cells beside it rebalance so that its total stays.
     Edit {
@@ -376,7 +380,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
             }
             Ok(())
         }
-        TargetsCommand::Import { file, metric, apply } => {
+        TargetsCommand::Import { file, metric, dry_run, yes } => {
             let checked =
                 opsdesk_ingest::targets::read_targets(db, scope, &file, &file.display().to_string(), &metric, lang)
                     .await
@@ -434,15 +438,25 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
                 return Ok(());
             }
             print!("{}", t.render());
-            if !apply {
-                ui.say(
-                    &format!("{} 个单元格将被修改，同级未修改、未锁定的单元格承接差额；确认后加 --apply 再运行", checked.changes.len()),
-                    &format!(
-                        "{} cells would change; the unchanged, unlocked cells beside them take up the difference. Run again with --apply to apply",
-                        checked.changes.len()
-                    ),
-                );
+            let n = checked.changes.len();
+            ui.say(
+                &format!("{n} 个单元格将被修改，同级未修改、未锁定的单元格按比例承接差额"),
+                &format!(
+                    "{n} cells change; the unchanged, unlocked cells beside them take up the difference in proportion"
+                ),
+            );
+            if dry_run {
+                ui.say("（试运行：未做任何修改）", "(dry run: nothing changed)");
                 return Ok(());
+            }
+            if !yes && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprint!("{}", lang.pick("确认修改？[y/N] ", "Apply? [y/N] "));
+                let mut answer = String::new();
+                let _ = std::io::stdin().read_line(&mut answer);
+                if !matches!(answer.trim(), "y" | "Y" | "yes" | "是") {
+                    ui.say("未做任何修改", "nothing changed");
+                    return Ok(());
+                }
             }
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let n = opsdesk_ingest::targets::apply_targets(db, scope, &checked, &name).await.map_err(|e| {

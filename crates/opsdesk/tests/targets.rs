@@ -247,7 +247,7 @@ async fn a_plan_goes_through_a_spreadsheet_and_back() {
             &url,
             &["targets", "export", "--year", "2026", "--format", "xlsx", "--out", xlsx.to_str().unwrap()],
         ));
-        let same = opsdesk(&url, &["targets", "import", xlsx.to_str().unwrap(), "--apply"]);
+        let same = opsdesk(&url, &["targets", "import", xlsx.to_str().unwrap()]);
         ok(&same);
         assert!(stderr(&same).contains("matches the 2026 plan: nothing to change"), "{}", stderr(&same));
         assert_eq!(ok(&opsdesk(&url, &["targets", "export", "--year", "2026"])), csv);
@@ -258,11 +258,17 @@ async fn a_plan_goes_through_a_spreadsheet_and_back() {
         let edited_line = format!("S0001,2026-03,{},{}", "1000.00", fields[3]);
         let edited = csv.replacen(&first, &edited_line, 1);
         let path = write(&dir, "edited.csv", &edited);
-        let preview = ok(&opsdesk(&url, &["targets", "import", &path]));
+        let preview = ok(&opsdesk(&url, &["targets", "import", &path, "--dry-run"]));
         let listed = |l: &str| ["S0001", "2026-03", "baseline", fields[2], "1000.00"].iter().all(|x| l.contains(x));
         assert_eq!(preview.lines().filter(|l| listed(l)).count(), 1, "{preview}");
         assert_eq!(ok(&opsdesk(&url, &["targets", "export", "--year", "2026"])), csv, "a preview changes nothing");
-        ok(&opsdesk(&url, &["targets", "import", &path, "--apply"]));
+        // Not on a terminal: applied as listed, without asking.
+        let applied = ok(&opsdesk(&url, &["targets", "import", &path]));
+        assert_eq!(
+            applied.lines().filter(|l| listed(l)).count(),
+            1,
+            "the change is listed as it is applied: {applied}"
+        );
         let now = ok(&opsdesk(&url, &["targets", "export", "--year", "2026"]));
         assert!(now.contains(&edited_line), "the edited cell holds its value");
         let store_sum = |text: &str| -> i64 {
@@ -276,7 +282,7 @@ async fn a_plan_goes_through_a_spreadsheet_and_back() {
         // Bad rows: each named by row, column, value and reason; nothing applied.
         let bad = "store_code,period,baseline,stretch\nS9999,2026-01,1.00,2.00\nS0002,2026-13,1.00,2.00\n\
                    S0002,2026-02,-5,2.00\nS0002,2026-02,abc,2.00\nS0003,2026-05-01,1.00,2.00\n";
-        let out = opsdesk(&url, &["targets", "import", &write(&dir, "bad.csv", bad), "--apply"]);
+        let out = opsdesk(&url, &["targets", "import", &write(&dir, "bad.csv", bad)]);
         assert_eq!(out.status.code(), Some(2));
         let err = stderr(&out);
         for (row, column, value, reason) in [
@@ -302,7 +308,7 @@ async fn a_plan_goes_through_a_spreadsheet_and_back() {
         let line = now.lines().find(|l| l.starts_with("S0002,2026-06,")).unwrap().to_string();
         let f: Vec<&str> = line.split(',').collect();
         let changed = now.replacen(&line, &format!("S0002,2026-06,{},{}", "1.00", f[3]), 1);
-        let out = opsdesk(&url, &["targets", "import", &write(&dir, "locked.csv", &changed), "--apply"]);
+        let out = opsdesk(&url, &["targets", "import", &write(&dir, "locked.csv", &changed)]);
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains("this cell is locked and cannot change"), "{}", stderr(&out));
 
@@ -335,6 +341,12 @@ async fn a_closed_month_forecasts_its_actual_and_stores_falling_short_are_alerte
         let closed = ok(&opsdesk(&url, &["targets", "track", "--date", "2026-10-31", "--format", "csv"]));
         let closed = rows(&closed);
         assert_eq!(closed.len(), 12);
+        // The ranking by attainment: 1 to 12, best first.
+        let mut ranked: Vec<(i64, i64)> =
+            closed.iter().map(|r| (r["attainment_rank"].parse().unwrap(), fen(&r["mtd_attainment_pct"]))).collect();
+        ranked.sort();
+        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
+        assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1), "{ranked:?}");
         for r in &closed {
             assert_eq!(r["month_forecast"], r["mtd_actual"], "{}", r["store_code"]);
             assert_eq!(r["time_progress_pct"], "100.00");

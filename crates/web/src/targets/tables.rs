@@ -149,39 +149,50 @@ pub fn tracking_table(
         col("year_baseline", "年保底目标", "Year baseline", kind),
         col("year_forecast", "年末预测", "Year-end forecast", kind),
         col("year_forecast_vs_baseline_pct", "年预测/保底%", "Year forecast / baseline %", Kind::Attainment),
+        col("attainment_rank", "达成排名", "Attainment rank", Kind::Int),
     ];
+    // Ranked by month attainment, highest first (ties by store code); no target last.
+    let mut order: Vec<&StorePace> = paces.iter().collect();
+    order.sort_by(|a, b| {
+        let key = |p: &StorePace| std::cmp::Reverse(p.month.pace().attainment().unwrap_or(i64::MIN));
+        key(a).cmp(&key(b)).then_with(|| a.store_code.as_bytes().cmp(b.store_code.as_bytes()))
+    });
+    let rank: std::collections::HashMap<i64, i64> =
+        order.iter().enumerate().map(|(i, p)| (p.store_id, i as i64 + 1)).collect();
     let opt = |v: Option<i64>| v.map_or(Cell::Null, |v| value(unit, v));
     let pct = |v: Option<i64>| v.map_or(Cell::Null, Cell::Fixed2);
-    let row = |code: Cell, name: String, region: String, m: &PeriodPace, y: &PeriodPace| -> Vec<Cell> {
-        let mp = m.pace();
-        let yp = y.pace();
-        let forecast = mp.forecast();
-        let gap = match (mp.attainment(), mp.time_progress()) {
-            (Some(a), Some(t)) => Some(a - t),
-            _ => None,
+    let row =
+        |code: Cell, name: String, region: String, m: &PeriodPace, y: &PeriodPace, rank: Option<i64>| -> Vec<Cell> {
+            let mp = m.pace();
+            let yp = y.pace();
+            let forecast = mp.forecast();
+            let gap = match (mp.attainment(), mp.time_progress()) {
+                (Some(a), Some(t)) => Some(a - t),
+                _ => None,
+            };
+            vec![
+                code,
+                Cell::Text(name),
+                Cell::Text(region),
+                value(unit, m.baseline),
+                value(unit, m.stretch),
+                value(unit, m.baseline_to_date),
+                value(unit, m.actual),
+                pct(mp.attainment()),
+                pct(mp.time_progress()),
+                pct(gap),
+                opt(forecast),
+                pct(forecast.and_then(|f| attainment(f, m.baseline))),
+                pct(forecast.and_then(|f| attainment(f, m.stretch))),
+                opt(mp.daily_need(m.baseline)),
+                opt(mp.run_rate(m.days_gone)),
+                value(unit, y.actual),
+                value(unit, y.baseline),
+                opt(yp.forecast()),
+                pct(yp.forecast().and_then(|f| attainment(f, y.baseline))),
+                rank.map_or(Cell::Null, Cell::Int),
+            ]
         };
-        vec![
-            code,
-            Cell::Text(name),
-            Cell::Text(region),
-            value(unit, m.baseline),
-            value(unit, m.stretch),
-            value(unit, m.baseline_to_date),
-            value(unit, m.actual),
-            pct(mp.attainment()),
-            pct(mp.time_progress()),
-            pct(gap),
-            opt(forecast),
-            pct(forecast.and_then(|f| attainment(f, m.baseline))),
-            pct(forecast.and_then(|f| attainment(f, m.stretch))),
-            opt(mp.daily_need(m.baseline)),
-            opt(mp.run_rate(m.days_gone)),
-            value(unit, y.actual),
-            value(unit, y.baseline),
-            opt(yp.forecast()),
-            pct(yp.forecast().and_then(|f| attainment(f, y.baseline))),
-        ]
-    };
     let mut list: Vec<&StorePace> = paces.iter().collect();
     if alerts_only {
         list.retain(|p| p.month.days_left > 0 && p.month.pace().forecast().is_some_and(|f| f < p.month.baseline));
@@ -189,7 +200,10 @@ pub fn tracking_table(
     }
     let rows = list
         .iter()
-        .map(|p| row(Cell::Text(p.store_code.clone()), p.store_name.clone(), p.region.clone(), &p.month, &p.year))
+        .map(|p| {
+            let r = rank.get(&p.store_id).copied();
+            row(Cell::Text(p.store_code.clone()), p.store_name.clone(), p.region.clone(), &p.month, &p.year, r)
+        })
         .collect();
     let mut totals = Vec::new();
     if !alerts_only {
@@ -203,10 +217,10 @@ pub fn tracking_table(
             all.1.add(&p.year);
         }
         for (r, (m, y)) in &regions {
-            totals.push(row(Cell::Null, format!("Σ {r}"), r.to_string(), m, y));
+            totals.push(row(Cell::Null, format!("Σ {r}"), r.to_string(), m, y, None));
         }
         if company && !paces.is_empty() {
-            totals.push(row(Cell::Null, "Σ 公司 / company".into(), String::new(), &all.0, &all.1));
+            totals.push(row(Cell::Null, "Σ 公司 / company".into(), String::new(), &all.0, &all.1, None));
         }
     }
     let (zh, en) = plan_title(plan);
