@@ -330,6 +330,15 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
     let rollup = tokio::task::block_in_place(|| sell(&mut rng, &stores, &ids, start, end));
     let total = rollup.total();
     let data = opsdesk_db::sales::SalesData { days: rollup.rows(), lines: Vec::new() };
+    // This year's targets: last twelve months' revenue and gross profit grown
+    // 8 % (baseline) and 15 % (stretch), in round yuan.
+    let year_ago = end - Duration::days(364);
+    let (revenue, profit) = data
+        .days
+        .iter()
+        .filter(|d| d.key.date >= year_ago)
+        .fold((0i64, 0i64), |(r, p), d| (r + d.revenue, p + d.revenue - d.cost));
+    let grown = |v: i64, pct: i64| v * (100 + pct) / 100 / 100 * 100;
     let meta = BatchMeta {
         kind: "sales".into(),
         file_name: "demo".into(),
@@ -343,7 +352,23 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
         message: "demo company".into(),
         add: false,
     };
-    if let WriteOutcome::Imported { pairs_new, .. } = db.write_sales(scope, &meta, &data).await.map_err(err)? {
+    let written = db.write_sales(scope, &meta, &data).await.map_err(err)?;
+    for (metric, base) in [("revenue", revenue), ("gross_profit", profit)] {
+        let plan = opsdesk_db::targets::NewPlan {
+            year: end.year(),
+            metric: metric.into(),
+            baseline: grown(base, 8),
+            stretch: grown(base, 15),
+            method: opsdesk_domain::targets::Method::LastYear,
+            month_method: opsdesk_domain::targets::MonthMethod::LastYear,
+            tiers: Vec::new(),
+            rule: opsdesk_domain::targets::RewardRule::default(),
+        };
+        if base > 0 {
+            db.create_target_plan(scope, &plan).await.map_err(err)?;
+        }
+    }
+    if let WriteOutcome::Imported { pairs_new, .. } = written {
         ui.say(
             &format!(
                 "演示公司已建立：{} 家门店，{start} 至 {end}，{} 个门店·日，{} 张小票，{} 行，用时 {:.1} 秒",

@@ -11,7 +11,9 @@ use opsdesk_db::{Db, Scope};
 use opsdesk_domain::calendar::month_key;
 use opsdesk_domain::targets::calendar::parse_uplift;
 use opsdesk_domain::targets::weights::parse_tiers;
-use opsdesk_domain::targets::{CalendarDay, DayKind, Level, Method, MonthMethod, Rebalance, RewardRule};
+use opsdesk_domain::targets::{
+    CalendarDay, DayKind, Level, Measure, Method, Metric, MonthMethod, Rebalance, RewardRule, Unit,
+};
 use opsdesk_web::targets::{cells_table, overview_table, payout_table, tracking_table};
 
 use crate::report::text_table;
@@ -76,6 +78,30 @@ pub(crate) enum TargetsCommand {
         /// The tier rule: name:share-of-stores%:growth%, … (default A:20:3,B:50:6,C:30:10).
         #[arg(long)]
         tiers: Option<String>,
+    },
+    /// Delete a plan with all its cells and payout sheets.
+    Delete {
+        #[command(flatten)]
+        which: Which,
+    },
+    /// The metrics plans can be set on; --key … adds one (or changes its names).
+    Metrics {
+        /// A new metric's key, e.g. `o2o_revenue`.
+        #[arg(long, requires_all = ["zh", "en"])]
+        key: Option<String>,
+        #[arg(long)]
+        zh: Option<String>,
+        #[arg(long)]
+        en: Option<String>,
+        /// fen (money) or count
+        #[arg(long, default_value = "fen")]
+        unit: String,
+        /// The sales measure its plans are shaped by: revenue, gross_profit, tickets, member_revenue.
+        #[arg(long, default_value = "revenue")]
+        basis: String,
+        /// The sales measure that is its actual; left out when the sales data do not hold it.
+        #[arg(long)]
+        actual: Option<String>,
     },
     /// A plan by store (and the totals by region and for the company).
     Show {
@@ -332,6 +358,37 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
                 ),
             );
             print!("{}", text_table(&overview_table(&plan, &regions, &stores), ui));
+            Ok(())
+        }
+        TargetsCommand::Delete { which } => {
+            let plan = find_plan(db, &which, ui).await?;
+            db.delete_target_plan(scope, &plan).await.map_err(&err)?;
+            ui.say("已删除", "deleted");
+            Ok(())
+        }
+        TargetsCommand::Metrics { key, zh, en, unit, basis, actual } => {
+            if let (Some(key), Some(zh), Some(en)) = (key, zh, en) {
+                let bad = |what: &str, v: &str| Failure::BadInput(format!("--{what} '{v}'"));
+                let metric = Metric {
+                    unit: Unit::parse(&unit).ok_or_else(|| bad("unit", &unit))?,
+                    basis: Measure::parse(&basis).ok_or_else(|| bad("basis", &basis))?,
+                    actual: match &actual {
+                        Some(a) => Some(Measure::parse(a).ok_or_else(|| bad("actual", a))?),
+                        None => None,
+                    },
+                    key,
+                    name_zh: zh,
+                    name_en: en,
+                };
+                db.save_target_metric(scope, &metric).await.map_err(&err)?;
+            }
+            let mut t =
+                crate::table::Table::new(["key", "名称", "name", "unit", "basis", "actual"].map(String::from).to_vec());
+            for m in db.target_metrics().await.map_err(&err)? {
+                let actual = m.actual.map(|a| a.key().to_string()).unwrap_or_else(|| "—".into());
+                t.row(vec![m.key, m.name_zh, m.name_en, m.unit.key().into(), m.basis.key().into(), actual]);
+            }
+            print!("{}", t.render());
             Ok(())
         }
         TargetsCommand::Show { which } => {

@@ -29,11 +29,54 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A demo company of 12 stores with sales from 2024-12-01 to 2026-10-31.
+/// A demo company of 12 stores with sales from 2024-12-01 to 2026-10-31,
+/// without the plans the demo makes.
 async fn company(backend: opsdesk_db::Backend) -> (String, opsdesk_db::testing::TestDbGuard) {
     let (url, guard) = TestDb::fresh_url(backend).await;
     ok(&opsdesk(&url, &["demo", "--no-serve", "--stores", "12", "--days", "700", "--end", "2026-10-31"]));
+    for metric in ["revenue", "gross_profit"] {
+        ok(&opsdesk(&url, &["targets", "delete", "--year", "2026", "--metric", metric]));
+    }
     (url, guard)
+}
+
+#[tokio::test]
+async fn the_demo_makes_this_years_revenue_and_gross_profit_plans() {
+    let backend = TestDb::backends()[0];
+    let (url, _guard) = TestDb::fresh_url(backend).await;
+    ok(&opsdesk(&url, &["demo", "--no-serve", "--stores", "6", "--days", "400", "--end", "2026-10-31"]));
+    let list = ok(&opsdesk(&url, &["targets", "list"]));
+    assert!(list.contains("2026  revenue") && list.contains("2026  gross_profit"), "{list}");
+    let db = Db::open(&url).await.unwrap();
+    assert_exact(&db, &db.target_plan_for(2026, "revenue").await.unwrap().unwrap()).await;
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_metric_is_data_a_user_adds() {
+    let backend = TestDb::backends()[0];
+    let (url, _guard) = company(backend).await;
+    let listed = ok(&opsdesk(
+        &url,
+        &[
+            "targets",
+            "metrics",
+            "--key",
+            "o2o_revenue",
+            "--zh",
+            "O2O 销售额",
+            "--en",
+            "O2O revenue",
+            "--basis",
+            "revenue",
+        ],
+    ));
+    assert!(listed.contains("o2o_revenue") && listed.contains("O2O 销售额"), "{listed}");
+    ok(&opsdesk(&url, &["targets", "plan", "--year", "2026", "--metric", "o2o_revenue", "--baseline", "500000"]));
+    let bad = opsdesk(&url, &["targets", "metrics", "--key", "Bad Key", "--zh", "x", "--en", "x"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let untracked = opsdesk(&url, &["targets", "track", "--metric", "o2o_revenue", "--date", "2026-10-20"]);
+    assert!(stderr(&untracked).contains("can be set, not tracked"), "{}", stderr(&untracked));
 }
 
 /// Checks that every level of a plan is the exact sum of the level below.

@@ -266,6 +266,36 @@ impl Db {
             .collect()
     }
 
+    /// Adds a metric, or changes the names, unit and measures of one (plans
+    /// made already keep their values).
+    pub async fn save_target_metric(&self, scope: &Scope, m: &Metric) -> Result<()> {
+        may_plan(scope)?;
+        let key_ok = !m.key.is_empty()
+            && m.key.len() <= 40
+            && m.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !key_ok || m.name_zh.trim().is_empty() || m.name_en.trim().is_empty() {
+            return Err(DbError::refused(
+                "指标编码只能用小写字母、数字和下划线，且需要中英文名称",
+                "a metric key is lower-case letters, digits and _, and needs a Chinese and an English name",
+            ));
+        }
+        let after = json!({ "key": m.key, "name_zh": m.name_zh, "name_en": m.name_en, "unit": m.unit.key(),
+                            "basis": m.basis.key(), "actual": m.actual.map(|a| a.key()) });
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO target_metric (key, name_zh, name_en, unit, basis, actual, position)
+                         VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(position), 0) + 1 FROM target_metric))
+                         ON CONFLICT (key) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+                             unit = excluded.unit, basis = excluded.basis, actual = excluded.actual")
+                .bind(&m.key).bind(m.name_zh.trim()).bind(m.name_en.trim()).bind(m.unit.key()).bind(m.basis.key())
+                .bind(m.actual.map(|a| a.key()))
+                .execute(&mut *tx).await?;
+            audit!(&mut *tx, scope.actor(), "save", "target_metric", m.key.clone(), None, Some(after));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// The holiday calendar, by date; one year's when `year` is given.
     pub async fn holidays(&self, year: Option<i32>) -> Result<Vec<CalendarDay>> {
         let (from, to) = match year {
