@@ -2,6 +2,8 @@
 
 use serde_json::json;
 
+use opsdesk_domain::appraisal;
+
 use crate::audit::audit;
 use crate::{Db, DbError, Result, Scope, on_pool};
 
@@ -10,9 +12,27 @@ use crate::{Db, DbError, Result, Scope, on_pool};
 pub const KEEP_LINE_DETAIL: &str = "sales.keep_line_detail";
 
 /// The settings opsdesk knows, with their defaults.
-pub const KNOWN: &[(&str, &str)] = &[(KEEP_LINE_DETAIL, "false")];
+pub const KNOWN: &[(&str, &str)] = &[
+    (KEEP_LINE_DETAIL, "false"),
+    (appraisal::BANDS_KEY, appraisal::DEFAULT_BANDS),
+    (appraisal::COEFFICIENTS_KEY, appraisal::DEFAULT_COEFFICIENTS),
+    (appraisal::PAY_BASES_KEY, appraisal::DEFAULT_PAY_BASES),
+    (appraisal::COMMENT_BELOW_KEY, appraisal::DEFAULT_COMMENT_BELOW),
+];
 
 impl Db {
+    /// The appraisal policy as the settings have it now.
+    pub async fn appraisal_policy(&self) -> Result<appraisal::Policy> {
+        let (b, c, p, m) = (
+            self.setting(appraisal::BANDS_KEY).await?,
+            self.setting(appraisal::COEFFICIENTS_KEY).await?,
+            self.setting(appraisal::PAY_BASES_KEY).await?,
+            self.setting(appraisal::COMMENT_BELOW_KEY).await?,
+        );
+        appraisal::Policy::from_settings(b.as_deref(), c.as_deref(), p.as_deref(), m.as_deref())
+            .map_err(|e| DbError::Rule(e.to_string()))
+    }
+
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(
             on_pool!(self, p => sqlx::query_scalar("SELECT value FROM setting WHERE key = $1").bind(key).fetch_optional(p).await?),
@@ -30,6 +50,9 @@ impl Db {
         if !KNOWN.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KNOWN.iter().map(|(k, _)| *k).collect();
             return Err(DbError::Rule(format!("unknown setting '{key}' (known: {})", known.join(", "))));
+        }
+        if let Err(e) = appraisal::check_setting(key, value) {
+            return Err(DbError::Rule(e.to_string()));
         }
         let before = self.setting(key).await?;
         on_pool!(self, p => {

@@ -3,6 +3,7 @@
 //! plain functions, tested with examples and properties; the database, files and
 //! HTTP live in the other crates.
 
+pub mod appraisal;
 pub mod calendar;
 pub mod i18n;
 pub mod money;

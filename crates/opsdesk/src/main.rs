@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 2 bad input or usage (with the error report);
 //! 1 any other failure.
 
+mod appraisal;
 mod demo;
 mod import;
 mod report;
@@ -74,6 +75,9 @@ enum Command {
     /// The people who sign in: add and list users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Performance appraisal: grades under the current settings.
+    #[command(subcommand)]
+    Appraisal(appraisal::AppraisalCommand),
     /// Targets: make a plan, show, edit and lock it, take it through a spreadsheet and back.
     #[command(subcommand)]
     Targets(targets::TargetsCommand),
@@ -240,6 +244,12 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
         Command::User(cmd) => {
             let db = open(&cli.db, lang).await?;
             let r = user::run(&db, &scope, cmd, ui).await;
+            db.close().await;
+            r
+        }
+        Command::Appraisal(cmd) => {
+            let db = open(&cli.db, lang).await?;
+            let r = appraisal::run(&db, cmd, ui).await;
             db.close().await;
             r
         }
