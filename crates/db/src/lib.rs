@@ -37,6 +37,14 @@ pub use scope::{Reach, Scope};
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
 
+/// What saving a file of records (stores, employees, positions) changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordChanges {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
 /// Which engine a [`Db`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

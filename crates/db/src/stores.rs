@@ -8,7 +8,7 @@ use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus};
 use serde_json::json;
 
 use crate::audit::audit;
-use crate::{Db, DbError, Result, Scope, on_pool};
+use crate::{Db, DbError, RecordChanges, Result, Scope, on_pool};
 
 /// A store as the desk shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,13 +46,6 @@ impl Store {
     }
 }
 
-/// What saving a file of stores changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct StoreChanges {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
 
 #[derive(sqlx::FromRow)]
 struct StoreRow {
@@ -153,13 +146,13 @@ impl Db {
 
     /// Adds new stores and updates changed ones, all in one transaction, with
     /// an audit event for each change. Regions are created as named.
-    pub async fn save_stores(&self, scope: &Scope, records: &[StoreRecord]) -> Result<StoreChanges> {
+    pub async fn save_stores(&self, scope: &Scope, records: &[StoreRecord]) -> Result<RecordChanges> {
         if !scope.sees_all() {
             return Err(DbError::Rule("only operations or an administrator may change stores".into()));
         }
         let existing: HashMap<String, Store> =
             self.stores(scope).await?.into_iter().map(|s| (s.code.clone(), s)).collect();
-        let mut changes = StoreChanges::default();
+        let mut changes = RecordChanges::default();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut region_ids: HashMap<Vec<String>, i64> = HashMap::new();

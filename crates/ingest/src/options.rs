@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use opsdesk_db::stores::StoreChanges;
+use opsdesk_db::RecordChanges;
 use opsdesk_domain::i18n::Lang;
 
 use crate::{Encoding, ErrorReport, ProgressFn};
@@ -70,7 +70,7 @@ pub struct ImportSummary {
     pub errors: ErrorReport,
     pub rejects_path: Option<PathBuf>,
     pub error_report_path: Option<PathBuf>,
-    pub stores: Option<StoreChanges>,
+    pub records: Option<RecordChanges>,
     /// Time spent reading and checking the file, before any write.
     pub read_time: Duration,
     pub duration: Duration,

@@ -70,7 +70,7 @@ impl Run {
             errors: read.errors,
             rejects_path: read.rejects_path,
             error_report_path: None,
-            stores: None,
+            records: None,
             read_time: self.started.elapsed(),
             duration: self.started.elapsed(),
         };

@@ -174,6 +174,6 @@ pub async fn import_stores(
     if !summary.errors.is_empty() {
         return run.refuse(db, scope, summary).await;
     }
-    summary.stores = Some(db.save_stores(scope, &records).await?);
+    summary.records = Some(db.save_stores(scope, &records).await?);
     run.record(db, scope, summary, records.len() as u64).await
 }

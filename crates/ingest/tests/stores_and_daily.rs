@@ -29,10 +29,10 @@ async fn a_store_list_builds_the_region_tree_and_audits_each_change() {
         let t = TestDb::new(backend).await;
         let s =
             opsdesk_ingest::stores::import_stores(&t.db, &scope(), &first, &ImportOptions::default()).await.unwrap();
-        assert_eq!(s.stores.unwrap().added, 2);
+        assert_eq!(s.records.unwrap().added, 2);
         let s =
             opsdesk_ingest::stores::import_stores(&t.db, &scope(), &second, &ImportOptions::default()).await.unwrap();
-        let c = s.stores.unwrap();
+        let c = s.records.unwrap();
         assert_eq!((c.added, c.updated, c.unchanged), (1, 1, 1), "{backend:?}");
         let stores = t.db.stores(&scope()).await.unwrap();
         let codes: Vec<&str> = stores.iter().map(|s| s.code.as_str()).collect();

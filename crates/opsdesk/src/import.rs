@@ -125,10 +125,10 @@ fn report(s: &ImportSummary, ui: &Ui) -> Result<(), Failure> {
                     s.encoding.label()
                 ),
             );
-            if let Some(c) = &s.stores {
+            if let Some(c) = &s.records {
                 ui.say(
-                    &format!("门店：新增 {}，更新 {}，未变 {}", c.added, c.updated, c.unchanged),
-                    &format!("stores: {} added, {} updated, {} unchanged", c.added, c.updated, c.unchanged),
+                    &format!("{}：新增 {}，更新 {}，未变 {}", s.kind, c.added, c.updated, c.unchanged),
+                    &format!("{}: {} added, {} updated, {} unchanged", s.kind, c.added, c.updated, c.unchanged),
                 );
             } else {
                 ui.say(
