@@ -20,6 +20,7 @@ pub mod sales;
 pub mod scope;
 pub mod settings;
 mod sqlite_bulk;
+pub mod staff;
 pub mod stores;
 pub mod targets;
 pub mod testing;

@@ -61,6 +61,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0004_targets.sql"),
         seed: holidays,
     },
+    Migration {
+        version: 5,
+        name: "staff",
+        sqlite: include_str!("../../../migrations/sqlite/0005_staff.sql"),
+        postgres: include_str!("../../../migrations/postgres/0005_staff.sql"),
+        seed: no_seed,
+    },
 ];
 
 /// The schema version this binary creates and expects.

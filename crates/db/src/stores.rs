@@ -46,7 +46,6 @@ impl Store {
     }
 }
 
-
 #[derive(sqlx::FromRow)]
 struct StoreRow {
     id: i64,

@@ -10,6 +10,7 @@ pub mod money;
 pub mod people;
 pub mod reports;
 pub mod sales;
+pub mod staff;
 pub mod stores;
 pub mod targets;
 

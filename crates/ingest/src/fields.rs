@@ -11,6 +11,10 @@ pub enum ImportKind {
     Daily,
     /// A target plan's cells (store × month or store × day), brought back from a sheet.
     Targets,
+    /// Positions with their duties.
+    Positions,
+    /// Employees: unit, position, level, pay base.
+    Employees,
 }
 
 impl ImportKind {
@@ -20,6 +24,8 @@ impl ImportKind {
             ImportKind::Sales => "sales",
             ImportKind::Daily => "daily",
             ImportKind::Targets => "targets",
+            ImportKind::Positions => "positions",
+            ImportKind::Employees => "employees",
         }
     }
 
@@ -29,6 +35,8 @@ impl ImportKind {
             ImportKind::Sales => SALES_FIELDS,
             ImportKind::Daily => DAILY_FIELDS,
             ImportKind::Targets => TARGET_FIELDS,
+            ImportKind::Positions => POSITION_FIELDS,
+            ImportKind::Employees => EMPLOYEE_FIELDS,
         }
     }
 }
@@ -116,6 +124,24 @@ pub const TARGET_FIELDS: &[FieldSpec] = &[
     f("period", "期间", true, &["month", "date", "月份", "日期", "年月"]),
     f("baseline", "保底", true, &["baseline_target", "保底目标", "保底值"]),
     f("stretch", "力争", true, &["stretch_target", "力争目标", "力争值"]),
+];
+
+pub const POSITION_FIELDS: &[FieldSpec] = &[
+    f("position_code", "岗位编码", true, &["code", "岗位代码", "岗位编号"]),
+    f("position_name", "岗位名称", true, &["name", "position", "岗位"]),
+    f("duties", "岗位职责", false, &["duty", "responsibilities", "职责"]),
+];
+
+pub const EMPLOYEE_FIELDS: &[FieldSpec] = &[
+    f("employee_code", "工号", true, &["code", "employee_id", "员工编号", "员工编码"]),
+    f("employee_name", "姓名", true, &["name", "employee", "员工姓名"]),
+    f("unit", "所属单位", true, &["store_code", "department", "门店编码", "门店", "部门", "单位"]),
+    f("position", "岗位", true, &["position_code", "岗位编码"]),
+    f("level", "职级", true, &["grade_level", "级别"]),
+    f("pay_base", "绩效基数", false, &["绩效工资基数", "考核基数"]),
+    f("excluded", "不参与考核", false, &["exclude", "排除"]),
+    f("start_date", "入职日期", true, &["hired", "入职时间"]),
+    f("end_date", "离职日期", false, &["left", "离职时间"]),
 ];
 
 /// The comparable form of a header: lower case, without spaces, `_`, `-`,

@@ -16,6 +16,7 @@ mod rows;
 mod run;
 pub mod sales;
 mod source;
+pub mod staff;
 pub mod stores;
 pub mod targets;
 mod xlsx;

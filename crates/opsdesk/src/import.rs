@@ -33,6 +33,8 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ImportCommand, ui: &Ui) -> 
         ImportCommand::Stores(a) => (ImportKind::Stores, a),
         ImportCommand::Sales(a) => (ImportKind::Sales, a),
         ImportCommand::Daily(a) => (ImportKind::Daily, a),
+        ImportCommand::Positions(a) => (ImportKind::Positions, a),
+        ImportCommand::Employees(a) => (ImportKind::Employees, a),
     };
     let lang = ui.lang;
     let ImportArgs { file, skip_bad_rows, rejects, add, error_report, maps, save_mapping } = args;
@@ -84,6 +86,8 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ImportCommand, ui: &Ui) -> 
         ImportKind::Stores => opsdesk_ingest::stores::import_stores(db, scope, &file, &opts).await,
         ImportKind::Sales => opsdesk_ingest::sales::import_sales(db, scope, &file, &opts).await,
         ImportKind::Daily => opsdesk_ingest::daily::import_daily(db, scope, &file, &opts).await,
+        ImportKind::Positions => opsdesk_ingest::staff::import_positions(db, scope, &file, &opts).await,
+        ImportKind::Employees => opsdesk_ingest::staff::import_employees(db, scope, &file, &opts).await,
         ImportKind::Targets => {
             return Err(Failure::BadInput(
                 lang.pick("目标文件请用 `opsdesk targets import` 导入", "import targets with `opsdesk targets import`")

@@ -81,6 +81,8 @@ enum Command {
     /// Targets: make a plan, show, edit and lock it, take it through a spreadsheet and back.
     #[command(subcommand)]
     Targets(targets::TargetsCommand),
+    /// The employees within reach, with unit, position, level and pay base.
+    Employees,
     /// Saved column mappings of an import kind.
     Mappings {
         /// stores, sales or daily
@@ -96,6 +98,11 @@ enum ImportCommand {
     Sales(ImportArgs),
     /// Store × day summaries: store, date, revenue, cost, tickets (quantity, member revenue optional).
     Daily(ImportArgs),
+    /// Positions: code, name, duties (岗位职责).
+    Positions(ImportArgs),
+    /// Employees: code, name, unit (a store code or a department path), position, level, start date
+    /// (pay base, excluded, end date optional).
+    Employees(ImportArgs),
 }
 
 #[derive(Args)]
@@ -258,6 +265,33 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
             let r = targets::run(&db, &scope, cmd, ui).await;
             db.close().await;
             r
+        }
+        Command::Employees => {
+            let db = open(&cli.db, lang).await?;
+            let policy = db.appraisal_policy().await.map_err(|e| Failure::db(e, lang))?;
+            let list = db.employees(&scope).await.map_err(|e| Failure::db(e, lang))?;
+            let mut t = table::Table::new(
+                ["code", "name", "unit", "position", "level", "pay base", "excluded", "start", "end"]
+                    .map(String::from)
+                    .to_vec(),
+            );
+            for e in list {
+                let base = e.pay_base.or_else(|| policy.pay_base(&e.level)).map(opsdesk_domain::money::hundredths);
+                t.row(vec![
+                    e.code,
+                    e.name,
+                    e.unit,
+                    e.position,
+                    e.level,
+                    base.unwrap_or_default(),
+                    if e.excluded { "✓".into() } else { String::new() },
+                    e.start_date.to_string(),
+                    e.end_date.map(|d| d.to_string()).unwrap_or_default(),
+                ]);
+            }
+            print!("{}", t.render());
+            db.close().await;
+            Ok(())
         }
         Command::Mappings { kind } => {
             let db = open(&cli.db, lang).await?;
