@@ -32,3 +32,14 @@ CREATE TABLE employee (
     CHECK ((store_id IS NULL) <> (department_id IS NULL))
 );
 CREATE INDEX employee_store ON employee (store_id);
+
+-- A position's scorecard (考核表): indicators with whole weights summing to
+-- 100, each scored by hand or from the data of the employee's store.
+CREATE TABLE indicator (
+    position TEXT NOT NULL REFERENCES position (code),
+    key      TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    weight   INTEGER NOT NULL CHECK (weight > 0),
+    source   TEXT NOT NULL CHECK (source IN ('hand', 'revenue_attainment', 'gross_profit_attainment', 'traffic_growth', 'aov_growth')),
+    PRIMARY KEY (position, key)
+);

@@ -9,6 +9,7 @@
 //! (no database yet, a schema from a newer opsdesk, a bad URL) are variants of
 //! their own with a message in both languages.
 
+pub mod appraisal;
 pub mod audit;
 mod error;
 mod fetch;
@@ -37,6 +38,11 @@ pub use migrate::{SCHEMA_VERSION, SchemaStatus};
 pub use scope::{Reach, Scope};
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+/// `a / b` in hundredths of a percent (10 000 = 100 %), rounded once; `None` when `b` is not positive.
+pub(crate) fn rdiv_ratio(a: i128, b: i128) -> Option<i64> {
+    opsdesk_domain::rdiv(a * 10_000, b)
+}
 
 /// What saving a file of records (stores, employees, positions) changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,10 +1,23 @@
 //! `opsdesk appraisal …`: the appraisal rules from the command line.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use clap::Subcommand;
-use opsdesk_db::Db;
+use opsdesk_db::{Db, Scope};
 use opsdesk_domain::appraisal::parse_score;
+use opsdesk_domain::appraisal::rules::pay;
+use opsdesk_domain::appraisal::scoring::{Curve, Scored, Source, parse_scorecard, total};
+use opsdesk_domain::calendar::month_key;
+use opsdesk_domain::money::hundredths;
 
 use crate::{Failure, Ui};
+
+fn parse_month(s: &str) -> Result<i64, String> {
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .map(month_key)
+        .map_err(|_| format!("'{s}' is not a month (YYYY-MM)"))
+}
 
 #[derive(Subcommand)]
 pub(crate) enum AppraisalCommand {
@@ -14,10 +27,127 @@ pub(crate) enum AppraisalCommand {
         #[arg(long, allow_hyphen_values = true)]
         score: String,
     },
+    /// A position's scorecard; --set replaces it: key:name:weight:source,… (weights sum to 100;
+    /// sources hand, revenue_attainment, gross_profit_attainment, traffic_growth, aov_growth).
+    Scorecard {
+        #[arg(long)]
+        position: String,
+        #[arg(long)]
+        set: Option<String>,
+    },
+    /// An employee's month scored: data indicators from her store, hand ones as given; the total,
+    /// grade and performance pay under the current settings.
+    Preview {
+        #[arg(long)]
+        employee: String,
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        month: i64,
+        /// A hand indicator's points: KEY=POINTS (repeatable).
+        #[arg(long = "hand", value_name = "KEY=POINTS")]
+        hands: Vec<String>,
+    },
 }
 
-pub(crate) async fn run(db: &Db, cmd: AppraisalCommand, ui: &Ui) -> Result<(), Failure> {
+pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) -> Result<(), Failure> {
+    let lang = ui.lang;
+    let err = |e: opsdesk_db::DbError| Failure::db(e, lang);
     match cmd {
+        AppraisalCommand::Scorecard { position, set } => {
+            if let Some(text) = set {
+                let items = parse_scorecard(&text).map_err(Failure::BadInput)?;
+                db.set_scorecard(scope, &position, &items).await.map_err(err)?;
+            }
+            let mut t = crate::table::Table::new(["key", "name", "weight", "source"].map(String::from).to_vec());
+            for i in db.scorecard(&position).await.map_err(err)? {
+                t.row(vec![i.key, i.name, i.weight.to_string(), i.source.key().into()]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+        AppraisalCommand::Preview { employee, month, hands } => {
+            let policy = db.appraisal_policy().await.map_err(err)?;
+            let e =
+                db.employees(scope).await.map_err(err)?.into_iter().find(|e| e.code == employee).ok_or_else(|| {
+                    Failure::BadInput(
+                        lang.pick(
+                            &format!("没有员工 {employee}（或不在范围内）"),
+                            &format!("no employee {employee} within reach"),
+                        )
+                        .into(),
+                    )
+                })?;
+            let mut hand: HashMap<String, i64> = HashMap::new();
+            for h in &hands {
+                let (k, v) =
+                    h.split_once('=').ok_or_else(|| Failure::BadInput(format!("--hand '{h}': expected KEY=POINTS")))?;
+                hand.insert(k.trim().to_string(), parse_score(v).map_err(|e| Failure::BadInput(e.to_string()))?);
+            }
+            let card = db.scorecard(&e.position).await.map_err(err)?;
+            if card.is_empty() {
+                return Err(Failure::BadInput(format!(
+                    "{} {}",
+                    lang.pick("岗位没有考核表：", "the position has no scorecard:"),
+                    e.position
+                )));
+            }
+            let data = db.data_points(&e, month, &Curve::default()).await.map_err(err)?;
+            let mut t =
+                crate::table::Table::new(["key", "name", "weight", "source", "points"].map(String::from).to_vec());
+            let mut scored = Vec::new();
+            let mut missing = Vec::new();
+            for i in &card {
+                let points = if i.source == Source::Hand {
+                    hand.get(&i.key).copied()
+                } else {
+                    data.get(&i.key).copied().flatten()
+                };
+                match points {
+                    Some(p) => scored.push(Scored { weight: i.weight, points: p }),
+                    None => missing.push(i.key.clone()),
+                }
+                t.row(vec![
+                    i.key.clone(),
+                    i.name.clone(),
+                    i.weight.to_string(),
+                    i.source.key().into(),
+                    points.map(hundredths).unwrap_or_default(),
+                ]);
+            }
+            print!("{}", t.render());
+            if !missing.is_empty() {
+                return Err(Failure::BadInput(format!(
+                    "{} {}",
+                    lang.pick(
+                        "这些指标没有分数（手工指标请用 --hand，数据指标需要门店数据和目标）：",
+                        "no points for (hand indicators take --hand; data ones need the store's data and plan):"
+                    ),
+                    missing.join(", ")
+                )));
+            }
+            let score = total(&scored).map_err(|e| Failure::BadInput(e.to_string()))?;
+            let grade = policy.grade(score);
+            if e.excluded {
+                println!(
+                    "{} {} → {grade} ({})",
+                    lang.pick("总分", "total"),
+                    hundredths(score),
+                    lang.pick("不参与考核，不计绩效工资", "excluded from the scheme: no performance pay")
+                );
+                return Ok(());
+            }
+            let base = e.pay_base.or_else(|| policy.pay_base(&e.level)).unwrap_or(0);
+            let coefficient = policy.coefficient(grade);
+            println!(
+                "{} {} → {grade} · {} {} × {}% = {}",
+                lang.pick("总分", "total"),
+                hundredths(score),
+                lang.pick("基数", "base"),
+                hundredths(base),
+                hundredths(coefficient * 10),
+                hundredths(pay(base, coefficient))
+            );
+            Ok(())
+        }
         AppraisalCommand::Grade { score } => {
             let policy = db.appraisal_policy().await.map_err(|e| Failure::db(e, ui.lang))?;
             let score = parse_score(&score).map_err(|e| Failure::BadInput(e.to_string()))?;

@@ -256,7 +256,7 @@ async fn run(cli: Cli, ui: &Ui) -> Result<(), Failure> {
         }
         Command::Appraisal(cmd) => {
             let db = open(&cli.db, lang).await?;
-            let r = appraisal::run(&db, cmd, ui).await;
+            let r = appraisal::run(&db, &scope, cmd, ui).await;
             db.close().await;
             r
         }

@@ -59,3 +59,82 @@ async fn grades_at_every_band_edge_under_the_current_settings() {
         assert_eq!(grade(&url, "97").1, "A\n", "the refused setting changed nothing");
     }
 }
+
+fn csv_field(csv: &str, store: &str, col: &str) -> String {
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let i = head.iter().position(|h| *h == col).unwrap();
+    lines.find(|l| l.starts_with(&format!("{store},"))).unwrap().split(',').nth(i).unwrap().to_string()
+}
+
+fn fen(text: &str) -> i64 {
+    opsdesk_domain::Money::parse_yuan(text).unwrap().fen()
+}
+
+#[tokio::test]
+async fn an_employees_month_is_scored_from_her_stores_data_and_paid_by_grade() {
+    use opsdesk_domain::appraisal::Policy;
+    use opsdesk_domain::appraisal::rules::pay;
+    use opsdesk_domain::appraisal::scoring::Curve;
+    use opsdesk_domain::targets::attainment;
+    for backend in TestDb::backends() {
+        let (url, _guard) = TestDb::fresh_url(backend).await;
+        let run = |args: &[&str]| {
+            let out = opsdesk(&url, args);
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        run(&["demo", "--no-serve", "--stores", "6", "--days", "700", "--end", "2026-10-31"]);
+        let dir = std::env::temp_dir().join(format!("opsdesk_appraisal_{}_{backend:?}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let positions = dir.join("positions.csv");
+        std::fs::write(&positions, "岗位编码,岗位名称,岗位职责\nSM,店长,门店经营\n").unwrap();
+        let employees = dir.join("employees.csv");
+        std::fs::write(&employees, "工号,姓名,所属单位,岗位,职级,入职日期\nE001,王芳,S0001,SM,manager,2021-03-01\n")
+            .unwrap();
+        run(&["import", "positions", positions.to_str().unwrap()]);
+        run(&["import", "employees", employees.to_str().unwrap()]);
+        let bad = opsdesk(&url, &["appraisal", "scorecard", "--position", "SM", "--set", "a:A:60:hand,b:B:30:hand"]);
+        assert_eq!(bad.status.code(), Some(2), "weights must sum to 100");
+        run(&[
+            "appraisal",
+            "scorecard",
+            "--position",
+            "SM",
+            "--set",
+            "revenue:销售达成:50:revenue_attainment,traffic:客流增长:20:traffic_growth,service:服务:30:hand",
+        ]);
+        let out = run(&["appraisal", "preview", "--employee", "E001", "--month", "2026-10", "--hand", "service=88"]);
+
+        // The same from the reports and the plan.
+        let oct = run(&["report", "monthly", "--from", "2026-10", "--to", "2026-10", "--format", "csv"]);
+        let last = run(&["report", "monthly", "--from", "2025-10", "--to", "2025-10", "--format", "csv"]);
+        let revenue = fen(&csv_field(&oct, "S0001", "revenue"));
+        let target = fen(&csv_field(&oct, "S0001", "target"));
+        let tickets = csv_field(&oct, "S0001", "tickets").parse::<i64>().unwrap();
+        let ly_tickets = csv_field(&last, "S0001", "tickets").parse::<i64>().unwrap();
+        let curve = Curve::default();
+        let revenue_points = curve.points(attainment(revenue, target));
+        let traffic_points = curve.points(attainment(tickets, ly_tickets));
+        let total =
+            opsdesk_domain::rdiv(i128::from(50 * revenue_points + 20 * traffic_points + 30 * 8_800), 100).unwrap();
+        let policy = Policy::default();
+        let grade = policy.grade(total);
+        let paid = pay(50_000, policy.coefficient(grade));
+        let h = opsdesk_domain::money::hundredths;
+        assert!(
+            out.contains(&format!("revenue  销售达成  50      revenue_attainment  {}", h(revenue_points))),
+            "{out}"
+        );
+        let want = format!(
+            "total {} → {grade} · base 500.00 × {}% = {}",
+            h(total),
+            h(policy.coefficient(grade) * 10),
+            h(paid)
+        );
+        assert!(out.contains(&want), "{want}\n{out}");
+        let missing = opsdesk(&url, &["appraisal", "preview", "--employee", "E001", "--month", "2026-10"]);
+        assert_eq!(missing.status.code(), Some(2), "a hand indicator without points");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

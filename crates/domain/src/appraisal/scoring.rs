@@ -38,6 +38,89 @@ impl Curve {
     }
 }
 
+/// Where an indicator's points come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Entered by the unit head (a comment is needed below the policy's threshold).
+    Hand,
+    /// The employee's store's revenue against its target for the month, through the curve.
+    RevenueAttainment,
+    /// The same for gross profit.
+    GrossProfitAttainment,
+    /// Tickets against the same month last year: +5 % scores as 105 % on the curve.
+    TrafficGrowth,
+    /// Average ticket against the same month last year, likewise.
+    AovGrowth,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] = [
+        Source::Hand,
+        Source::RevenueAttainment,
+        Source::GrossProfitAttainment,
+        Source::TrafficGrowth,
+        Source::AovGrowth,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Source::Hand => "hand",
+            Source::RevenueAttainment => "revenue_attainment",
+            Source::GrossProfitAttainment => "gross_profit_attainment",
+            Source::TrafficGrowth => "traffic_growth",
+            Source::AovGrowth => "aov_growth",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.key() == text.trim())
+    }
+}
+
+/// An indicator of a position's scorecard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indicator {
+    pub key: String,
+    pub name: String,
+    /// Whole points of 100.
+    pub weight: i64,
+    pub source: Source,
+}
+
+/// Checks a scorecard: keys unique and present, weights positive and summing to 100.
+pub fn check_scorecard(items: &[Indicator]) -> Result<(), ScoreError> {
+    let weights: i64 = items.iter().map(|i| i.weight).sum();
+    let mut keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.len() != items.len() || items.iter().any(|i| i.key.trim().is_empty() || i.name.trim().is_empty()) {
+        return Err(ScoreError::Keys);
+    }
+    if weights != 100 || items.iter().any(|i| i.weight <= 0) {
+        return Err(ScoreError::Weights(weights));
+    }
+    Ok(())
+}
+
+/// Parses `key:name:weight:source,…`.
+pub fn parse_scorecard(text: &str) -> Result<Vec<Indicator>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let f: Vec<&str> = part.split(':').map(str::trim).collect();
+        let [key, name, weight, source] = f[..] else {
+            return Err(format!("'{part}': expected key:name:weight:source"));
+        };
+        let weight = weight.parse().map_err(|_| format!("'{part}': weight '{weight}' is not a whole number"))?;
+        let source = Source::parse(source).ok_or_else(|| {
+            let known: Vec<&str> = Source::ALL.iter().map(|s| s.key()).collect();
+            format!("'{part}': source '{source}' is not one of {}", known.join(", "))
+        })?;
+        out.push(Indicator { key: key.to_string(), name: name.to_string(), weight, source });
+    }
+    check_scorecard(&out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 /// An indicator's weight (whole points of 100) and its points (hundredths, 0–10 000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scored {
@@ -48,10 +131,22 @@ pub struct Scored {
 /// Why a scorecard cannot be totalled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScoreError {
-    /// The weights add up to this, not 100.
+    /// The weights add up to this, not 100 (or one is not positive).
     Weights(i64),
     /// An indicator's points lie outside 0–100.
     Points(i64),
+    /// Keys missing or repeated, or a name missing.
+    Keys,
+}
+
+impl std::fmt::Display for ScoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScoreError::Weights(w) => write!(f, "the weights add up to {w}, not 100 (each above 0)"),
+            ScoreError::Points(p) => write!(f, "points {} lie outside 0–100", crate::money::hundredths(*p)),
+            ScoreError::Keys => write!(f, "every indicator needs its own key and a name"),
+        }
+    }
 }
 
 /// The weighted total in hundredths of a point: Σ weight × points / 100, rounded once.
@@ -93,6 +188,17 @@ mod tests {
         assert_eq!(total(&items), Ok(8_800));
         assert_eq!(total(&[Scored { weight: 90, points: 100 }]), Err(ScoreError::Weights(90)));
         assert_eq!(total(&[Scored { weight: 100, points: 10_001 }]), Err(ScoreError::Points(10_001)));
+    }
+
+    #[test]
+    fn a_scorecard_reads_from_text_and_its_weights_sum_to_100() {
+        let card =
+            parse_scorecard("revenue:销售达成:50:revenue_attainment, service:服务:30:hand, gsp:GSP:20:hand").unwrap();
+        assert_eq!(card.len(), 3);
+        assert_eq!(card[0].source, Source::RevenueAttainment);
+        assert!(parse_scorecard("a:A:50:hand,b:B:40:hand").unwrap_err().contains("add up to 90"));
+        assert!(parse_scorecard("a:A:50:hand,a:B:50:hand").unwrap_err().contains("its own key"));
+        assert!(parse_scorecard("a:A:100:magic").unwrap_err().contains("not one of"));
     }
 
     proptest! {

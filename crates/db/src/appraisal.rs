@@ -1,0 +1,132 @@
+//! Appraisal: each position's scorecard, and the points an employee's
+//! indicators earn from the data of her store for a month.
+
+use std::collections::HashMap;
+
+use opsdesk_domain::appraisal::scoring::{Curve, Indicator, Source, check_scorecard};
+use opsdesk_domain::calendar::month_bounds;
+use opsdesk_domain::targets::attainment;
+use serde_json::json;
+
+use crate::audit::audit;
+use crate::fetch::Arg;
+use crate::staff::Employee;
+use crate::{Db, DbError, Result, Scope, on_pool};
+
+impl Db {
+    /// A position's scorecard, in its order of entry (by key).
+    pub async fn scorecard(&self, position: &str) -> Result<Vec<Indicator>> {
+        let rows: Vec<(String, String, i64, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT key, name, weight, source FROM indicator WHERE position = $1 ORDER BY key")
+            .bind(position).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(key, name, weight, source)| {
+                let source =
+                    Source::parse(&source).ok_or_else(|| DbError::Rule(format!("indicator {key}: unknown source")))?;
+                Ok(Indicator { key, name, weight, source })
+            })
+            .collect()
+    }
+
+    /// Replaces a position's scorecard (weights must sum to 100), audited.
+    pub async fn set_scorecard(&self, scope: &Scope, position: &str, items: &[Indicator]) -> Result<()> {
+        if !scope.plans() {
+            return Err(DbError::refused("只有运营部可以修改考核表", "only operations may change scorecards"));
+        }
+        check_scorecard(items)
+            .map_err(|e| DbError::refused(format!("考核表有误：{e}"), format!("the scorecard is wrong: {e}")))?;
+        if !self.positions().await?.iter().any(|p| p.code == position) {
+            return Err(DbError::refused(format!("没有岗位 {position}"), format!("there is no position {position}")));
+        }
+        let before = json!(
+            self.scorecard(position)
+                .await?
+                .iter()
+                .map(|i| json!({"key": i.key, "weight": i.weight, "source": i.source.key()}))
+                .collect::<Vec<_>>()
+        );
+        let after = json!(
+            items
+                .iter()
+                .map(|i| json!({"key": i.key, "name": i.name, "weight": i.weight, "source": i.source.key()}))
+                .collect::<Vec<_>>()
+        );
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM indicator WHERE position = $1").bind(position).execute(&mut *tx).await?;
+            for i in items {
+                sqlx::query("INSERT INTO indicator (position, key, name, weight, source) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(position).bind(&i.key).bind(&i.name).bind(i.weight).bind(i.source.key())
+                    .execute(&mut *tx).await?;
+            }
+            audit!(&mut *tx, scope.actor(), "update", "scorecard", position.to_string(), Some(before), Some(after));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The attainment (hundredths of a percent) an indicator measures for an
+    /// employee in a month (`YYYYMM`): `None` for hand indicators, for staff
+    /// outside a store, and where the data or the plan are missing.
+    pub async fn indicator_attainment(&self, employee: &Employee, month: i64, source: Source) -> Result<Option<i64>> {
+        let Some(store) = employee.store_id else { return Ok(None) };
+        let Some((first, last)) = month_bounds(month) else { return Ok(None) };
+        let sums = |from, to| async move {
+            let rows: Vec<(i64, i64, i64)> = self
+                .fetch_rows(
+                    "SELECT CAST(COALESCE(SUM(revenue_c), 0) AS BIGINT), CAST(COALESCE(SUM(cost_c), 0) AS BIGINT),
+                            CAST(COALESCE(SUM(tickets), 0) AS BIGINT)
+                     FROM sales_day WHERE store_id = $1 AND d BETWEEN $2 AND $3",
+                    &[Arg::Int(store), Arg::Date(from), Arg::Date(to)],
+                )
+                .await?;
+            Ok::<_, DbError>(rows.into_iter().next().unwrap_or((0, 0, 0)))
+        };
+        let (revenue, cost, tickets) = sums(first, last).await?;
+        let plan_target = |metric: &'static str| async move {
+            let Some(plan) = self.target_plan_for((month / 100) as i32, metric).await? else {
+                return Ok::<_, DbError>(None);
+            };
+            Ok(self.target_month_sums(&plan).await?.get(&(store, month)).copied())
+        };
+        Ok(match source {
+            Source::Hand => None,
+            Source::RevenueAttainment => plan_target("revenue").await?.and_then(|t| attainment(revenue, t)),
+            Source::GrossProfitAttainment => {
+                plan_target("gross_profit").await?.and_then(|t| attainment(revenue - cost, t))
+            }
+            Source::TrafficGrowth | Source::AovGrowth => {
+                let ly = |d: chrono::NaiveDate| opsdesk_domain::calendar::same_date_last_year(d);
+                let (ly_revenue, _, ly_tickets) = sums(ly(first), ly(last)).await?;
+                if source == Source::TrafficGrowth {
+                    attainment(tickets, ly_tickets)
+                } else if tickets > 0 && ly_tickets > 0 && ly_revenue > 0 {
+                    // (revenue / tickets) / (ly_revenue / ly_tickets), exactly.
+                    crate::rdiv_ratio(
+                        i128::from(revenue) * i128::from(ly_tickets),
+                        i128::from(tickets) * i128::from(ly_revenue),
+                    )
+                } else {
+                    None
+                }
+            }
+        })
+    }
+
+    /// The points of each data indicator of an employee's scorecard for a month, by key.
+    pub async fn data_points(
+        &self,
+        employee: &Employee,
+        month: i64,
+        curve: &Curve,
+    ) -> Result<HashMap<String, Option<i64>>> {
+        let mut out = HashMap::new();
+        for i in self.scorecard(&employee.position).await? {
+            if i.source != Source::Hand {
+                let a = self.indicator_attainment(employee, month, i.source).await?;
+                out.insert(i.key, a.map(|a| curve.points(Some(a))));
+            }
+        }
+        Ok(out)
+    }
+}
