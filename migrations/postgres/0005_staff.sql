@@ -43,3 +43,53 @@ CREATE TABLE indicator (
     source   TEXT NOT NULL CHECK (source IN ('hand', 'revenue_attainment', 'gross_profit_attainment', 'traffic_growth', 'aov_growth')),
     PRIMARY KEY (position, key)
 );
+
+-- Monthly appraisal cycles: each unit (a store or a department with staff)
+-- goes scoring → signed (unit head) → reviewed (operations) → approved
+-- (executive) → paid (finance); results are computed when the unit head
+-- signs and frozen from approval on.
+CREATE TABLE appraisal_cycle (
+    month     BIGINT PRIMARY KEY,
+    deadline  DATE NOT NULL,
+    opened_by TEXT NOT NULL,
+    opened_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE appraisal_unit (
+    month       BIGINT NOT NULL REFERENCES appraisal_cycle (month),
+    unit        TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('scoring', 'signed', 'reviewed', 'approved', 'paid')),
+    reason      TEXT NOT NULL DEFAULT '',
+    note        TEXT NOT NULL DEFAULT '',
+    signed_by   TEXT,
+    signed_at   TIMESTAMPTZ,
+    reviewed_by TEXT,
+    reviewed_at TIMESTAMPTZ,
+    approved_by TEXT,
+    approved_at TIMESTAMPTZ,
+    paid_by     TEXT,
+    paid_at     TIMESTAMPTZ,
+    PRIMARY KEY (month, unit)
+);
+
+CREATE TABLE appraisal_score (
+    month       BIGINT NOT NULL REFERENCES appraisal_cycle (month),
+    employee_id BIGINT NOT NULL REFERENCES employee (id),
+    indicator   TEXT NOT NULL,
+    points      BIGINT NOT NULL CHECK (points BETWEEN 0 AND 10000),
+    comment     TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (month, employee_id, indicator)
+);
+
+CREATE TABLE appraisal_result (
+    month       BIGINT NOT NULL REFERENCES appraisal_cycle (month),
+    employee_id BIGINT NOT NULL REFERENCES employee (id),
+    unit        TEXT NOT NULL,
+    score       BIGINT,
+    grade       TEXT,
+    base        BIGINT NOT NULL,
+    coefficient BIGINT NOT NULL,
+    pay         BIGINT NOT NULL,
+    excluded    BOOLEAN NOT NULL,
+    PRIMARY KEY (month, employee_id)
+);

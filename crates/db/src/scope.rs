@@ -24,16 +24,18 @@ pub struct Scope {
     administers: bool,
     /// May make and change target plans and approve their payouts (operations).
     plans: bool,
+    /// The command line, run by whoever holds the database: may take every step.
+    system: bool,
 }
 
 impl Scope {
     /// The command line run by whoever holds the database: every store.
     pub fn system(actor: &str) -> Scope {
-        Scope { actor: actor.to_string(), reach: Reach::All, administers: true, plans: true }
+        Scope { actor: actor.to_string(), reach: Reach::All, administers: true, plans: true, system: true }
     }
 
     pub fn new(actor: &str, reach: Reach) -> Scope {
-        Scope { actor: actor.to_string(), reach, administers: false, plans: false }
+        Scope { actor: actor.to_string(), reach, administers: false, plans: false, system: false }
     }
 
     /// The same scope, allowed (or not) to manage users and settings.
@@ -50,6 +52,16 @@ impl Scope {
 
     pub fn plans(&self) -> bool {
         self.plans
+    }
+
+    /// The command line rather than a signed-in user.
+    pub fn is_system(&self) -> bool {
+        self.system
+    }
+
+    /// The signed-in user's name, when the actor is one (`user:NAME`).
+    pub fn user_name(&self) -> Option<&str> {
+        self.actor.strip_prefix("user:")
     }
 
     pub fn administers(&self) -> bool {

@@ -11,6 +11,9 @@ use crate::{Db, DbError, Result, Scope, on_pool};
 /// default: reports read rollups only.
 pub const KEEP_LINE_DETAIL: &str = "sales.keep_line_detail";
 
+/// The users (names, comma-separated) who approve appraisal cycles as the executive (总经理).
+pub const EXECUTIVES: &str = "appraisal.executives";
+
 /// The settings opsdesk knows, with their defaults.
 pub const KNOWN: &[(&str, &str)] = &[
     (KEEP_LINE_DETAIL, "false"),
@@ -18,6 +21,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     (appraisal::COEFFICIENTS_KEY, appraisal::DEFAULT_COEFFICIENTS),
     (appraisal::PAY_BASES_KEY, appraisal::DEFAULT_PAY_BASES),
     (appraisal::COMMENT_BELOW_KEY, appraisal::DEFAULT_COMMENT_BELOW),
+    (EXECUTIVES, ""),
 ];
 
 impl Db {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use opsdesk_db::{Db, Scope};
+use opsdesk_domain::appraisal::cycle::Step;
 use opsdesk_domain::appraisal::parse_score;
 use opsdesk_domain::appraisal::rules::pay;
 use opsdesk_domain::appraisal::scoring::{Curve, Scored, Source, parse_scorecard, total};
@@ -46,6 +47,80 @@ pub(crate) enum AppraisalCommand {
         #[arg(long = "hand", value_name = "KEY=POINTS")]
         hands: Vec<String>,
     },
+    /// Open a month's cycle for every unit with staff (deadline: the 5th of the next month).
+    Open {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+    },
+    /// Give a hand indicator's points while the unit is scoring (a comment below the threshold).
+    Score {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+        #[arg(long)]
+        employee: String,
+        #[arg(long)]
+        indicator: String,
+        #[arg(long, allow_hyphen_values = true)]
+        points: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// The unit head signs: results computed, the pool and A+ rules checked.
+    Sign {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+        /// `store:CODE` or `dept:PATH`.
+        #[arg(long)]
+        unit: String,
+        /// The written reason an A+ beside no C needs.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Take the proposed coefficients that fit the pool.
+        #[arg(long)]
+        scale_to_fit: bool,
+    },
+    /// Operations reviews a signed unit.
+    Review {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+        #[arg(long)]
+        unit: String,
+    },
+    /// The executive approves a reviewed unit; it is locked from then on.
+    Approve {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+        #[arg(long)]
+        unit: String,
+    },
+    /// Send a signed or reviewed unit back to scoring, with a comment.
+    SendBack {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Finance marks an approved unit paid.
+    Paid {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+        #[arg(long)]
+        unit: String,
+    },
+    /// Where each unit of a cycle stands, with who signed each step and when.
+    Status {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+    },
+    /// The payout sheet of a cycle's approved units: employee, unit, score, grade, base, coefficient, pay.
+    Payout {
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: i64,
+        #[command(flatten)]
+        output: crate::report::Output,
+    },
 }
 
 pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) -> Result<(), Failure> {
@@ -63,6 +138,48 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
             }
             print!("{}", t.render());
             Ok(())
+        }
+        AppraisalCommand::Open { cycle } => {
+            let units = db.open_cycle(scope, cycle).await.map_err(err)?;
+            ui.say(&format!("已开启，{} 个单位", units.len()), &format!("opened for {} units", units.len()));
+            for u in units {
+                println!("{u}");
+            }
+            Ok(())
+        }
+        AppraisalCommand::Score { cycle, employee, indicator, points, comment } => {
+            let policy = db.appraisal_policy().await.map_err(err)?;
+            let points = parse_score(&points).map_err(|e| Failure::BadInput(e.to_string()))?;
+            let entry = opsdesk_db::appraisal::ScoreEntry { employee, indicator, points, comment };
+            db.set_score(scope, cycle, &entry, &policy).await.map_err(err)
+        }
+        AppraisalCommand::Sign { cycle, unit, reason, scale_to_fit } => {
+            db.sign_unit(scope, cycle, &unit, &reason, scale_to_fit).await.map_err(err)?;
+            ui.say("已签字", "signed");
+            Ok(())
+        }
+        AppraisalCommand::Review { cycle, unit } => step(db, scope, cycle, &unit, Step::Review, "", ui).await,
+        AppraisalCommand::Approve { cycle, unit } => step(db, scope, cycle, &unit, Step::Approve, "", ui).await,
+        AppraisalCommand::SendBack { cycle, unit, comment } => {
+            step(db, scope, cycle, &unit, Step::SendBack, &comment, ui).await
+        }
+        AppraisalCommand::Paid { cycle, unit } => step(db, scope, cycle, &unit, Step::Pay, "", ui).await,
+        AppraisalCommand::Status { cycle } => {
+            let mut t = crate::table::Table::new(["unit", "state", "signatures", "note"].map(String::from).to_vec());
+            for u in db.cycle_units(scope, cycle).await.map_err(err)? {
+                let signed: Vec<String> = u
+                    .signatures
+                    .iter()
+                    .map(|(s, by, at)| format!("{s} {by} {}", at.format("%Y-%m-%d %H:%M")))
+                    .collect();
+                t.row(vec![u.unit, u.state.key().into(), signed.join("; "), u.note]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+        AppraisalCommand::Payout { cycle, output } => {
+            let lines = db.appraisal_payout(scope, cycle).await.map_err(err)?;
+            crate::report::emit(&opsdesk_web::appraisal::payout_table(cycle, &lines), output, ui)
         }
         AppraisalCommand::Preview { employee, month, hands } => {
             let policy = db.appraisal_policy().await.map_err(err)?;
@@ -155,4 +272,18 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
             Ok(())
         }
     }
+}
+
+async fn step(
+    db: &Db,
+    scope: &Scope,
+    cycle: i64,
+    unit: &str,
+    step: Step,
+    comment: &str,
+    ui: &Ui,
+) -> Result<(), Failure> {
+    db.advance_unit(scope, cycle, unit, step, comment).await.map_err(|e| Failure::db(e, ui.lang))?;
+    ui.say("已签字", "done");
+    Ok(())
 }

@@ -138,3 +138,107 @@ async fn an_employees_month_is_scored_from_her_stores_data_and_paid_by_grade() {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+#[tokio::test]
+async fn a_cycle_goes_along_its_chain_with_the_fairness_rules_and_pays_base_times_coefficient() {
+    use opsdesk_domain::appraisal::Policy;
+    use opsdesk_domain::appraisal::rules::pay;
+    for backend in TestDb::backends() {
+        let (url, _guard) = TestDb::fresh_url(backend).await;
+        let run = |args: &[&str]| -> Output { opsdesk(&url, args) };
+        let ok = |args: &[&str]| {
+            let out = run(args);
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let refused = |args: &[&str], why: &str| {
+            let out = run(args);
+            assert_eq!(out.status.code(), Some(2), "{args:?} should be refused");
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(err.contains(why), "{args:?}: {err}");
+        };
+        ok(&["demo", "--no-serve", "--stores", "3", "--days", "60", "--end", "2026-10-31"]);
+        let dir = std::env::temp_dir().join(format!("opsdesk_cycle_{}_{backend:?}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, text: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            p.to_str().unwrap().to_string()
+        };
+        ok(&["import", "positions", &file("p.csv", "岗位编码,岗位名称\nSM,店长\nPH,药师\nSA,导购\n")]);
+        ok(&[
+            "import",
+            "employees",
+            &file(
+                "e.csv",
+                "工号,姓名,所属单位,岗位,职级,不参与考核,入职日期\nE1,甲,S0001,SM,manager,,2020-01-01\nE2,乙,S0001,PH,specialist,,2020-01-01\nE3,丙,S0001,SA,specialist,是,2020-01-01\n",
+            ),
+        ]);
+        for position in ["SM", "PH", "SA"] {
+            ok(&["appraisal", "scorecard", "--position", position, "--set", "work:工作:70:hand,gsp:GSP:30:hand"]);
+        }
+        ok(&["appraisal", "open", "--cycle", "2026-10"]);
+        let cycle = ["--cycle", "2026-10", "--unit", "store:S0001"];
+        refused(&[&["appraisal", "sign"][..], &cycle[..]].concat(), "indicators without points: E1/gsp");
+        refused(
+            &["appraisal", "score", "--cycle", "2026-10", "--employee", "E1", "--indicator", "work", "--points", "55"],
+            "need a comment",
+        );
+        let score = |e: &str, i: &str, p: &str| {
+            ok(&["appraisal", "score", "--cycle", "2026-10", "--employee", e, "--indicator", i, "--points", p])
+        };
+        // E1: 0.7 × 98 + 0.3 × 97 = 97.70 → A+; E2: 0.7 × 95 + 0.3 × 94 = 94.70 → A. Nobody at C: an A+ needs a reason,
+        // and 500 × 125 % + 300 × 115 % = 970 is over the pool of 800 by 170.
+        for (e, w, g) in [("E1", "98", "97"), ("E2", "95", "94")] {
+            score(e, "work", w);
+            score(e, "gsp", g);
+        }
+        refused(&[&["appraisal", "sign"][..], &cycle[..]].concat(), "pays 170.00 yuan more than its pay bases");
+        refused(&[&["appraisal", "sign", "--scale-to-fit"][..], &cycle[..]].concat(), "give a written reason");
+        // The chain cannot be skipped.
+        refused(&[&["appraisal", "review"][..], &cycle[..]].concat(), "is scoring: that step cannot be taken now");
+        ok(&[&["appraisal", "sign", "--scale-to-fit", "--reason", "旺季表现突出"][..], &cycle[..]].concat());
+        refused(
+            &["appraisal", "score", "--cycle", "2026-10", "--employee", "E1", "--indicator", "work", "--points", "80"],
+            "is signed",
+        );
+        refused(&[&["appraisal", "approve"][..], &cycle[..]].concat(), "is signed: that step cannot be taken now");
+        ok(&[&["appraisal", "review"][..], &cycle[..]].concat());
+        ok(&[&["appraisal", "send-back", "--comment", "请复核 E2"][..], &cycle[..]].concat());
+        score("E2", "work", "70");
+        score("E2", "gsp", "80");
+        // E2 now 0.7 × 70 + 0.3 × 80 = 73.00 → C: no reason needed, and 625 + 255 = 880 is still over 800.
+        ok(&[&["appraisal", "sign", "--scale-to-fit"][..], &cycle[..]].concat());
+        ok(&[&["appraisal", "review"][..], &cycle[..]].concat());
+        ok(&[&["appraisal", "approve"][..], &cycle[..]].concat());
+        refused(&[&["appraisal", "send-back", "--comment", "x"][..], &cycle[..]].concat(), "is approved");
+        refused(
+            &["appraisal", "score", "--cycle", "2026-10", "--employee", "E1", "--indicator", "work", "--points", "80"],
+            "is signed",
+        );
+        let status = ok(&["appraisal", "status", "--cycle", "2026-10"]);
+        assert!(
+            status.contains("store:S0001  approved")
+                && status.contains("signed cli")
+                && status.contains("approved cli"),
+            "{status}"
+        );
+
+        let sheet = ok(&["appraisal", "payout", "--cycle", "2026-10", "--format", "csv"]);
+        let rows: Vec<Vec<&str>> = sheet.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        assert_eq!(rows.len(), 3, "{sheet}");
+        let policy = Policy::default();
+        let mut paid = 0;
+        for r in &rows {
+            let (base, coef, pay_cell) = (fen(r[5]), fen(r[6]) / 10, fen(r[7]));
+            assert_eq!(pay_cell, if r[0] == "E3" { 0 } else { pay(base, coef) }, "{r:?}");
+            paid += pay_cell;
+        }
+        assert_eq!(rows[0][4], "A+");
+        assert_eq!(rows[1][4], "C");
+        assert_eq!((rows[1][6], rows[2][4]), ("85.00", "—"), "C keeps its 85 %; the excluded E3 has no grade");
+        assert!(fen(rows[0][6]) < policy.coefficient(opsdesk_domain::appraisal::Grade::APlus) * 10, "A+ scaled down");
+        assert!(paid <= 80_000, "within the pool: {paid}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

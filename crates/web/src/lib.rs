@@ -5,6 +5,7 @@
 
 mod account;
 mod api;
+pub mod appraisal;
 pub mod auth;
 mod cache;
 pub mod export;

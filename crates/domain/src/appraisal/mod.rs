@@ -4,6 +4,7 @@
 //! department's policy. Scores are hundredths of a point (9700 = 97.00),
 //! coefficients per mille of the pay base (1150 = 115 %), money in fen.
 
+pub mod cycle;
 pub mod rules;
 pub mod scoring;
 

@@ -130,3 +130,6 @@ impl Db {
         Ok(out)
     }
 }
+
+mod cycle;
+pub use cycle::{CycleUnit, PayoutLine, ScoreEntry};
