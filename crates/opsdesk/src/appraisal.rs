@@ -109,6 +109,8 @@ pub(crate) enum AppraisalCommand {
         #[arg(long)]
         unit: String,
     },
+    /// The review list: employees whose last three grades are C or below.
+    ReviewList,
     /// Where each unit of a cycle stands, with who signed each step and when.
     Status {
         #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
@@ -164,6 +166,15 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
             step(db, scope, cycle, &unit, Step::SendBack, &comment, ui).await
         }
         AppraisalCommand::Paid { cycle, unit } => step(db, scope, cycle, &unit, Step::Pay, "", ui).await,
+        AppraisalCommand::ReviewList => {
+            let mut t = crate::table::Table::new(["employee", "name", "unit", "months"].map(String::from).to_vec());
+            for (e, months) in db.review_list(scope).await.map_err(err)? {
+                let months: Vec<String> = months.iter().map(|m| format!("{}-{:02}", m / 100, m % 100)).collect();
+                t.row(vec![e.code, e.name, e.unit, months.join(", ")]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
         AppraisalCommand::Status { cycle } => {
             let mut t = crate::table::Table::new(["unit", "state", "signatures", "note"].map(String::from).to_vec());
             for u in db.cycle_units(scope, cycle).await.map_err(err)? {

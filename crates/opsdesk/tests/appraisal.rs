@@ -239,6 +239,23 @@ async fn a_cycle_goes_along_its_chain_with_the_fairness_rules_and_pays_base_time
         assert_eq!((rows[1][6], rows[2][4]), ("85.00", "—"), "C keeps its 85 %; the excluded E3 has no grade");
         assert!(fen(rows[0][6]) < policy.coefficient(opsdesk_domain::appraisal::Grade::APlus) * 10, "A+ scaled down");
         assert!(paid <= 80_000, "within the pool: {paid}");
+
+        // Three C grades in a row put E2 on the review list; two do not.
+        for month in ["2026-08", "2026-09"] {
+            ok(&["appraisal", "open", "--cycle", month]);
+            for (e, w, g) in [("E1", "90", "90"), ("E2", "72", "72")] {
+                ok(&["appraisal", "score", "--cycle", month, "--employee", e, "--indicator", "work", "--points", w]);
+                ok(&["appraisal", "score", "--cycle", month, "--employee", e, "--indicator", "gsp", "--points", g]);
+            }
+            let unit = ["--cycle", month, "--unit", "store:S0001"];
+            ok(&[&["appraisal", "sign"][..], &unit[..]].concat());
+            if month == "2026-08" {
+                let two = ok(&["appraisal", "review-list"]);
+                assert!(!two.contains("E2"), "{two}");
+            }
+        }
+        let list = ok(&["appraisal", "review-list"]);
+        assert!(list.contains("E2") && list.contains("2026-08, 2026-09, 2026-10") && !list.contains("E1"), "{list}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -390,6 +390,30 @@ impl Db {
         Ok(())
     }
 
+    /// The employees within reach whose last three signed results are all C
+    /// or below (the review list), with those grades' months.
+    pub async fn review_list(&self, scope: &Scope) -> Result<Vec<(Employee, Vec<i64>)>> {
+        let rows: Vec<(i64, i64, Option<String>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT employee_id, month, grade FROM appraisal_result WHERE NOT excluded ORDER BY employee_id, month")
+            .fetch_all(p).await?);
+        let mut history: HashMap<i64, Vec<(i64, Grade)>> = HashMap::new();
+        for (e, m, g) in rows {
+            if let Some(g) = g.as_deref().and_then(Grade::parse) {
+                history.entry(e).or_default().push((m, g));
+            }
+        }
+        let mut out = Vec::new();
+        for e in self.employees(scope).await? {
+            let Some(h) = history.get(&e.id) else { continue };
+            let grades: Vec<Grade> = h.iter().map(|x| x.1).collect();
+            if opsdesk_domain::appraisal::rules::on_review_list(&grades) {
+                let months = h[h.len() - 3..].iter().map(|x| x.0).collect();
+                out.push((e, months));
+            }
+        }
+        Ok(out)
+    }
+
     /// The payout sheet of a month: every employee of the approved (or paid)
     /// units within reach, ordered by unit and employee.
     pub async fn appraisal_payout(&self, scope: &Scope, month: i64) -> Result<Vec<PayoutLine>> {
