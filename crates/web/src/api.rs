@@ -208,6 +208,23 @@ pub(crate) async fn openapi() -> Json<Value> {
             "A month's reward and penalty sheet",
             vec![p("plan", "plan id", "^\\d+$"), p("month", "month", month)],
         ),
+        ("appraisal-status", "Where each unit of an appraisal cycle stands", vec![p("month", "cycle month", month)]),
+        (
+            "appraisal-grades",
+            "Each unit's grade distribution against the rules",
+            vec![p("month", "cycle month", month)],
+        ),
+        (
+            "appraisal-payout",
+            "The cycle's performance pay sheet (approved units)",
+            vec![p("month", "cycle month", month)],
+        ),
+        ("appraisal-review-list", "Employees with three grades of C or below in a row", vec![]),
+        (
+            "appraisal-history",
+            "An employee's scores, grades and pay by month",
+            vec![p("employee", "employee code", ".+")],
+        ),
     ];
     for (name, summary, params) in reports {
         paths.insert(format!("/api/reports/{name}"), report(summary, params));

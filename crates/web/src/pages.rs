@@ -45,6 +45,7 @@ const NAV: &[(&str, &str)] = &[
     ("/reports/regions", "nav.regions"),
     ("/reports/stores", "nav.stores"),
     ("/targets", "nav.targets"),
+    ("/appraisal", "nav.appraisal"),
     ("/imports", "nav.imports"),
     ("/account/tokens", "nav.tokens"),
 ];
@@ -258,6 +259,8 @@ pub(crate) struct ReportQuery {
     segment: Option<String>,
     /// A target plan's id.
     plan: Option<String>,
+    /// An employee's code.
+    employee: Option<String>,
 }
 
 /// The table narrowed to one RFM segment's members, when asked.
@@ -394,6 +397,22 @@ pub(crate) async fn request(
         }
         "audit" => (ReportRequest::Audit, Vec::new()),
         "users" => (ReportRequest::Users, Vec::new()),
+        "appraisal-status" | "appraisal-grades" | "appraisal-payout" => {
+            let month = month_param(lang, "month", &q.month)?;
+            let shown = month.map(month_text).unwrap_or_default();
+            let req = match name {
+                "appraisal-status" => ReportRequest::AppraisalStatus { month },
+                "appraisal-grades" => ReportRequest::AppraisalGrades { month },
+                _ => ReportRequest::AppraisalPayout { month },
+            };
+            (req, vec![p("month", "report.month", shown, "YYYY-MM")])
+        }
+        "appraisal-review-list" => (ReportRequest::AppraisalReviewList, Vec::new()),
+        "appraisal-history" => {
+            let employee = given(&q.employee).unwrap_or_default().to_string();
+            let param = p("employee", "report.employee", employee.clone(), "E001");
+            (ReportRequest::AppraisalHistory { employee }, vec![param])
+        }
         "target-plan" | "target-tracking" | "target-alerts" | "target-progress" | "target-payout" => {
             let plan =
                 given(&q.plan).map(|s| s.parse::<i64>().map_err(|_| bad(lang, "plan", s, "1, 2, …"))).transpose()?;
@@ -441,6 +460,7 @@ fn nav_key(name: &str) -> &'static str {
         "audit" => "nav.audit",
         "users" => "nav.users",
         n if n.starts_with("target-") => "nav.targets",
+        n if n.starts_with("appraisal-") => "nav.appraisal",
         _ => "nav.regions",
     }
 }

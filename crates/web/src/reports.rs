@@ -90,6 +90,24 @@ pub enum ReportRequest {
         plan: Option<i64>,
         month: Option<i64>,
     },
+    /// Where each unit of an appraisal cycle stands (default: the newest cycle).
+    AppraisalStatus {
+        month: Option<i64>,
+    },
+    /// Each unit's grade distribution against the rules.
+    AppraisalGrades {
+        month: Option<i64>,
+    },
+    /// The cycle's payout sheet (approved units).
+    AppraisalPayout {
+        month: Option<i64>,
+    },
+    /// Employees with three grades of C or below in a row.
+    AppraisalReviewList,
+    /// One employee's scores, grades and pay by month.
+    AppraisalHistory {
+        employee: String,
+    },
 }
 
 /// Why a report cannot be made.
@@ -338,6 +356,31 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
                 plain(crate::targets::payout_table(&plan, &db.payout_sheet(scope, &plan, month).await?))
             }
         }
+        ReportRequest::AppraisalStatus { month }
+        | ReportRequest::AppraisalGrades { month }
+        | ReportRequest::AppraisalPayout { month } => {
+            let cycles = db.appraisal_cycles().await?;
+            let Some(&(month, deadline)) = cycles.iter().find(|c| month.is_none_or(|m| c.0 == m)) else {
+                return Err(ReportError::Db(DbError::Refused {
+                    zh: "还没有这个考核周期".into(),
+                    en: "there is no such appraisal cycle".into(),
+                }));
+            };
+            plain(match req {
+                ReportRequest::AppraisalStatus { .. } => {
+                    crate::appraisal::status_table(month, Some(deadline), &db.cycle_units(scope, month).await?)
+                }
+                ReportRequest::AppraisalGrades { .. } => {
+                    crate::appraisal::grades_table(month, &db.appraisal_results(scope, month, false).await?)
+                }
+                _ => crate::appraisal::payout_table(month, &db.appraisal_payout(scope, month).await?),
+            })
+        }
+        ReportRequest::AppraisalReviewList => plain(crate::appraisal::review_list_table(&db.review_list(scope).await?)),
+        ReportRequest::AppraisalHistory { ref employee } => match db.appraisal_history(scope, employee).await? {
+            Some((e, lines)) => plain(crate::appraisal::history_table(&e, &lines)),
+            None => return Err(ReportError::Forbidden),
+        },
         ReportRequest::Rfm { asof } | ReportRequest::RfmSegments { asof } => {
             let asof = match asof {
                 Some(d) => d,

@@ -26,7 +26,7 @@ use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
-use crate::{account, api, imports, pages, people, stores, targets};
+use crate::{account, api, appraisal, imports, pages, people, stores, targets};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -130,6 +130,21 @@ pub const ROUTES: &[Route] = &[
         handler: || post(targets::apply),
     },
     Route { method: "GET", path: "/holidays", access: Access::SignedIn, handler: || get(targets::holidays) },
+    Route { method: "GET", path: "/appraisal", access: Access::SignedIn, handler: || get(appraisal::list) },
+    Route { method: "POST", path: "/appraisal", access: Access::SignedIn, handler: || post(appraisal::open) },
+    Route { method: "GET", path: "/appraisal/{month}", access: Access::SignedIn, handler: || get(appraisal::unit) },
+    Route {
+        method: "POST",
+        path: "/appraisal/{month}/score",
+        access: Access::SignedIn,
+        handler: || post(appraisal::score),
+    },
+    Route {
+        method: "POST",
+        path: "/appraisal/{month}/step",
+        access: Access::SignedIn,
+        handler: || post(appraisal::step),
+    },
     Route { method: "POST", path: "/holidays", access: Access::SignedIn, handler: || post(targets::save_holiday) },
     Route { method: "GET", path: "/admin/users", access: Access::Admin, handler: || get(people::users) },
     Route { method: "POST", path: "/admin/users", access: Access::Admin, handler: || post(people::add) },

@@ -227,6 +227,11 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("POST", "/targets/{id}/import/apply", "/targets/1/import/apply"),
         ("GET", "/holidays", "/holidays?year=2026"),
         ("POST", "/holidays", "/holidays"),
+        ("GET", "/appraisal", "/appraisal"),
+        ("POST", "/appraisal", "/appraisal"),
+        ("GET", "/appraisal/{month}", "/appraisal/2026-10?unit=store:S0002"),
+        ("POST", "/appraisal/{month}/score", "/appraisal/2026-10/score"),
+        ("POST", "/appraisal/{month}/step", "/appraisal/2026-10/step"),
     ];
     for r in ROUTES {
         assert!(
@@ -241,6 +246,9 @@ async fn every_route_answers_each_role_as_its_access_says() {
         // A plan for the plan's routes to show.
         let plan = db.create_target_plan(&Scope::system("test"), &revenue_plan(2026, "equal")).await.unwrap();
         assert_eq!(plan.id, 1);
+        // …and a cycle with a unit for the appraisal routes.
+        staff(&db).await;
+        db.open_cycle(&Scope::system("test"), 202610).await.unwrap();
         let routes: Vec<(String, String, Access)> =
             ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.access)).collect();
         let samples: Vec<(String, String, String)> =
@@ -765,6 +773,112 @@ async fn operations_plans_and_edits_targets_and_each_role_reads_its_reach() {
                 "{action} audited"
             );
         }
+        db.close().await;
+    }
+}
+
+/// Two positions with hand scorecards and three employees of S0002.
+async fn staff(db: &opsdesk_db::Db) {
+    use opsdesk_domain::appraisal::scoring::parse_scorecard;
+    use opsdesk_domain::staff::{EmployeeRecord, PositionRecord, Unit};
+    let all = Scope::system("test");
+    let pos = |code: &str, name: &str| PositionRecord { code: code.into(), name: name.into(), duties: String::new() };
+    db.save_positions(&all, &[pos("SM", "店长"), pos("PH", "药师")]).await.unwrap();
+    for p in ["SM", "PH"] {
+        db.set_scorecard(&all, p, &parse_scorecard("work:工作:70:hand,gsp:GSP:30:hand").unwrap()).await.unwrap();
+    }
+    let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    let emp = |code: &str, position: &str, level: &str| EmployeeRecord {
+        code: code.into(),
+        name: format!("员工{code}"),
+        unit: Unit::Store("S0002".into()),
+        position: position.into(),
+        level: level.into(),
+        pay_base: None,
+        excluded: false,
+        start_date: day,
+        end_date: None,
+    };
+    db.save_employees(
+        &all,
+        &[emp("E1", "SM", "manager"), emp("E2", "PH", "specialist"), emp("E3", "PH", "specialist")],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_goes_along_the_appraisal_chain_in_the_desk_each_step_by_its_signer() {
+    for backend in TestDb::backends() {
+        let (addr, db, _url, _guard) = desk(backend).await;
+        staff(&db).await;
+        db.set_setting(&Scope::system("test"), "appraisal.executives", "admin").await.unwrap();
+        browse(move || {
+            let page = "/appraisal/2026-10?unit=store:S0002";
+            let step = |b: &mut Browser, step: &str, extra: &[(&str, &str)]| {
+                let csrf = b.csrf();
+                let mut form = vec![("csrf", csrf.as_str()), ("unit", "store:S0002"), ("step", step)];
+                form.extend_from_slice(extra);
+                b.post("/appraisal/2026-10/step", &form).text()
+            };
+            let mut ops = Browser::new(addr);
+            ops.sign_in("ops", password("ops"));
+            let csrf = ops.csrf();
+            assert_eq!(ops.post("/appraisal", &[("csrf", &csrf), ("month", "2026-10")]).status, 303);
+            assert!(ops.get("/appraisal").text().contains("store:S0002"));
+
+            // The store manager scores her staff and signs.
+            let mut head = Browser::new(addr);
+            head.sign_in("s0002", password("s0002"));
+            let hcsrf = head.csrf();
+            for (e, w, g) in [("E1", "90", "90"), ("E2", "85", "85"), ("E3", "75", "72")] {
+                for (i, p) in [("work", w), ("gsp", g)] {
+                    let r = head.post(
+                        "/appraisal/2026-10/score",
+                        &[
+                            ("csrf", &hcsrf),
+                            ("unit", "store:S0002"),
+                            ("employee", e),
+                            ("indicator", i),
+                            ("points", p),
+                            ("comment", ""),
+                        ],
+                    );
+                    assert!(r.text().contains("class=\"fresh\""), "{e} {i}: {}", r.text());
+                }
+            }
+            let signed = step(&mut head, "sign", &[]);
+            assert!(signed.contains("class=\"fresh\""), "{signed}");
+            assert!(
+                step(&mut head, "review", &[]).contains("this step is not yours to sign"),
+                "a store manager does not review"
+            );
+            // E1 90.00 → B+ (500 × 105 % = 525.00), E2 85.00 → B (300.00), E3 74.10 → C (255.00): 1 080 ≤ 1 100.
+            let after = head.get(page).text();
+            assert!(after.contains("90.00 → B+") && after.contains("= <strong>525.00</strong>"), "{after}");
+            assert!(after.contains("74.10 → C") && after.contains("= <strong>255.00</strong>"));
+
+            // The executive cannot skip the review; finance cannot approve.
+            let mut fin = Browser::new(addr);
+            fin.sign_in("fin", password("fin"));
+            let mut exec = Browser::new(addr);
+            exec.sign_in("admin", password("admin"));
+            assert!(step(&mut exec, "approve", &[]).contains("that step cannot be taken now"));
+            assert!(step(&mut ops, "review", &[]).contains("class=\"fresh\""));
+            assert!(step(&mut fin, "approve", &[]).contains("this step is not yours to sign"));
+            assert!(step(&mut exec, "approve", &[]).contains("class=\"fresh\""));
+            assert!(
+                step(&mut ops, "send-back", &[("comment", "重打")]).contains("cannot be taken now"),
+                "approved is locked"
+            );
+            assert!(step(&mut fin, "pay", &[]).contains("class=\"fresh\""));
+            let sheet = fin.get("/reports/appraisal-payout/download?format=csv&month=2026-10").text();
+            assert_eq!(sheet.lines().count(), 4, "{sheet}");
+            assert!(sheet.contains("E1,员工E1,store:S0002,90.00,B+,500.00,105.00,525.00"), "{sheet}");
+            let status = fin.get("/reports/appraisal-status?month=2026-10").text();
+            assert!(status.contains(">paid<"), "{status}");
+        })
+        .await;
         db.close().await;
     }
 }

@@ -343,6 +343,12 @@ impl Db {
             .filter(|s| !s.is_empty())
             .collect();
         let state = self.unit_state(month, unit).await?;
+        let next = state.after(step).ok_or_else(|| {
+            refused(
+                format!("{unit} 当前为 {}，不能进行这一步", state.key()),
+                format!("{unit} is {}: that step cannot be taken now", state.key()),
+            )
+        })?;
         let allowed = scope.is_system()
             || match (step, state) {
                 (Step::Review, _) | (Step::SendBack, State::Signed) => scope.plans(),
@@ -355,12 +361,6 @@ impl Db {
         if !allowed {
             return Err(DbError::refused("您不能在这一步签字", "this step is not yours to sign"));
         }
-        let next = state.after(step).ok_or_else(|| {
-            refused(
-                format!("{unit} 当前为 {}，不能进行这一步", state.key()),
-                format!("{unit} is {}: that step cannot be taken now", state.key()),
-            )
-        })?;
         if step == Step::SendBack && comment.trim().is_empty() {
             return Err(refused("退回需要写明意见".into(), "sending back needs a comment".into()));
         }
@@ -390,6 +390,39 @@ impl Db {
         Ok(())
     }
 
+    /// An employee's signed results by month, oldest first (within reach).
+    pub async fn appraisal_history(
+        &self,
+        scope: &Scope,
+        code: &str,
+    ) -> Result<Option<(Employee, Vec<(i64, PayoutLine)>)>> {
+        let Some(e) = self.employees(scope).await?.into_iter().find(|e| e.code == code) else { return Ok(None) };
+        type R = (i64, String, Option<i64>, Option<String>, i64, i64, i64, bool);
+        let rows: Vec<R> = on_pool!(self, p => sqlx::query_as(
+            "SELECT month, unit, score, grade, base, coefficient, pay, excluded FROM appraisal_result WHERE employee_id = $1 ORDER BY month")
+            .bind(e.id).fetch_all(p).await?);
+        let lines = rows
+            .into_iter()
+            .map(|(m, unit, score, grade, base, coefficient, pay, excluded)| {
+                (
+                    m,
+                    PayoutLine {
+                        employee: e.code.clone(),
+                        name: e.name.clone(),
+                        unit,
+                        score,
+                        grade,
+                        base,
+                        coefficient,
+                        pay,
+                        excluded,
+                    },
+                )
+            })
+            .collect();
+        Ok(Some((e, lines)))
+    }
+
     /// The employees within reach whose last three signed results are all C
     /// or below (the review list), with those grades' months.
     pub async fn review_list(&self, scope: &Scope) -> Result<Vec<(Employee, Vec<i64>)>> {
@@ -414,14 +447,45 @@ impl Db {
         Ok(out)
     }
 
+    /// A month's hand scores within reach, by (employee code, indicator).
+    pub async fn appraisal_scores(
+        &self,
+        scope: &Scope,
+        month: i64,
+    ) -> Result<HashMap<(String, String), (i64, String)>> {
+        let rows: Vec<(i64, String, i64, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT employee_id, indicator, points, comment FROM appraisal_score WHERE month = $1").bind(month).fetch_all(p).await?);
+        let staff: HashMap<i64, String> = self.employees(scope).await?.into_iter().map(|e| (e.id, e.code)).collect();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, i, p, c)| staff.get(&id).map(|code| ((code.clone(), i), (p, c))))
+            .collect())
+    }
+
+    /// The months with a cycle, newest first.
+    pub async fn appraisal_cycles(&self) -> Result<Vec<(i64, chrono::NaiveDate)>> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT month, deadline FROM appraisal_cycle ORDER BY month DESC").fetch_all(p).await?),
+        )
+    }
+
     /// The payout sheet of a month: every employee of the approved (or paid)
     /// units within reach, ordered by unit and employee.
     pub async fn appraisal_payout(&self, scope: &Scope, month: i64) -> Result<Vec<PayoutLine>> {
+        self.appraisal_results(scope, month, true).await
+    }
+
+    /// A month's signed results within reach (of approved units only, when asked).
+    pub async fn appraisal_results(&self, scope: &Scope, month: i64, approved_only: bool) -> Result<Vec<PayoutLine>> {
         type R = (i64, String, Option<i64>, Option<String>, i64, i64, i64, bool);
-        let rows: Vec<R> = on_pool!(self, p => sqlx::query_as(
+        let states = if approved_only { "('approved', 'paid')" } else { "('signed', 'reviewed', 'approved', 'paid')" };
+        let sql = format!(
             "SELECT r.employee_id, r.unit, r.score, r.grade, r.base, r.coefficient, r.pay, r.excluded
              FROM appraisal_result r JOIN appraisal_unit u ON u.month = r.month AND u.unit = r.unit
-             WHERE r.month = $1 AND u.state IN ('approved', 'paid')").bind(month).fetch_all(p).await?);
+             WHERE r.month = $1 AND u.state IN {states}"
+        );
+        let rows: Vec<R> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(month).fetch_all(p).await?);
         let staff: HashMap<i64, Employee> = self.employees(scope).await?.into_iter().map(|e| (e.id, e)).collect();
         let mut out: Vec<PayoutLine> = rows
             .into_iter()
