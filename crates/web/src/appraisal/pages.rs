@@ -33,7 +33,8 @@ fn label(m: i64) -> String {
 struct CycleLine {
     month: String,
     deadline: String,
-    units: Vec<(String, String, &'static str)>,
+    /// Unit, its page, its state, and who is late with the next step (past the deadline).
+    units: Vec<(String, String, &'static str, Option<&'static str>)>,
 }
 
 #[derive(Template)]
@@ -51,6 +52,7 @@ async fn list_page(state: &AppState, who: &SignedIn, error: Option<String>) -> R
         Err(e) => return failed(who, AppError::internal(e)),
     };
     let mut lines = Vec::new();
+    let today = chrono::Local::now().date_naive();
     for (month, deadline) in cycles {
         let units = match state.db.cycle_units(&who.scope, month).await {
             Ok(u) => u,
@@ -63,7 +65,14 @@ async fn list_page(state: &AppState, who: &SignedIn, error: Option<String>) -> R
                 .into_iter()
                 .map(|u| {
                     let href = format!("/appraisal/{}?unit={}", label(month), url_encode(&u.unit));
-                    (u.unit, href, who.tr.t(state_key(u.state)))
+                    // Past the deadline, whoever holds the next step is late.
+                    let late = (today > deadline).then(|| match u.state {
+                        UnitState::Scoring => Some("apr.late_head"),
+                        UnitState::Signed => Some("apr.late_operations"),
+                        UnitState::Reviewed => Some("apr.late_executive"),
+                        UnitState::Approved | UnitState::Paid => None,
+                    });
+                    (u.unit, href, who.tr.t(state_key(u.state)), late.flatten().map(|k| who.tr.t(k)))
                 })
                 .collect(),
         });
