@@ -66,13 +66,14 @@ async fn list_page(state: &AppState, who: &SignedIn, error: Option<String>) -> R
                 .map(|u| {
                     let href = format!("/appraisal/{}?unit={}", label(month), url_encode(&u.unit));
                     // Past the deadline, whoever holds the next step is late.
-                    let late = (today > deadline).then(|| match u.state {
+                    let late = match u.state {
+                        _ if today <= deadline => None,
                         UnitState::Scoring => Some("apr.late_head"),
                         UnitState::Signed => Some("apr.late_operations"),
                         UnitState::Reviewed => Some("apr.late_executive"),
                         UnitState::Approved | UnitState::Paid => None,
-                    });
-                    (u.unit, href, who.tr.t(state_key(u.state)), late.flatten().map(|k| who.tr.t(k)))
+                    };
+                    (u.unit, href, who.tr.t(state_key(u.state)), late.map(|k| who.tr.t(k)))
                 })
                 .collect(),
         });
