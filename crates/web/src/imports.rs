@@ -118,7 +118,7 @@ pub(crate) async fn upload(
     if !who.session.user.role.imports() {
         return error(StatusCode::FORBIDDEN, tr.t("imp.not_allowed"));
     }
-    if !matches!(q.kind.as_str(), "sales" | "stores" | "daily") {
+    if !matches!(q.kind.as_str(), "sales" | "stores" | "daily" | "positions" | "employees") {
         return error(StatusCode::BAD_REQUEST, format!("kind: '{}'", q.kind));
     }
     // The file keeps its own name: the history shows what the user sent.
@@ -189,6 +189,8 @@ async fn run(state: &AppState, user: &User, kind: &str, path: &FsPath, job: &Arc
     let result = match kind {
         "sales" => opsdesk_ingest::sales::import_sales(&state.db, &scope, path, &opts).await,
         "stores" => opsdesk_ingest::stores::import_stores(&state.db, &scope, path, &opts).await,
+        "positions" => opsdesk_ingest::staff::import_positions(&state.db, &scope, path, &opts).await,
+        "employees" => opsdesk_ingest::staff::import_employees(&state.db, &scope, path, &opts).await,
         _ => opsdesk_ingest::daily::import_daily(&state.db, &scope, path, &opts).await,
     };
     outcome(result, lang)
@@ -207,6 +209,18 @@ fn outcome(result: Result<ImportSummary, IngestError>, lang: Lang) -> Value {
         .map(|e| json!({"row": e.row, "line": e.line, "column": e.column, "value": e.value, "reason": e.reason}))
         .collect();
     let message = match s.outcome {
+        // Stores, positions, employees: records added, updated, unchanged.
+        Outcome::Imported if s.records.is_some() => {
+            let c = s.records.unwrap_or_default();
+            lang.pick(
+                &format!("已导入 {}：新增 {}，更新 {}，未变 {}", s.file_name, c.added, c.updated, c.unchanged),
+                &format!(
+                    "imported {}: {} added, {} updated, {} unchanged",
+                    s.file_name, c.added, c.updated, c.unchanged
+                ),
+            )
+            .to_string()
+        }
         Outcome::Imported => lang
             .pick(
                 &format!(

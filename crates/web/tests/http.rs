@@ -887,3 +887,37 @@ async fn a_unit_goes_along_the_appraisal_chain_in_the_desk_each_step_by_its_sign
         db.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn positions_and_employees_are_imported_in_the_desk() {
+    let backend = TestDb::backends()[0];
+    let (addr, db, _url, _guard) = desk(backend).await;
+    let db2 = db.clone();
+    browse(move || {
+        let mut ops = Browser::new(addr);
+        ops.sign_in("ops", password("ops"));
+        let page = ops.get("/imports").text();
+        assert!(page.contains("value=\"employees\""), "the kinds offered");
+        let csrf = page.split("data-csrf=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let upload = |b: &mut Browser, kind: &str, text: &str| -> serde_json::Value {
+            let r = b.send_bytes("POST", &format!("/imports/upload?kind={kind}&name={kind}.csv"), text.as_bytes(), &[("X-CSRF-Token", &csrf)]);
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            let id = v["job"].as_str().unwrap_or_else(|| panic!("{v}")).to_string();
+            loop {
+                let s: serde_json::Value = serde_json::from_slice(&b.get(&format!("/imports/jobs/{id}")).body).unwrap();
+                if s["finished"] == true {
+                    return s;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        };
+        let p = upload(&mut ops, "positions", "岗位编码,岗位名称,岗位职责\nSM,店长,门店经营\n");
+        assert!(p["message"].as_str().unwrap().contains("1 added, 0 updated, 0 unchanged"), "{p}");
+        let e = upload(&mut ops, "employees", "工号,姓名,所属单位,岗位,职级,入职日期\nE1,甲,S0002,SM,manager,2021-01-01\nE2,乙,S0002,XX,manager,2021-01-01\n");
+        assert_eq!(e["ok"], false, "an unknown position refuses the file");
+        assert_eq!(e["errors"][0]["column"], "岗位");
+    })
+    .await;
+    assert!(db2.employees(&Scope::system("test")).await.unwrap().is_empty(), "nothing half saved");
+    db.close().await;
+}
