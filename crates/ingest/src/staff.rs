@@ -12,9 +12,9 @@ use opsdesk_domain::staff::{EmployeeRecord, PositionRecord, Unit, parse_flag};
 use opsdesk_domain::stores::region_path;
 
 use crate::options::{ImportOptions, ImportSummary};
-use crate::run::{Read, Run};
-use crate::stores::{each_record, record_shape, row_error};
-use crate::{ErrorReport, ImportKind, IngestError, rows};
+use crate::source::Record;
+use crate::stores::read_records;
+use crate::{ImportKind, IngestError, Mapping, rows};
 
 fn required(v: &str, lang: Lang) -> Result<String, String> {
     let v = v.trim();
@@ -32,31 +32,16 @@ pub async fn import_positions(
     path: &Path,
     opts: &ImportOptions<'_>,
 ) -> Result<ImportSummary, IngestError> {
-    let run = Run::begin(db, ImportKind::Positions, path, opts).await?;
     let lang = opts.lang;
-    let (mut records, mut errors, mut seen, mut rows_read) = (Vec::new(), ErrorReport::default(), HashSet::new(), 0u64);
-    let (sha256, encoding, _) = crate::options::blocking(|| {
-        each_record(path, ImportKind::Positions, &run.saved, |m, rec| {
-            rows_read += 1;
-            let get = |field: usize| m.col(field).map(|c| rec.fields.get(c)).unwrap_or("");
-            let parsed = (|| -> Result<PositionRecord, (Option<usize>, String)> {
-                record_shape(m, &rec, lang).map_err(|e| (None, e))?;
-                let code = rows::code(get(0), lang).map_err(|e| (Some(0), e))?.to_string();
-                let name = required(get(1), lang).map_err(|e| (Some(1), e))?;
-                Ok(PositionRecord { code, name, duties: get(2).trim().to_string() })
-            })();
-            match parsed {
-                Ok(p) if !seen.insert(p.code.clone()) => {
-                    let reason = lang.pick("岗位编码在文件中重复", "this position code appears earlier in the file");
-                    errors.push(row_error(m, &rec, Some(0), reason.into(), lang));
-                }
-                Ok(p) => records.push(p),
-                Err((field, reason)) => errors.push(row_error(m, &rec, field, reason, lang)),
-            }
-        })
-    })?;
-    let read = Read { sha256, encoding, rows_read, errors, first_date: None, last_date: None, rejects_path: None };
-    let mut summary = run.summary(read, opts)?;
+    let parse = |m: &Mapping, rec: &Record<'_>| -> Result<PositionRecord, (Option<usize>, String)> {
+        let get = |field: usize| m.col(field).map(|c| rec.fields.get(c)).unwrap_or("");
+        let code = rows::code(get(0), lang).map_err(|e| (Some(0), e))?.to_string();
+        let name = required(get(1), lang).map_err(|e| (Some(1), e))?;
+        Ok(PositionRecord { code, name, duties: get(2).trim().to_string() })
+    };
+    let repeated = ("岗位编码在文件中重复", "this position code appears earlier in the file");
+    let (run, mut summary, records) =
+        read_records(db, ImportKind::Positions, path, opts, parse, |p| &p.code, repeated).await?;
     if !summary.errors.is_empty() {
         return run.refuse(db, scope, summary).await;
     }
@@ -72,84 +57,63 @@ pub async fn import_employees(
     path: &Path,
     opts: &ImportOptions<'_>,
 ) -> Result<ImportSummary, IngestError> {
-    let run = Run::begin(db, ImportKind::Employees, path, opts).await?;
     let lang = opts.lang;
     let stores = db.store_codes(&Scope::system("staff")).await?;
     let positions: HashSet<String> = db.positions().await?.into_iter().map(|p| p.code).collect();
     let policy = db.appraisal_policy().await?;
-    let (mut records, mut errors, mut seen, mut rows_read) = (Vec::new(), ErrorReport::default(), HashSet::new(), 0u64);
-    let (sha256, encoding, _) = crate::options::blocking(|| {
-        each_record(path, ImportKind::Employees, &run.saved, |m, rec| {
-            rows_read += 1;
-            let get = |field: usize| m.col(field).map(|c| rec.fields.get(c)).unwrap_or("");
-            let parsed = (|| -> Result<EmployeeRecord, (Option<usize>, String)> {
-                record_shape(m, &rec, lang).map_err(|e| (None, e))?;
-                let code = rows::code(get(0), lang).map_err(|e| (Some(0), e))?.to_string();
-                let name = required(get(1), lang).map_err(|e| (Some(1), e))?;
-                let unit_text = required(get(2), lang).map_err(|e| (Some(2), e))?;
-                let unit = if stores.contains_key(&unit_text) {
-                    Unit::Store(unit_text)
-                } else {
-                    Unit::Department(region_path(&unit_text))
-                };
-                let position = required(get(3), lang).map_err(|e| (Some(3), e))?;
-                if !positions.contains(&position) {
-                    let reason = lang.pick("未知岗位：请先导入岗位", "unknown position: import the positions first");
-                    return Err((Some(3), reason.into()));
+    let parse = |m: &Mapping, rec: &Record<'_>| -> Result<EmployeeRecord, (Option<usize>, String)> {
+        let get = |field: usize| m.col(field).map(|c| rec.fields.get(c)).unwrap_or("");
+        let code = rows::code(get(0), lang).map_err(|e| (Some(0), e))?.to_string();
+        let name = required(get(1), lang).map_err(|e| (Some(1), e))?;
+        let unit_text = required(get(2), lang).map_err(|e| (Some(2), e))?;
+        let unit = if stores.contains_key(&unit_text) {
+            Unit::Store(unit_text)
+        } else {
+            Unit::Department(region_path(&unit_text))
+        };
+        let position = required(get(3), lang).map_err(|e| (Some(3), e))?;
+        if !positions.contains(&position) {
+            let reason = lang.pick("未知岗位：请先导入岗位", "unknown position: import the positions first");
+            return Err((Some(3), reason.into()));
+        }
+        let level = required(get(4), lang).map_err(|e| (Some(4), e))?;
+        let pay_base = match get(5).trim() {
+            "" => None,
+            v => {
+                let base = rows::money(v, lang).map_err(|e| (Some(5), e))?;
+                if base < 0 {
+                    return Err((Some(5), lang.pick("绩效基数不能为负", "the pay base cannot be negative").into()));
                 }
-                let level = required(get(4), lang).map_err(|e| (Some(4), e))?;
-                let pay_base = match get(5).trim() {
-                    "" => None,
-                    v => {
-                        let base = rows::money(v, lang).map_err(|e| (Some(5), e))?;
-                        if base < 0 {
-                            return Err((
-                                Some(5),
-                                lang.pick("绩效基数不能为负", "the pay base cannot be negative").into(),
-                            ));
-                        }
-                        Some(base)
-                    }
-                };
-                if pay_base.is_none() && policy.pay_base(&level).is_none() {
-                    let known: Vec<&str> = policy.pay_bases.iter().map(|(l, _)| l.as_str()).collect();
-                    let reason = format!(
-                        "{} ({})",
-                        lang.pick(
-                            "职级没有绩效基数：填写绩效基数，或在设置中加入此职级",
-                            "no pay base for this level: give a pay base, or add the level to the settings"
-                        ),
-                        known.join(", ")
-                    );
-                    return Err((Some(4), reason));
-                }
-                let excluded = parse_flag(get(6))
-                    .ok_or_else(|| (Some(6), lang.pick("应为 是/否", "expected yes or no").to_string()))?;
-                let start_date = rows::date(get(7), lang).map_err(|e| (Some(7), e))?;
-                let end_date = match get(8).trim() {
-                    "" => None,
-                    v => Some(rows::date(v, lang).map_err(|e| (Some(8), e))?),
-                };
-                if end_date.is_some_and(|e| e < start_date) {
-                    return Err((
-                        Some(8),
-                        lang.pick("离职日期早于入职日期", "the end date is before the start date").into(),
-                    ));
-                }
-                Ok(EmployeeRecord { code, name, unit, position, level, pay_base, excluded, start_date, end_date })
-            })();
-            match parsed {
-                Ok(e) if !seen.insert(e.code.clone()) => {
-                    let reason = lang.pick("工号在文件中重复", "this employee code appears earlier in the file");
-                    errors.push(row_error(m, &rec, Some(0), reason.into(), lang));
-                }
-                Ok(e) => records.push(e),
-                Err((field, reason)) => errors.push(row_error(m, &rec, field, reason, lang)),
+                Some(base)
             }
-        })
-    })?;
-    let read = Read { sha256, encoding, rows_read, errors, first_date: None, last_date: None, rejects_path: None };
-    let mut summary = run.summary(read, opts)?;
+        };
+        if pay_base.is_none() && policy.pay_base(&level).is_none() {
+            let known: Vec<&str> = policy.pay_bases.iter().map(|(l, _)| l.as_str()).collect();
+            let reason = format!(
+                "{} ({})",
+                lang.pick(
+                    "职级没有绩效基数：填写绩效基数，或在设置中加入此职级",
+                    "no pay base for this level: give a pay base, or add the level to the settings"
+                ),
+                known.join(", ")
+            );
+            return Err((Some(4), reason));
+        }
+        let excluded =
+            parse_flag(get(6)).ok_or_else(|| (Some(6), lang.pick("应为 是/否", "expected yes or no").to_string()))?;
+        let start_date = rows::date(get(7), lang).map_err(|e| (Some(7), e))?;
+        let end_date = match get(8).trim() {
+            "" => None,
+            v => Some(rows::date(v, lang).map_err(|e| (Some(8), e))?),
+        };
+        if end_date.is_some_and(|e| e < start_date) {
+            return Err((Some(8), lang.pick("离职日期早于入职日期", "the end date is before the start date").into()));
+        }
+        Ok(EmployeeRecord { code, name, unit, position, level, pay_base, excluded, start_date, end_date })
+    };
+    let repeated = ("工号在文件中重复", "this employee code appears earlier in the file");
+    let (run, mut summary, records) =
+        read_records(db, ImportKind::Employees, path, opts, parse, |e| &e.code, repeated).await?;
     if !summary.errors.is_empty() {
         return run.refuse(db, scope, summary).await;
     }

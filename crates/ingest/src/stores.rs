@@ -79,7 +79,6 @@ fn parse_store(
     rec: &Record<'_>,
     lang: opsdesk_domain::i18n::Lang,
 ) -> Result<StoreRecord, (Option<usize>, String)> {
-    record_shape(m, rec, lang).map_err(|e| (None, e))?;
     let get = |field: usize| m.col(field).map(|c| rec.fields.get(c)).unwrap_or("");
     let code = rows::code(get(0), lang).map_err(|e| (Some(0), e))?.to_string();
     let name = get(1);
@@ -142,6 +141,41 @@ fn opening_minutes(v: &str, lang: opsdesk_domain::i18n::Lang) -> Result<i64, Str
     Ok((hundredths * 60 + 50) / 100)
 }
 
+/// A small file of records (stores, positions, employees) read whole: each
+/// row of the right shape parsed, a key seen before refused with `repeated`.
+/// Returns the run, its summary (refused while it has errors) and the records.
+pub(crate) async fn read_records<T>(
+    db: &Db,
+    kind: ImportKind,
+    path: &Path,
+    opts: &ImportOptions<'_>,
+    mut parse: impl FnMut(&Mapping, &Record<'_>) -> Result<T, (Option<usize>, String)>,
+    key: impl Fn(&T) -> &str,
+    repeated: (&str, &str),
+) -> Result<(Run, ImportSummary, Vec<T>), IngestError> {
+    let run = Run::begin(db, kind, path, opts).await?;
+    let lang = opts.lang;
+    let mut records = Vec::new();
+    let mut errors = ErrorReport::default();
+    let mut seen = HashSet::new();
+    let mut rows_read = 0u64;
+    let (sha256, encoding, _) = crate::options::blocking(|| {
+        each_record(path, kind, &run.saved, |m, rec| {
+            rows_read += 1;
+            match record_shape(m, &rec, lang).map_err(|e| (None, e)).and_then(|()| parse(m, &rec)) {
+                Ok(r) if !seen.insert(key(&r).to_string()) => {
+                    errors.push(row_error(m, &rec, Some(0), lang.pick(repeated.0, repeated.1).to_string(), lang));
+                }
+                Ok(r) => records.push(r),
+                Err((field, reason)) => errors.push(row_error(m, &rec, field, reason, lang)),
+            }
+        })
+    })?;
+    let read = Read { sha256, encoding, rows_read, errors, first_date: None, last_date: None, rejects_path: None };
+    let summary = run.summary(read, opts)?;
+    Ok((run, summary, records))
+}
+
 /// Imports a store list (CSV or XLSX).
 pub async fn import_stores(
     db: &Db,
@@ -149,28 +183,11 @@ pub async fn import_stores(
     path: &Path,
     opts: &ImportOptions<'_>,
 ) -> Result<ImportSummary, IngestError> {
-    let run = Run::begin(db, ImportKind::Stores, path, opts).await?;
     let lang = opts.lang;
-    let mut records = Vec::new();
-    let mut errors = ErrorReport::default();
-    let mut seen = HashSet::new();
-    let mut rows_read = 0u64;
-    let (sha256, encoding, _) = crate::options::blocking(|| {
-        each_record(path, ImportKind::Stores, &run.saved, |m, rec| {
-            rows_read += 1;
-            match parse_store(m, &rec, lang) {
-                Ok(s) if !seen.insert(s.code.clone()) => {
-                    let reason =
-                        lang.pick("门店编码在文件中重复", "this store code appears earlier in the file").to_string();
-                    errors.push(row_error(m, &rec, Some(0), reason, lang));
-                }
-                Ok(s) => records.push(s),
-                Err((field, reason)) => errors.push(row_error(m, &rec, field, reason, lang)),
-            }
-        })
-    })?;
-    let read = Read { sha256, encoding, rows_read, errors, first_date: None, last_date: None, rejects_path: None };
-    let mut summary = run.summary(read, opts)?;
+    let repeated = ("门店编码在文件中重复", "this store code appears earlier in the file");
+    let (run, mut summary, records) =
+        read_records(db, ImportKind::Stores, path, opts, |m, rec| parse_store(m, rec, lang), |s| &s.code, repeated)
+            .await?;
     if !summary.errors.is_empty() {
         return run.refuse(db, scope, summary).await;
     }
