@@ -25,18 +25,6 @@ pub const KNOWN: &[(&str, &str)] = &[
 ];
 
 impl Db {
-    /// The appraisal policy as the settings have it now.
-    pub async fn appraisal_policy(&self) -> Result<appraisal::Policy> {
-        let (b, c, p, m) = (
-            self.setting(appraisal::BANDS_KEY).await?,
-            self.setting(appraisal::COEFFICIENTS_KEY).await?,
-            self.setting(appraisal::PAY_BASES_KEY).await?,
-            self.setting(appraisal::COMMENT_BELOW_KEY).await?,
-        );
-        appraisal::Policy::from_settings(b.as_deref(), c.as_deref(), p.as_deref(), m.as_deref())
-            .map_err(|e| DbError::Rule(e.to_string()))
-    }
-
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(
             on_pool!(self, p => sqlx::query_scalar("SELECT value FROM setting WHERE key = $1").bind(key).fetch_optional(p).await?),

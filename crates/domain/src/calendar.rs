@@ -83,6 +83,16 @@ pub fn iso_week_key(d: NaiveDate) -> i64 {
 }
 
 /// The first and last day of a month given as `yyyymm`.
+/// `202610` → `2026-10`.
+pub fn month_label(m: i64) -> String {
+    format!("{:04}-{:02}", m / 100, m % 100)
+}
+
+/// `2026-10` → `202610`, when it is a month.
+pub fn parse_month(text: &str) -> Option<i64> {
+    parse_date(&format!("{}-01", text.trim())).ok().map(month_key)
+}
+
 pub fn month_bounds(month: i64) -> Option<(NaiveDate, NaiveDate)> {
     let first = NaiveDate::from_ymd_opt(i32::try_from(month / 100).ok()?, u32::try_from(month % 100).ok()?, 1)?;
     let next = if month % 100 == 12 { month + 89 } else { month + 1 };
@@ -112,6 +122,15 @@ mod tests {
 
     fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn months_read_and_print_as_yyyy_mm() {
+        assert_eq!(parse_month("2026-10"), Some(202610));
+        assert_eq!(parse_month(" 2026-01 "), Some(202601));
+        assert_eq!(parse_month("2026-13"), None);
+        assert_eq!(parse_month("2026-1"), None);
+        assert_eq!(month_label(202610), "2026-10");
     }
 
     #[test]

@@ -56,7 +56,7 @@ impl Period {
     fn parse(text: &str) -> Option<Period> {
         let t = text.trim();
         if t.len() == 7 {
-            return parse_date(&format!("{t}-01")).ok().map(|d| Period::Month(month_key(d)));
+            return opsdesk_domain::calendar::parse_month(t).map(Period::Month);
         }
         parse_date(t).ok().map(Period::Day)
     }

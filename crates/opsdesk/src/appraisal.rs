@@ -2,23 +2,17 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use clap::Subcommand;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::appraisal::cycle::Step;
 use opsdesk_domain::appraisal::parse_score;
 use opsdesk_domain::appraisal::rules::pay;
 use opsdesk_domain::appraisal::scoring::{Curve, Scored, Source, parse_scorecard, total};
-use opsdesk_domain::calendar::month_key;
+use opsdesk_domain::calendar::month_label;
 use opsdesk_domain::money::hundredths;
 
+use crate::report::parse_month;
 use crate::{Failure, Ui};
-
-fn parse_month(s: &str) -> Result<i64, String> {
-    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
-        .map(month_key)
-        .map_err(|_| format!("'{s}' is not a month (YYYY-MM)"))
-}
 
 #[derive(Subcommand)]
 pub(crate) enum AppraisalCommand {
@@ -169,7 +163,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
         AppraisalCommand::ReviewList => {
             let mut t = crate::table::Table::new(["employee", "name", "unit", "months"].map(String::from).to_vec());
             for (e, months) in db.review_list(scope).await.map_err(err)? {
-                let months: Vec<String> = months.iter().map(|m| format!("{}-{:02}", m / 100, m % 100)).collect();
+                let months: Vec<String> = months.iter().map(|m| month_label(*m)).collect();
                 t.row(vec![e.code, e.name, e.unit, months.join(", ")]);
             }
             print!("{}", t.render());

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use opsdesk_db::{Db, Scope};
-use opsdesk_domain::calendar::month_key;
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::reports::table::{Kind, ReportTable};
 use opsdesk_domain::reports::weekly::IsoWeek;
@@ -36,10 +35,8 @@ pub(crate) struct Output {
 }
 
 /// `YYYY-MM` → `yyyymm`.
-fn parse_month(s: &str) -> Result<i64, String> {
-    let d = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a month (YYYY-MM)"))?;
-    Ok(month_key(d))
+pub(crate) fn parse_month(s: &str) -> Result<i64, String> {
+    opsdesk_domain::calendar::parse_month(s).ok_or_else(|| format!("'{s}' is not a month (YYYY-MM)"))
 }
 
 fn parse_week(s: &str) -> Result<IsoWeek, String> {

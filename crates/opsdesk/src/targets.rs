@@ -8,7 +8,6 @@ use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand, ValueEnum};
 use opsdesk_db::targets::{CellRef, Grain, NewPlan, Plan};
 use opsdesk_db::{Db, Scope};
-use opsdesk_domain::calendar::month_key;
 use opsdesk_domain::targets::calendar::parse_uplift;
 use opsdesk_domain::targets::weights::parse_tiers;
 use opsdesk_domain::targets::{
@@ -16,6 +15,7 @@ use opsdesk_domain::targets::{
 };
 use opsdesk_web::targets::{cells_table, overview_table, payout_table, tracking_table};
 
+use crate::report::parse_month;
 use crate::report::text_table;
 use crate::{Failure, Ui};
 
@@ -37,12 +37,6 @@ fn parse_method(s: &str) -> Result<Method, String> {
 
 fn parse_month_method(s: &str) -> Result<MonthMethod, String> {
     MonthMethod::parse(s).ok_or_else(|| format!("'{s}': expected last-year or hand"))
-}
-
-fn parse_month(s: &str) -> Result<i64, String> {
-    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
-        .map(month_key)
-        .map_err(|_| format!("'{s}' is not a month (YYYY-MM)"))
 }
 
 /// Which plan: a year and a metric.

@@ -48,7 +48,12 @@ async fn the_demo_makes_this_years_revenue_and_gross_profit_plans() {
     let list = ok(&opsdesk(&url, &["targets", "list"]));
     assert!(list.contains("2026  revenue") && list.contains("2026  gross_profit"), "{list}");
     let db = Db::open(&url).await.unwrap();
-    assert_exact(&db, &db.target_plan_for(2026, "revenue").await.unwrap().unwrap()).await;
+    for metric in ["revenue", "gross_profit"] {
+        let plan = db.target_plan_for(2026, metric).await.unwrap().unwrap();
+        assert_exact(&db, &plan).await;
+        // Last twelve months grown 8 % (baseline) and 15 % (stretch).
+        assert!(plan.stretch > plan.baseline && plan.baseline > 0, "{metric}");
+    }
     db.close().await;
 }
 

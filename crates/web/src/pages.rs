@@ -290,9 +290,7 @@ fn date_param(lang: Lang, name: &str, v: &Option<String>) -> Result<Option<Naive
 }
 
 fn month_param(lang: Lang, name: &str, v: &Option<String>) -> Result<Option<i64>, AppError> {
-    given(v)
-        .map(|s| parse_date(&format!("{s}-01")).map(month_key).map_err(|_| bad(lang, name, s, "YYYY-MM")))
-        .transpose()
+    given(v).map(|s| opsdesk_domain::calendar::parse_month(s).ok_or_else(|| bad(lang, name, s, "YYYY-MM"))).transpose()
 }
 
 /// One input of a report's form.
@@ -303,9 +301,7 @@ pub(crate) struct Param {
     hint: &'static str,
 }
 
-fn month_text(m: i64) -> String {
-    format!("{:04}-{:02}", m / 100, m % 100)
-}
+use opsdesk_domain::calendar::month_label as month_text;
 
 /// The report a page name asks for, its parameters as the form shows them.
 pub(crate) async fn request(

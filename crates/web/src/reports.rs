@@ -436,45 +436,7 @@ pub struct Dashboard {
     pub trend: Vec<(NaiveDate, i64, i64)>,
     /// The revenue plan's baseline over the stores within reach, when a plan
     /// covers the date: the day's, the month's to date, the whole month's.
-    pub target: Option<DashboardTarget>,
-}
-
-/// The month's target on the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DashboardTarget {
-    pub day: i64,
-    pub to_date: i64,
-    pub month: i64,
-}
-
-impl DashboardTarget {
-    /// Month-to-date revenue over the month's target.
-    pub fn attainment(&self, mtd_revenue: i64) -> Option<i64> {
-        opsdesk_domain::targets::attainment(mtd_revenue, self.month)
-    }
-
-    /// The share of the month's target due by the date (by the plan's daily weights).
-    pub fn time_progress(&self) -> Option<i64> {
-        opsdesk_domain::targets::attainment(self.to_date, self.month)
-    }
-}
-
-async fn dashboard_target(db: &Db, scope: &Scope, date: NaiveDate) -> Result<Option<DashboardTarget>, ReportError> {
-    let Some(plan) = db.target_plan_for(chrono::Datelike::year(&date), "revenue").await? else { return Ok(None) };
-    let (first, last) = month_bounds(month_key(date)).unwrap_or((date, date));
-    let ids: std::collections::HashSet<i64> = db.stores(scope).await?.into_iter().map(|s| s.id).collect();
-    let sum = |m: std::collections::HashMap<i64, i64>| {
-        m.into_iter().filter(|(s, _)| ids.contains(s)).map(|(_, v)| v).sum::<i64>()
-    };
-    let month = sum(db.target_sums(&plan, first, last).await?);
-    if month == 0 {
-        return Ok(None);
-    }
-    Ok(Some(DashboardTarget {
-        day: sum(db.target_sums(&plan, date, date).await?),
-        to_date: sum(db.target_sums(&plan, first, date).await?),
-        month,
-    }))
+    pub target: Option<crate::targets::DashboardTarget>,
 }
 
 /// The dashboard of `scope`; `None` before any sales.
@@ -492,7 +454,7 @@ pub async fn dashboard(db: &Db, scope: &Scope) -> Result<Option<Dashboard>, Repo
         .flat_map(|(code, days)| traffic_rows(&days, date, date).into_iter().map(move |r| (code.clone(), r)))
         .filter(|(_, r)| matches!(r.flag, Flag::High | Flag::Low))
         .collect();
-    let target = dashboard_target(db, scope, date).await?;
+    let target = crate::targets::dashboard_target(db, scope, date).await?;
     Ok(Some(Dashboard { date, total: rep.company, top, bottom, anomalies, trend, target }))
 }
 

@@ -14,6 +14,18 @@ use crate::staff::Employee;
 use crate::{Db, DbError, Result, Scope, on_pool};
 
 impl Db {
+    /// The appraisal policy as the settings have it now.
+    pub async fn appraisal_policy(&self) -> Result<opsdesk_domain::appraisal::Policy> {
+        let (b, c, p, m) = (
+            self.setting(opsdesk_domain::appraisal::BANDS_KEY).await?,
+            self.setting(opsdesk_domain::appraisal::COEFFICIENTS_KEY).await?,
+            self.setting(opsdesk_domain::appraisal::PAY_BASES_KEY).await?,
+            self.setting(opsdesk_domain::appraisal::COMMENT_BELOW_KEY).await?,
+        );
+        opsdesk_domain::appraisal::Policy::from_settings(b.as_deref(), c.as_deref(), p.as_deref(), m.as_deref())
+            .map_err(|e| DbError::Rule(e.to_string()))
+    }
+
     /// A position's scorecard, in its order of entry (by key).
     pub async fn scorecard(&self, position: &str) -> Result<Vec<Indicator>> {
         let rows: Vec<(String, String, i64, String)> = on_pool!(self, p => sqlx::query_as(

@@ -467,7 +467,7 @@ impl Db {
             let before = tree.at(&parent).and_then(|p| p.children.get(child)).map(|c| c.value(level)).unwrap_or(0);
             if before != value {
                 let (store, period) = match cell {
-                    CellRef::Month { store, month } => (store, format!("{}-{:02}", month / 100, month % 100)),
+                    CellRef::Month { store, month } => (store, month_label(month)),
                     CellRef::Day { store, date } => (store, date.to_string()),
                     _ => continue,
                 };
@@ -526,7 +526,7 @@ impl Db {
                             store_id: s,
                             store_code: code.clone(),
                             store_name: name.clone(),
-                            period: format!("{}-{:02}", m / 100, m % 100),
+                            period: month_label(m),
                             baseline: b,
                             stretch: st,
                             locked: l,
@@ -646,7 +646,7 @@ fn cell_text(cell: CellRef) -> String {
         CellRef::Company => "company".into(),
         CellRef::Region(r) => format!("region:{r}"),
         CellRef::Store(s) => format!("store:{s}"),
-        CellRef::Month { store, month } => format!("store:{store}/{}-{:02}", month / 100, month % 100),
+        CellRef::Month { store, month } => format!("store:{store}/{}", month_label(month)),
         CellRef::Day { store, date } => format!("store:{store}/{date}"),
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use opsdesk_domain::calendar::month_key;
+use opsdesk_domain::calendar::{month_key, month_label};
 use opsdesk_domain::targets::weights::{Tier, default_tiers, parse_tiers};
 use opsdesk_domain::targets::{
     Calendar, CalendarDay, Change, DayKind, EditError, Key, Level, Measure, Method, Metric, MonthMethod, Node,

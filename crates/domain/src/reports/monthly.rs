@@ -40,10 +40,7 @@ pub fn prev_month(m: i64) -> i64 {
     if m % 100 == 1 { m - 100 + 11 } else { m - 1 }
 }
 
-/// `202610` → `2026-10`.
-pub fn month_label(m: i64) -> String {
-    format!("{:04}-{:02}", m / 100, m % 100)
-}
+pub use crate::calendar::month_label;
 
 /// R2 rows for store-months sorted by (store code, month).
 pub fn monthly_report(months: &[StoreMonth]) -> Vec<MonthlyRow> {

@@ -218,7 +218,7 @@ impl fmt::Display for Key {
             Key::Company => write!(f, "company"),
             Key::Region(id) => write!(f, "region #{id}"),
             Key::Store(id) => write!(f, "store #{id}"),
-            Key::Month(m) => write!(f, "{}-{:02}", m / 100, m % 100),
+            Key::Month(m) => f.write_str(&crate::calendar::month_label(*m)),
             Key::Day(d) => write!(f, "{d}"),
         }
     }

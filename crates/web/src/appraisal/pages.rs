@@ -15,20 +15,12 @@ use opsdesk_db::appraisal::ScoreEntry;
 use opsdesk_domain::appraisal::cycle::{State as UnitState, Step};
 use opsdesk_domain::appraisal::parse_score;
 use opsdesk_domain::appraisal::scoring::{Curve, Source};
-use opsdesk_domain::calendar::{month_key, parse_date};
+use opsdesk_domain::calendar::{month_label as label, parse_month};
 use opsdesk_domain::money::hundredths;
 use serde::Deserialize;
 
 use crate::pages::{Chrome, failed, render, url_encode};
 use crate::server::{AppError, AppState, SignedIn, signed_in, signed_in_form};
-
-fn parse_month(text: &str) -> Option<i64> {
-    parse_date(&format!("{}-01", text.trim())).ok().map(month_key)
-}
-
-fn label(m: i64) -> String {
-    format!("{}-{:02}", m / 100, m % 100)
-}
 
 struct CycleLine {
     month: String,

@@ -3,12 +3,13 @@
 use opsdesk_db::appraisal::{CycleUnit, PayoutLine};
 use opsdesk_db::staff::Employee;
 use opsdesk_domain::appraisal::Grade;
+use opsdesk_domain::calendar::month_label;
 use opsdesk_domain::reports::table::{Cell, Kind, ReportTable, col};
 
 /// A month's appraisal payout sheet for finance: employee, unit, score,
 /// grade, base, coefficient and pay (= base × coefficient, rounded once).
 pub fn payout_table(month: i64, lines: &[PayoutLine]) -> ReportTable {
-    let label = format!("{}-{:02}", month / 100, month % 100);
+    let label = month_label(month);
     let columns = vec![
         col("employee_code", "工号", "Employee", Kind::Text),
         col("employee_name", "姓名", "Name", Kind::Text),
@@ -58,10 +59,6 @@ pub fn payout_table(month: i64, lines: &[PayoutLine]) -> ReportTable {
         rows,
         totals,
     }
-}
-
-fn month_label(m: i64) -> String {
-    format!("{}-{:02}", m / 100, m % 100)
 }
 
 /// Where each unit of a cycle stands, with each step's signature.

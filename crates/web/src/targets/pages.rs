@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use opsdesk_db::targets::{CellRef, Grain, NewPlan, Plan};
-use opsdesk_domain::calendar::{month_key, parse_date};
+use opsdesk_domain::calendar::{month_label as month_text, parse_date, parse_month};
 use opsdesk_domain::targets::calendar::parse_uplift;
 use opsdesk_domain::targets::weights::parse_tiers;
 use opsdesk_domain::targets::{CalendarDay, DayKind, Level, Method, MonthMethod, Rebalance, RewardRule, Unit};
@@ -276,14 +276,6 @@ pub(crate) struct PlanQuery {
     month: Option<String>,
 }
 
-fn month_text(m: i64) -> String {
-    format!("{}-{:02}", m / 100, m % 100)
-}
-
-fn parse_month(text: &str) -> Option<i64> {
-    parse_date(&format!("{}-01", text.trim())).ok().map(month_key)
-}
-
 async fn plan_page(
     state: &AppState,
     who: &SignedIn,
@@ -491,12 +483,8 @@ pub(crate) async fn plan(
     Path(id): Path<i64>,
     Query(q): Query<PlanQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers, &format!("/targets/{id}")).await {
-        Ok(w) => w,
-        Err(f) => return f.into_response(),
-    };
-    let plan = match plan_of(&state, &who, id).await {
-        Ok(p) => p,
+    let (who, plan) = match plan_reader(&state, &headers, id).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     plan_page(&state, &who, &plan, &q, None, None).await
@@ -553,6 +541,13 @@ pub(crate) struct EditForm {
     view_store: String,
     #[serde(default)]
     view_month: String,
+}
+
+/// The signed-in reader of a plan's page or download, and the plan.
+async fn plan_reader(state: &AppState, headers: &HeaderMap, id: i64) -> Result<(SignedIn, Plan), Response> {
+    let who = signed_in(state, headers, &format!("/targets/{id}")).await.map_err(IntoResponse::into_response)?;
+    let plan = plan_of(state, &who, id).await?;
+    Ok((who, plan))
 }
 
 /// The planner behind a form on a plan's page, and the plan.
@@ -753,12 +748,8 @@ pub(crate) async fn download(
     Path(id): Path<i64>,
     Query(q): Query<DownloadQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers, &format!("/targets/{id}")).await {
-        Ok(w) => w,
-        Err(f) => return f.into_response(),
-    };
-    let plan = match plan_of(&state, &who, id).await {
-        Ok(p) => p,
+    let (who, plan) = match plan_reader(&state, &headers, id).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let grain = match (q.grain.as_deref(), q.month.as_deref().and_then(parse_month)) {

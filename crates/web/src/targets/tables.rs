@@ -338,7 +338,7 @@ pub fn progress_table(plan: &Plan, month: i64, days: &[DayProgress]) -> ReportTa
         })
         .collect();
     let (zh, en) = plan_title(plan);
-    let label = format!("{}-{:02}", month / 100, month % 100);
+    let label = opsdesk_domain::calendar::month_label(month);
     ReportTable {
         name: "target_progress",
         title_zh: format!("{zh}累计达成 {label}"),
@@ -408,13 +408,13 @@ pub(crate) async fn with_targets(
     if !matches!(t.name, "r1_daily" | "weekly" | "r2_monthly") || t.rows.is_empty() {
         return Ok(());
     }
-    let stores = db.stores(scope).await?;
     let first = |key: &str| -> Option<String> {
         let i = t.columns.iter().position(|c| c.key == key)?;
         t.rows.first().and_then(|r| r.get(i)).map(Cell::text)
     };
-    // Per store code (and period text), then summed to regions and the company.
-    let mut per_store: HashMap<(String, String), RowTarget> = HashMap::new();
+    // Per store id (and period text); the stores are read only once a plan
+    // covers the report, so a report without one pays a single lookup.
+    let mut by_id: HashMap<(i64, String), RowTarget> = HashMap::new();
     match t.name {
         "r1_daily" => {
             let Some(date) = first("date").and_then(|d| parse_date(&d).ok()) else { return Ok(()) };
@@ -423,12 +423,10 @@ pub(crate) async fn with_targets(
             let day = db.target_sums(&plan, date, date).await?;
             let to_date = db.target_sums(&plan, month_first, date).await?;
             let month = db.target_sums(&plan, month_first, month_last).await?;
-            for s in &stores {
-                if let Some(&m) = month.get(&s.id) {
-                    let target = day.get(&s.id).copied().unwrap_or(0);
-                    let month = Some((to_date.get(&s.id).copied().unwrap_or(0), m));
-                    per_store.insert((s.code.clone(), String::new()), RowTarget { target, month });
-                }
+            for (&s, &m) in &month {
+                let target = day.get(&s).copied().unwrap_or(0);
+                let month = Some((to_date.get(&s).copied().unwrap_or(0), m));
+                by_id.insert((s, String::new()), RowTarget { target, month });
             }
         }
         "weekly" => {
@@ -455,10 +453,8 @@ pub(crate) async fn with_targets(
             if !covered {
                 return Ok(());
             }
-            for s in &stores {
-                if let Some(&v) = sums.get(&s.id) {
-                    per_store.insert((s.code.clone(), String::new()), RowTarget { target: v, month: None });
-                }
+            for (s, v) in sums {
+                by_id.insert((s, String::new()), RowTarget { target: v, month: None });
             }
         }
         _ => {
@@ -473,32 +469,69 @@ pub(crate) async fn with_targets(
             years.dedup();
             for year in years {
                 let Some(plan) = db.target_plan_for(year, "revenue").await? else { continue };
-                let months = db.target_month_sums(&plan).await?;
-                for s in &stores {
-                    for m in 1..=12 {
-                        if let Some(&v) = months.get(&(s.id, i64::from(year) * 100 + m)) {
-                            per_store.insert(
-                                (s.code.clone(), format!("{year}-{m:02}")),
-                                RowTarget { target: v, month: None },
-                            );
-                        }
-                    }
+                for ((s, m), v) in db.target_month_sums(&plan).await? {
+                    by_id.insert((s, opsdesk_domain::calendar::month_label(m)), RowTarget { target: v, month: None });
                 }
             }
         }
     }
-    if per_store.is_empty() {
+    if by_id.is_empty() {
         return Ok(());
     }
-    let region: HashMap<&str, &str> = stores.iter().map(|s| (s.code.as_str(), s.top_region())).collect();
-    let mut all = per_store.clone();
-    for ((code, period), r) in &per_store {
-        if let Some(reg) = region.get(code.as_str()) {
-            all.entry((format!("Σ {reg}"), period.clone())).or_default().add(r);
-            all.entry(("Σ".to_string(), period.clone())).or_default().add(r);
-        }
+    // Store rows by code, then their sums for each region and the company.
+    let stores: HashMap<i64, (String, String)> =
+        db.stores(scope).await?.into_iter().map(|s| (s.id, (s.code.clone(), s.top_region().to_string()))).collect();
+    let mut all: HashMap<(String, String), RowTarget> = HashMap::new();
+    for ((id, period), r) in by_id {
+        let Some((code, region)) = stores.get(&id) else { continue };
+        all.entry((format!("Σ {region}"), period.clone())).or_default().add(&r);
+        all.entry(("Σ".to_string(), period.clone())).or_default().add(&r);
+        all.insert((code.clone(), period), r);
     }
     let period = (t.name == "r2_monthly").then_some("month");
     add_target_columns(t, &all, period);
     Ok(())
+}
+
+/// The month's target on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DashboardTarget {
+    pub day: i64,
+    pub to_date: i64,
+    pub month: i64,
+}
+
+impl DashboardTarget {
+    /// Month-to-date revenue over the month's target.
+    pub fn attainment(&self, mtd_revenue: i64) -> Option<i64> {
+        opsdesk_domain::targets::attainment(mtd_revenue, self.month)
+    }
+
+    /// The share of the month's target due by the date (by the plan's daily weights).
+    pub fn time_progress(&self) -> Option<i64> {
+        opsdesk_domain::targets::attainment(self.to_date, self.month)
+    }
+}
+
+pub(crate) async fn dashboard_target(
+    db: &opsdesk_db::Db,
+    scope: &opsdesk_db::Scope,
+    date: NaiveDate,
+) -> Result<Option<DashboardTarget>, opsdesk_db::DbError> {
+    let Some(plan) = db.target_plan_for(chrono::Datelike::year(&date), "revenue").await? else { return Ok(None) };
+    let (first, last) =
+        opsdesk_domain::calendar::month_bounds(opsdesk_domain::calendar::month_key(date)).unwrap_or((date, date));
+    let ids: std::collections::HashSet<i64> = db.stores(scope).await?.into_iter().map(|s| s.id).collect();
+    let sum = |m: std::collections::HashMap<i64, i64>| {
+        m.into_iter().filter(|(s, _)| ids.contains(s)).map(|(_, v)| v).sum::<i64>()
+    };
+    let month = sum(db.target_sums(&plan, first, last).await?);
+    if month == 0 {
+        return Ok(None);
+    }
+    Ok(Some(DashboardTarget {
+        day: sum(db.target_sums(&plan, date, date).await?),
+        to_date: sum(db.target_sums(&plan, first, date).await?),
+        month,
+    }))
 }
