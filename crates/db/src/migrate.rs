@@ -68,6 +68,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/postgres/0005_staff.sql"),
         seed: no_seed,
     },
+    Migration {
+        version: 6,
+        name: "unit_heads",
+        sqlite: include_str!("../../../migrations/sqlite/0006_unit_heads.sql"),
+        postgres: include_str!("../../../migrations/postgres/0006_unit_heads.sql"),
+        seed: no_seed,
+    },
 ];
 
 /// The schema version this binary creates and expects.

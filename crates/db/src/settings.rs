@@ -21,6 +21,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     (appraisal::COEFFICIENTS_KEY, appraisal::DEFAULT_COEFFICIENTS),
     (appraisal::PAY_BASES_KEY, appraisal::DEFAULT_PAY_BASES),
     (appraisal::COMMENT_BELOW_KEY, appraisal::DEFAULT_COMMENT_BELOW),
+    (appraisal::HEAD_LEVELS_KEY, appraisal::DEFAULT_HEAD_LEVELS),
     (EXECUTIVES, ""),
 ];
 

@@ -37,6 +37,15 @@ pub struct Employee {
     pub end_date: Option<NaiveDate>,
 }
 
+/// A department of the unit tree, with its head (a user's name), if named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+    pub head: Option<String>,
+}
+
 type EmployeeRow =
     (i64, String, String, Option<i64>, Option<i64>, String, String, Option<i64>, bool, NaiveDate, Option<NaiveDate>);
 
@@ -55,11 +64,39 @@ impl Db {
         )
     }
 
+    /// Every department, by id.
+    pub async fn department_list(&self) -> Result<Vec<Department>> {
+        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, name, parent_id, head FROM department ORDER BY id").fetch_all(p).await?);
+        Ok(rows.into_iter().map(|(id, name, parent_id, head)| Department { id, name, parent_id, head }).collect())
+    }
+
+    /// Names (or clears) a department's head, who must be an active user; audited.
+    pub async fn set_department_head(&self, scope: &Scope, id: i64, head: Option<&str>) -> Result<()> {
+        may_keep(scope)?;
+        let Some(old) = self.department_list().await?.into_iter().find(|d| d.id == id) else {
+            return Err(DbError::refused(format!("没有部门 {id}"), format!("there is no department {id}")));
+        };
+        let head = head.map(str::trim).filter(|h| !h.is_empty());
+        if let Some(h) = head
+            && !self.user_by_name(h).await?.is_some_and(|u| u.active)
+        {
+            return Err(DbError::refused(format!("没有在用的用户 {h}"), format!("there is no active user {h}")));
+        }
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE department SET head = $2 WHERE id = $1").bind(id).bind(head).execute(&mut *tx).await?;
+            audit!(&mut *tx, scope.actor(), "update", "department", old.name.clone(),
+                Some(json!({ "head": old.head })), Some(json!({ "head": head })));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Departments by id with their paths from the top.
     pub async fn departments(&self) -> Result<HashMap<i64, Vec<String>>> {
-        let rows: Vec<(i64, String, Option<i64>)> =
-            on_pool!(self, p => sqlx::query_as("SELECT id, name, parent_id FROM department").fetch_all(p).await?);
-        let by_id: HashMap<i64, (String, Option<i64>)> = rows.into_iter().map(|(i, n, p)| (i, (n, p))).collect();
+        let by_id: HashMap<i64, (String, Option<i64>)> =
+            self.department_list().await?.into_iter().map(|d| (d.id, (d.name, d.parent_id))).collect();
         Ok(by_id
             .keys()
             .map(|&id| {
@@ -192,13 +229,30 @@ impl Db {
     }
 
     /// The employees within reach, ordered by code: those of the stores she
-    /// reaches, and department staff when she sees every store.
+    /// reaches, and department staff when she sees every store or heads
+    /// their department or one above it.
     pub async fn employees(&self, scope: &Scope) -> Result<Vec<Employee>> {
         let rows: Vec<EmployeeRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT id, code, name, store_id, department_id, position, level, pay_base, excluded, start_date, end_date FROM employee")
             .fetch_all(p).await?);
         let stores: HashMap<i64, String> = self.stores(scope).await?.into_iter().map(|s| (s.id, s.code)).collect();
-        let departments = if scope.sees_all() { self.departments().await? } else { HashMap::new() };
+        let mut departments = self.departments().await?;
+        if !scope.sees_all() {
+            let headed: Vec<String> = match scope.user_name() {
+                Some(name) => self
+                    .department_list()
+                    .await?
+                    .into_iter()
+                    .filter(|d| d.head.as_deref() == Some(name))
+                    .filter_map(|d| departments.get(&d.id).map(|p| p.join("/")))
+                    .collect(),
+                None => Vec::new(),
+            };
+            departments.retain(|_, path| {
+                let path = path.join("/");
+                headed.iter().any(|h| path == *h || path.starts_with(&format!("{h}/")))
+            });
+        }
         let mut out: Vec<Employee> = rows
             .into_iter()
             .filter_map(

@@ -105,6 +105,27 @@ pub(crate) enum AppraisalCommand {
     },
     /// The review list: employees whose last three grades are C or below.
     ReviewList,
+    /// Units past their deadline and who holds each one's next step; the
+    /// reminders are written to the audit log (exit 0 with none late).
+    Remind {
+        /// One cycle (default: every cycle not yet paid).
+        #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
+        cycle: Option<i64>,
+        /// The day to judge lateness on (default: today).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
+    /// The departments with their heads; --department with --head names a
+    /// department's head (a user), with --clear removes it.
+    Heads {
+        /// The department's path, e.g. 运营部/客服中心.
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long, conflicts_with = "clear")]
+        head: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
     /// Where each unit of a cycle stands, with who signed each step and when.
     Status {
         #[arg(long, value_parser = parse_month, value_name = "YYYY-MM")]
@@ -147,7 +168,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
             let policy = db.appraisal_policy().await.map_err(err)?;
             let points = parse_score(&points).map_err(|e| Failure::BadInput(e.to_string()))?;
             let entry = opsdesk_db::appraisal::ScoreEntry { employee, indicator, points, comment };
-            db.set_score(scope, cycle, &entry, &policy).await.map_err(err)
+            db.set_scores(scope, cycle, std::slice::from_ref(&entry), &policy).await.map_err(err)
         }
         AppraisalCommand::Sign { cycle, unit, reason, scale_to_fit } => {
             db.sign_unit(scope, cycle, &unit, &reason, scale_to_fit).await.map_err(err)?;
@@ -165,6 +186,60 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
             for (e, months) in db.review_list(scope).await.map_err(err)? {
                 let months: Vec<String> = months.iter().map(|m| month_label(*m)).collect();
                 t.row(vec![e.code, e.name, e.unit, months.join(", ")]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+        AppraisalCommand::Remind { cycle, today } => {
+            let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let late = db.remind_late(scope, cycle, today).await.map_err(err)?;
+            let mut t = crate::table::Table::new(
+                ["cycle", "unit", "waiting_for", "deadline", "days_late", "remind"].map(String::from).to_vec(),
+            );
+            for w in &late {
+                let holders = if w.holders.is_empty() {
+                    lang.pick("（无人）", "(nobody)").to_string()
+                } else {
+                    w.holders.join(", ")
+                };
+                t.row(vec![
+                    month_label(w.month),
+                    w.unit.clone(),
+                    waiting_step(w.state).into(),
+                    w.deadline.to_string(),
+                    w.days_late(today).to_string(),
+                    holders,
+                ]);
+            }
+            print!("{}", t.render());
+            ui.say(&format!("{} 个单位逾期", late.len()), &format!("{} units overdue", late.len()));
+            Ok(())
+        }
+        AppraisalCommand::Heads { department, head, clear } => {
+            if let Some(path) = department {
+                let paths = db.departments().await.map_err(err)?;
+                let id =
+                    paths.iter().find(|(_, p)| p.join("/") == path.trim()).map(|(id, _)| *id).ok_or_else(|| {
+                        Failure::BadInput(
+                            lang.pick(&format!("没有部门 {path}"), &format!("there is no department {path}")).into(),
+                        )
+                    })?;
+                if head.is_some() || clear {
+                    db.set_department_head(scope, id, head.as_deref()).await.map_err(err)?;
+                }
+            }
+            let paths = db.departments().await.map_err(err)?;
+            let mut rows: Vec<(String, String)> = db
+                .department_list()
+                .await
+                .map_err(err)?
+                .into_iter()
+                .map(|d| (paths.get(&d.id).map(|p| p.join("/")).unwrap_or(d.name), d.head.unwrap_or_default()))
+                .collect();
+            rows.sort();
+            let mut t = crate::table::Table::new(["department", "head"].map(String::from).to_vec());
+            for (p, h) in rows {
+                t.row(vec![p, h]);
             }
             print!("{}", t.render());
             Ok(())
@@ -276,6 +351,18 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
             println!("{}", policy.grade(score));
             Ok(())
         }
+    }
+}
+
+/// The step a unit in `state` waits for.
+fn waiting_step(state: opsdesk_domain::appraisal::cycle::State) -> &'static str {
+    use opsdesk_domain::appraisal::cycle::State;
+    match state {
+        State::Scoring => "sign",
+        State::Signed => "review",
+        State::Reviewed => "approve",
+        State::Approved => "pay",
+        State::Paid => "-",
     }
 }
 

@@ -15,6 +15,8 @@ use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus};
 
 use crate::{Failure, Ui};
 
+mod staff;
+
 #[derive(Args)]
 pub(crate) struct DemoArgs {
     /// Number of stores.
@@ -35,6 +37,10 @@ pub(crate) struct DemoArgs {
     /// Build the company and print its daily report, but do not serve the desk.
     #[arg(long)]
     no_serve: bool,
+    /// Stores, sales and targets only: no staff, positions or appraisal cycles
+    /// (to import one's own).
+    #[arg(long)]
+    no_staff: bool,
 }
 
 /// One demo user per role: name, role, reach, password (printed at start).
@@ -42,7 +48,11 @@ const DEMO_USERS: &[(&str, Role, ReachRef, &str)] = &[
     ("admin", Role::Admin, ReachRef::None, "opsdesk-demo-admin"),
     ("ops", Role::Operations, ReachRef::None, "opsdesk-demo-ops"),
     ("finance", Role::Finance, ReachRef::None, "opsdesk-demo-finance"),
+    ("gm", Role::Operations, ReachRef::None, "opsdesk-demo-gm"),
 ];
+
+/// The demo's executive (总经理), who approves appraisal cycles.
+const DEMO_EXECUTIVE: &str = "gm";
 
 /// The demo's managers: the first region's and the first store's.
 fn demo_managers(region: &str, store: &str) -> Vec<(&'static str, Role, ReachRef, &'static str)> {
@@ -353,9 +363,16 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
         add: false,
     };
     let written = db.write_sales(scope, &meta, &data).await.map_err(err)?;
-    for (metric, base) in [("revenue", revenue), ("gross_profit", profit)] {
+    // Plans for this year, and last year's too when the appraisal's months fall in it.
+    let mut years = vec![end.year()];
+    if end.month() <= 2 {
+        years.insert(0, end.year() - 1);
+    }
+    for (year, (metric, base)) in
+        years.iter().flat_map(|y| [(*y, ("revenue", revenue)), (*y, ("gross_profit", profit))])
+    {
         let plan = opsdesk_db::targets::NewPlan {
-            year: end.year(),
+            year,
             metric: metric.into(),
             baseline: grown(base, 8),
             stretch: grown(base, 15),
@@ -364,8 +381,15 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
             tiers: Vec::new(),
             rule: opsdesk_domain::targets::RewardRule::default(),
         };
-        if base > 0 {
-            db.create_target_plan(scope, &plan).await.map_err(err)?;
+        if base <= 0 {
+            continue;
+        }
+        match db.create_target_plan(scope, &plan).await {
+            Ok(_) => {}
+            // Last year's plan is a convenience for the appraisal's months;
+            // this year's is the demo's.
+            Err(_) if year < end.year() => {}
+            Err(e) => return Err(err(e)),
         }
     }
     if let WriteOutcome::Imported { pairs_new, .. } = written {
@@ -386,6 +410,17 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
                 total.lines,
                 clock.elapsed().as_secs_f64()
             ),
+        );
+    }
+    // The people, with the demo users as unit heads and the executive.
+    demo_users(db, scope, ui).await?;
+    if !args.no_staff {
+        db.set_setting(scope, opsdesk_db::settings::EXECUTIVES, DEMO_EXECUTIVE).await.map_err(err)?;
+        let (staff, months) = staff::build(db, scope, &mut rng, &stores, end).await.map_err(err)?;
+        let months: Vec<String> = months.iter().map(|m| opsdesk_domain::calendar::month_label(*m)).collect();
+        ui.say(
+            &format!("{staff} 名员工，考核周期 {}", months.join("、")),
+            &format!("{staff} employees, appraisal cycles {}", months.join(", ")),
         );
     }
     Ok(())

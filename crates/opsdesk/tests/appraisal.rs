@@ -84,7 +84,7 @@ async fn an_employees_month_is_scored_from_her_stores_data_and_paid_by_grade() {
             assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
             String::from_utf8(out.stdout).unwrap()
         };
-        run(&["demo", "--no-serve", "--stores", "6", "--days", "700", "--end", "2026-10-31"]);
+        run(&["demo", "--no-serve", "--no-staff", "--stores", "6", "--days", "700", "--end", "2026-10-31"]);
         let dir = std::env::temp_dir().join(format!("opsdesk_appraisal_{}_{backend:?}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let positions = dir.join("positions.csv");
@@ -157,7 +157,7 @@ async fn a_cycle_goes_along_its_chain_with_the_fairness_rules_and_pays_base_time
             let err = String::from_utf8_lossy(&out.stderr).into_owned();
             assert!(err.contains(why), "{args:?}: {err}");
         };
-        ok(&["demo", "--no-serve", "--stores", "3", "--days", "60", "--end", "2026-10-31"]);
+        ok(&["demo", "--no-serve", "--no-staff", "--stores", "3", "--days", "60", "--end", "2026-10-31"]);
         let dir = std::env::temp_dir().join(format!("opsdesk_cycle_{}_{backend:?}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = |name: &str, text: &str| {
@@ -179,7 +179,10 @@ async fn a_cycle_goes_along_its_chain_with_the_fairness_rules_and_pays_base_time
         }
         ok(&["appraisal", "open", "--cycle", "2026-10"]);
         let cycle = ["--cycle", "2026-10", "--unit", "store:S0001"];
-        refused(&[&["appraisal", "sign"][..], &cycle[..]].concat(), "indicators without points: E1/gsp");
+        refused(
+            &[&["appraisal", "sign"][..], &cycle[..]].concat(),
+            "indicators without points (a data indicator without data is scored by hand): E1/gsp",
+        );
         refused(
             &["appraisal", "score", "--cycle", "2026-10", "--employee", "E1", "--indicator", "work", "--points", "55"],
             "need a comment",

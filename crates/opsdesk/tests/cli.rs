@@ -210,6 +210,14 @@ async fn the_demo_builds_a_company_and_prints_its_daily_report() {
         opsdesk(&url, &["demo", "--no-serve", "--stores", "4", "--days", "60", "--end", "2026-10-31", "--lang", "zh"]);
     let table = ok(&out);
     assert!(text(&out).contains("演示公司已建立：4 家门店，2026-09-02 至 2026-10-31"), "{}", text(&out));
+    // Its people: two appraisal cycles, the older paid in every unit, the
+    // latest still scoring in the demo store manager's store.
+    assert!(text(&out).contains("名员工，考核周期 2026-08、2026-09"), "{}", text(&out));
+    let paid = ok(&opsdesk(&url, &["appraisal", "status", "--cycle", "2026-08"]));
+    let units = paid.lines().skip(2).count();
+    assert!(units >= 4 + 3 && paid.lines().skip(2).all(|l| l.contains(" paid ")), "{paid}");
+    let latest = ok(&opsdesk(&url, &["appraisal", "status", "--cycle", "2026-09"]));
+    assert!(latest.lines().any(|l| l.starts_with("store:S0001") && l.contains("scoring")), "{latest}");
     assert!(table.lines().any(|l| l.starts_with("门店    日期")), "{table}");
     // Region totals and the company total follow the stores.
     let totals = table.lines().filter(|l| l.starts_with("Σ ")).count();

@@ -16,5 +16,6 @@ mod people;
 pub mod reports;
 pub mod server;
 pub mod session;
+mod staff;
 mod stores;
 pub mod targets;

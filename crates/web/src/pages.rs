@@ -46,6 +46,7 @@ const NAV: &[(&str, &str)] = &[
     ("/reports/stores", "nav.stores"),
     ("/targets", "nav.targets"),
     ("/appraisal", "nav.appraisal"),
+    ("/staff", "nav.staff"),
     ("/imports", "nav.imports"),
     ("/account/tokens", "nav.tokens"),
 ];
@@ -142,6 +143,8 @@ struct Dashboard {
     chart: String,
     /// Date, revenue, tickets.
     trend: Vec<(String, String, i64)>,
+    /// Appraisal units waiting for this user, and how many of them are overdue.
+    todo: (usize, usize),
 }
 
 #[derive(Template)]
@@ -222,6 +225,10 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         })
         .collect();
     let reach = if who.scope.sees_all() { tr.t("dash.reach_all") } else { tr.t("dash.reach_some") };
+    let todo = match crate::appraisal::waiting_for(&state, &who).await {
+        Ok(w) => (w.len(), w.iter().filter(|(late, _)| *late > 0).count()),
+        Err(e) => return failed(&who, AppError::internal(e)),
+    };
     let c = Chrome::of(&who, "nav.dashboard", "/".into());
     let (top, bottom) = (d.top.iter().map(line).collect(), d.bottom.iter().map(line).collect());
     let chart = serde_json::json!({
@@ -239,7 +246,7 @@ pub(crate) async fn dashboard(State(state): State<AppState>, headers: HeaderMap)
         .rev()
         .map(|t| (t.0.to_string(), crate::i18n::group_digits(&hundredths(t.1), tr.lang), t.2))
         .collect();
-    render(&who, Dashboard { c, date: d.date.to_string(), reach, kpis, top, bottom, anomalies, chart, trend })
+    render(&who, Dashboard { c, date: d.date.to_string(), reach, kpis, top, bottom, anomalies, chart, trend, todo })
 }
 
 /// The parameters of a report page and download, as typed.

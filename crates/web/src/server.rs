@@ -26,7 +26,7 @@ use crate::session::{
     LANG_COOKIE, LOGIN_CSRF_COOKIE, RateLimit, SESSION_COOKIE, cookie, expired, needs_touch, random_token, same,
     set_cookie, token_hash,
 };
-use crate::{account, api, appraisal, imports, pages, people, stores, targets};
+use crate::{account, api, appraisal, imports, pages, people, staff, stores, targets};
 
 /// How the desk is served.
 #[derive(Debug, Clone, Default)]
@@ -146,6 +146,44 @@ pub const ROUTES: &[Route] = &[
         handler: || post(appraisal::step),
     },
     Route { method: "POST", path: "/holidays", access: Access::SignedIn, handler: || post(targets::save_holiday) },
+    Route { method: "GET", path: "/staff", access: Access::SignedIn, handler: || get(staff::list) },
+    Route {
+        method: "POST",
+        path: "/staff/departments/{id}/head",
+        access: Access::SignedIn,
+        handler: || post(staff::set_head),
+    },
+    Route {
+        method: "GET",
+        path: "/staff/employees/{code}",
+        access: Access::SignedIn,
+        handler: || get(staff::employee),
+    },
+    Route {
+        method: "POST",
+        path: "/staff/employees",
+        access: Access::SignedIn,
+        handler: || post(staff::save_employee),
+    },
+    Route { method: "GET", path: "/staff/positions", access: Access::SignedIn, handler: || get(staff::positions) },
+    Route {
+        method: "POST",
+        path: "/staff/positions",
+        access: Access::SignedIn,
+        handler: || post(staff::save_position),
+    },
+    Route {
+        method: "GET",
+        path: "/staff/positions/{code}",
+        access: Access::SignedIn,
+        handler: || get(staff::position),
+    },
+    Route {
+        method: "POST",
+        path: "/staff/positions/{code}/scorecard",
+        access: Access::SignedIn,
+        handler: || post(staff::save_scorecard),
+    },
     Route { method: "GET", path: "/admin/users", access: Access::Admin, handler: || get(people::users) },
     Route { method: "POST", path: "/admin/users", access: Access::Admin, handler: || post(people::add) },
     Route { method: "POST", path: "/admin/users/{id}/role", access: Access::Admin, handler: || post(people::set_role) },

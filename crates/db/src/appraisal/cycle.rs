@@ -14,6 +14,7 @@ use opsdesk_domain::calendar::month_bounds;
 use opsdesk_domain::people::Role;
 use serde_json::json;
 
+use super::reach::Viewer;
 use crate::audit::audit;
 use crate::staff::Employee;
 use crate::{Db, DbError, Result, Scope, on_pool};
@@ -83,14 +84,6 @@ type UnitRow = (
 );
 
 impl Db {
-    /// Who the scope's user is, by role (`None` for the command line).
-    async fn actor_role(&self, scope: &Scope) -> Result<Option<Role>> {
-        match scope.user_name() {
-            Some(name) => Ok(self.user_by_name(name).await?.map(|u| u.role)),
-            None => Ok(None),
-        }
-    }
-
     /// Opens a month's cycle for every unit with staff at work in the month.
     pub async fn open_cycle(&self, scope: &Scope, month: i64) -> Result<Vec<String>> {
         if !scope.plans() {
@@ -166,54 +159,102 @@ impl Db {
         })
     }
 
-    /// The employee by code, if within reach and the scope may score her:
-    /// operations, or the store manager of her store.
-    async fn scorable(&self, scope: &Scope, code: &str) -> Result<Employee> {
-        let e = self.employees(scope).await?.into_iter().find(|e| e.code == code).ok_or_else(|| {
-            refused(format!("没有员工 {code}（或不在您的范围内）"), format!("no employee {code} within your reach"))
-        })?;
-        let head = matches!(self.actor_role(scope).await?, Some(Role::StoreManager)) && e.store_id.is_some();
-        if scope.plans() || head {
-            Ok(e)
+    /// Who may score and sign: the unit's head for her staff below the head
+    /// levels, the heads above, and operations (see [`super::reach`]).
+    fn may_score(viewer: &Viewer, e: &Employee) -> Result<()> {
+        if viewer.may_score(e) {
+            Ok(())
         } else {
-            Err(DbError::refused("只有单位负责人或运营部可以打分", "only the unit head or operations may score"))
+            Err(refused(
+                format!("您不能给 {} 打分：由单位负责人（本人职级由上级）或运营部打分", e.code),
+                format!(
+                    "you may not score {}: the unit head scores her staff, the chain above scores the head's level",
+                    e.code
+                ),
+            ))
         }
     }
 
-    /// Gives a hand indicator's points (hundredths) while the unit is scoring.
-    pub async fn set_score(&self, scope: &Scope, month: i64, entry: &ScoreEntry, policy: &Policy) -> Result<()> {
-        let e = self.scorable(scope, &entry.employee).await?;
-        let unit = unit_of(&e);
-        if !self.unit_state(month, &unit).await?.editable() {
-            return Err(refused(
-                format!("{unit} 已签字，不能再改分"),
-                format!("{unit} is signed: scores cannot change"),
-            ));
+    /// Gives hand indicators' points (hundredths) while their units are
+    /// scoring: all of them, or none when one is refused.
+    pub async fn set_scores(&self, scope: &Scope, month: i64, entries: &[ScoreEntry], policy: &Policy) -> Result<()> {
+        let viewer = self.viewer(scope).await?;
+        let staff: HashMap<String, Employee> =
+            self.employees(scope).await?.into_iter().map(|e| (e.code.clone(), e)).collect();
+        let mut cards: HashMap<String, Vec<opsdesk_domain::appraisal::scoring::Indicator>> = HashMap::new();
+        let mut states: HashMap<String, State> = HashMap::new();
+        let mut rows = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let e = staff.get(&entry.employee).ok_or_else(|| {
+                refused(
+                    format!("没有员工 {}（或不在您的范围内）", entry.employee),
+                    format!("no employee {} within your reach", entry.employee),
+                )
+            })?;
+            Self::may_score(&viewer, e)?;
+            let unit = unit_of(e);
+            let state = match states.get(&unit) {
+                Some(s) => *s,
+                None => {
+                    let s = self.unit_state(month, &unit).await?;
+                    states.insert(unit.clone(), s);
+                    s
+                }
+            };
+            if !state.editable() {
+                return Err(refused(
+                    format!("{unit} 已签字，不能再改分"),
+                    format!("{unit} is signed: scores cannot change"),
+                ));
+            }
+            if !cards.contains_key(&e.position) {
+                cards.insert(e.position.clone(), self.scorecard(&e.position).await?);
+            }
+            let Some(indicator) = cards[&e.position].iter().find(|i| i.key == entry.indicator) else {
+                return Err(refused(
+                    format!("岗位 {} 没有指标 {}", e.position, entry.indicator),
+                    format!("position {} has no indicator {}", e.position, entry.indicator),
+                ));
+            };
+            // A data indicator takes hand points only where its data is
+            // missing (a new store without last year, a month without a
+            // plan), and then with a word on how they were given.
+            if indicator.source != Source::Hand {
+                if self.indicator_attainment(e, month, indicator.source).await?.is_some() {
+                    return Err(refused(
+                        format!("{}/{} 由数据计算，不能手工打分", e.code, entry.indicator),
+                        format!("{}/{} is computed from the data: it takes no hand points", e.code, entry.indicator),
+                    ));
+                }
+                if entry.comment.trim().is_empty() {
+                    return Err(refused(
+                        format!("{}/{}：缺少数据时手工打分需要说明", e.code, entry.indicator),
+                        format!("{}/{}: hand points for missing data need a comment", e.code, entry.indicator),
+                    ));
+                }
+            }
+            if !(0..=10_000).contains(&entry.points) {
+                return Err(refused("分数应在 0–100 之间".into(), "points lie between 0 and 100".into()));
+            }
+            if entry.points < policy.comment_below && entry.comment.trim().is_empty() {
+                let below = opsdesk_domain::money::hundredths(policy.comment_below);
+                return Err(refused(
+                    format!("{}/{}：低于 {below} 分需要填写评语", e.code, entry.indicator),
+                    format!("{}/{}: points below {below} need a comment", e.code, entry.indicator),
+                ));
+            }
+            rows.push((e, entry));
         }
-        let card = self.scorecard(&e.position).await?;
-        if !card.iter().any(|i| i.key == entry.indicator && i.source == Source::Hand) {
-            return Err(refused(
-                format!("岗位 {} 没有手工指标 {}", e.position, entry.indicator),
-                format!("position {} has no hand indicator {}", e.position, entry.indicator),
-            ));
-        }
-        if !(0..=10_000).contains(&entry.points) {
-            return Err(refused("分数应在 0–100 之间".into(), "points lie between 0 and 100".into()));
-        }
-        if entry.points < policy.comment_below && entry.comment.trim().is_empty() {
-            return Err(refused(
-                format!("低于 {} 分需要填写评语", opsdesk_domain::money::hundredths(policy.comment_below)),
-                format!("points below {} need a comment", opsdesk_domain::money::hundredths(policy.comment_below)),
-            ));
-        }
-        let after = json!({ "month": month, "employee": e.code, "indicator": entry.indicator, "points": entry.points, "comment": entry.comment });
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query("INSERT INTO appraisal_score (month, employee_id, indicator, points, comment) VALUES ($1, $2, $3, $4, $5)
-                         ON CONFLICT (month, employee_id, indicator) DO UPDATE SET points = excluded.points, comment = excluded.comment")
-                .bind(month).bind(e.id).bind(&entry.indicator).bind(entry.points).bind(entry.comment.trim())
-                .execute(&mut *tx).await?;
-            audit!(&mut *tx, scope.actor(), "score", "appraisal_score", format!("{month}/{}", e.code), None, Some(after));
+            for (e, entry) in &rows {
+                sqlx::query("INSERT INTO appraisal_score (month, employee_id, indicator, points, comment) VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (month, employee_id, indicator) DO UPDATE SET points = excluded.points, comment = excluded.comment")
+                    .bind(month).bind(e.id).bind(&entry.indicator).bind(entry.points).bind(entry.comment.trim())
+                    .execute(&mut *tx).await?;
+                let after = json!({ "month": month, "employee": e.code, "indicator": entry.indicator, "points": entry.points, "comment": entry.comment });
+                audit!(&mut *tx, scope.actor(), "score", "appraisal_score", format!("{month}/{}", e.code), None, Some(after));
+            }
             tx.commit().await?;
         });
         Ok(())
@@ -233,8 +274,13 @@ impl Db {
                 format!("{unit} is outside your reach or has no staff"),
             ));
         };
-        self.scorable(scope, &first.code).await?;
         let state = self.unit_state(month, unit).await?;
+        if !self.viewer(scope).await?.may_step(Step::Sign, state, first) {
+            return Err(DbError::refused(
+                "只有单位负责人或运营部可以签字",
+                "only the unit head or operations may sign",
+            ));
+        }
         let next = state.after(Step::Sign).ok_or_else(|| {
             refused(
                 format!("{unit} 当前为 {}，不能签字", state.key()),
@@ -265,9 +311,11 @@ impl Db {
             let data = self.data_points(e, month, &curve).await?;
             let mut items = Vec::new();
             for i in &card {
+                let given = || hand.get(&(e.id, i.key.clone())).map(|(p, _)| *p);
                 let points = match i.source {
-                    Source::Hand => hand.get(&(e.id, i.key.clone())).map(|(p, _)| *p),
-                    _ => data.get(&i.key).copied().flatten(),
+                    Source::Hand => given(),
+                    // Data first; hand points where the data is missing.
+                    _ => data.get(&i.key).copied().flatten().or_else(given),
                 };
                 match points {
                     Some(p) => items.push(Scored { weight: i.weight, points: p }),
@@ -281,8 +329,11 @@ impl Db {
         }
         if !missing.is_empty() {
             return Err(refused(
-                format!("还有未打分的指标：{}", missing.join("、")),
-                format!("indicators without points: {}", missing.join(", ")),
+                format!("还有未打分的指标（缺少数据的数据指标请手工打分）：{}", missing.join("、")),
+                format!(
+                    "indicators without points (a data indicator without data is scored by hand): {}",
+                    missing.join(", ")
+                ),
             ));
         }
         let mut coefficients = policy.coefficients;
@@ -329,19 +380,38 @@ impl Db {
         Ok(())
     }
 
+    /// One of a unit's staff (any), to tell whom the unit belongs to.
+    async fn unit_member(&self, unit: &str) -> Result<Employee> {
+        self.employees(&Scope::system("appraisal"))
+            .await?
+            .into_iter()
+            .find(|e| unit_of(e) == unit)
+            .ok_or_else(|| refused(format!("单位 {unit} 没有员工"), format!("the unit {unit} has no staff")))
+    }
+
+    /// What the reader may do in a unit of a cycle: the employees whose hand
+    /// scores she may give, and the steps she may take now.
+    pub async fn appraisal_rights(&self, scope: &Scope, month: i64, unit: &str) -> Result<(Vec<String>, Vec<Step>)> {
+        let state = self.unit_state(month, unit).await?;
+        let viewer = self.viewer(scope).await?;
+        let staff: Vec<Employee> = self.employees(scope).await?.into_iter().filter(|e| unit_of(e) == unit).collect();
+        let Some(member) = staff.first() else { return Ok((Vec::new(), Vec::new())) };
+        let scores = if state.editable() {
+            staff.iter().filter(|e| viewer.may_score(e)).map(|e| e.code.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        let steps = [Step::Sign, Step::Review, Step::Approve, Step::SendBack, Step::Pay]
+            .into_iter()
+            .filter(|s| state.after(*s).is_some() && viewer.may_step(*s, state, member))
+            .collect();
+        Ok((scores, steps))
+    }
+
     /// Operations reviews a signed unit, an executive approves a reviewed one,
     /// finance marks an approved one paid; review and approval may instead
     /// send it back to scoring with a comment.
     pub async fn advance_unit(&self, scope: &Scope, month: i64, unit: &str, step: Step, comment: &str) -> Result<()> {
-        let role = self.actor_role(scope).await?;
-        let executives: Vec<String> = self
-            .setting(crate::settings::EXECUTIVES)
-            .await?
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
         let state = self.unit_state(month, unit).await?;
         let next = state.after(step).ok_or_else(|| {
             refused(
@@ -349,16 +419,8 @@ impl Db {
                 format!("{unit} is {}: that step cannot be taken now", state.key()),
             )
         })?;
-        let allowed = scope.is_system()
-            || match (step, state) {
-                (Step::Review, _) | (Step::SendBack, State::Signed) => scope.plans(),
-                (Step::Approve, _) | (Step::SendBack, _) => {
-                    scope.user_name().is_some_and(|n| executives.iter().any(|e| e == n))
-                }
-                (Step::Pay, _) => role == Some(Role::Finance),
-                (Step::Sign, _) => false,
-            };
-        if !allowed {
+        let member = self.unit_member(unit).await?;
+        if !self.viewer(scope).await?.may_step(step, state, &member) {
             return Err(DbError::refused("您不能在这一步签字", "this step is not yours to sign"));
         }
         if step == Step::SendBack && comment.trim().is_empty() {
@@ -397,6 +459,9 @@ impl Db {
         code: &str,
     ) -> Result<Option<(Employee, Vec<(i64, PayoutLine)>)>> {
         let Some(e) = self.employees(scope).await?.into_iter().find(|e| e.code == code) else { return Ok(None) };
+        if !self.viewer(scope).await?.sees_pay(&e) {
+            return Ok(None);
+        }
         type R = (i64, String, Option<i64>, Option<String>, i64, i64, i64, bool);
         let rows: Vec<R> = on_pool!(self, p => sqlx::query_as(
             "SELECT month, unit, score, grade, base, coefficient, pay, excluded FROM appraisal_result WHERE employee_id = $1 ORDER BY month")
@@ -486,7 +551,9 @@ impl Db {
         );
         let rows: Vec<R> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(month).fetch_all(p).await?);
-        let staff: HashMap<i64, Employee> = self.employees(scope).await?.into_iter().map(|e| (e.id, e)).collect();
+        let viewer = self.viewer(scope).await?;
+        let staff: HashMap<i64, Employee> =
+            self.employees(scope).await?.into_iter().filter(|e| viewer.sees_pay(e)).map(|e| (e.id, e)).collect();
         let mut out: Vec<PayoutLine> = rows
             .into_iter()
             .filter_map(|(id, unit, score, grade, base, coefficient, pay, excluded)| {
@@ -506,5 +573,99 @@ impl Db {
             .collect();
         out.sort_by(|a, b| (a.unit.as_str(), a.employee.as_str()).cmp(&(b.unit.as_str(), b.employee.as_str())));
         Ok(out)
+    }
+}
+
+/// A unit waiting in a cycle for its next step, and who holds that step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub month: i64,
+    pub unit: String,
+    pub state: State,
+    pub deadline: chrono::NaiveDate,
+    /// The users who may take the next step: the store's managers or the
+    /// department's head (operations without one) to sign, operations to
+    /// review, the executives to approve, finance to pay.
+    pub holders: Vec<String>,
+}
+
+impl Waiting {
+    /// Days past the deadline on `today` (0 while in time).
+    pub fn days_late(&self, today: chrono::NaiveDate) -> i64 {
+        (today - self.deadline).num_days().max(0)
+    }
+}
+
+impl Db {
+    /// Every unit not yet paid, of one cycle or all, with the users who hold
+    /// its next step; oldest cycle first, then by unit.
+    pub async fn appraisal_waiting(&self, month: Option<i64>) -> Result<Vec<Waiting>> {
+        let rows: Vec<(i64, String, String, chrono::NaiveDate)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT u.month, u.unit, u.state, c.deadline FROM appraisal_unit u JOIN appraisal_cycle c ON c.month = u.month
+             WHERE u.state <> 'paid' AND ($1 IS NULL OR u.month = $1) ORDER BY u.month, u.unit")
+            .bind(month).fetch_all(p).await?);
+        let users: Vec<_> = self.users().await?.into_iter().filter(|u| u.active).collect();
+        let with_role = |r: Role| users.iter().filter(|u| u.role == r).map(|u| u.name.clone()).collect::<Vec<_>>();
+        let operations = with_role(Role::Operations);
+        let finance = with_role(Role::Finance);
+        let executives = self.executives().await?;
+        let stores = self.store_codes(&Scope::system("appraisal")).await?;
+        let heads: HashMap<String, Option<String>> = {
+            let paths = self.departments().await?;
+            self.department_list()
+                .await?
+                .into_iter()
+                .filter_map(|d| Some((paths.get(&d.id)?.join("/"), d.head)))
+                .collect()
+        };
+        Ok(rows
+            .into_iter()
+            .filter_map(|(month, unit, state, deadline)| {
+                let state = State::parse(&state)?;
+                let holders = match state {
+                    State::Scoring => {
+                        let own: Vec<String> = if let Some(code) = unit.strip_prefix("store:") {
+                            let id = stores.get(code).copied();
+                            users
+                                .iter()
+                                .filter(|u| u.role == Role::StoreManager && u.store_id.is_some() && u.store_id == id)
+                                .map(|u| u.name.clone())
+                                .collect()
+                        } else {
+                            let path = unit.strip_prefix("dept:").unwrap_or(&unit);
+                            heads.get(path).cloned().flatten().into_iter().collect()
+                        };
+                        if own.is_empty() { operations.clone() } else { own }
+                    }
+                    State::Signed => operations.clone(),
+                    State::Reviewed => executives.clone(),
+                    State::Approved => finance.clone(),
+                    State::Paid => return None,
+                };
+                Some(Waiting { month, unit, state, deadline, holders })
+            })
+            .collect())
+    }
+
+    /// Writes a reminder to the audit log for each unit past its deadline on
+    /// `today`, naming who holds its step; returns those units.
+    pub async fn remind_late(
+        &self,
+        scope: &Scope,
+        month: Option<i64>,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<Waiting>> {
+        let late: Vec<Waiting> =
+            self.appraisal_waiting(month).await?.into_iter().filter(|w| w.days_late(today) > 0).collect();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for w in &late {
+                let after = json!({ "state": w.state.key(), "deadline": w.deadline.to_string(),
+                    "days_late": w.days_late(today), "to": w.holders });
+                audit!(&mut *tx, scope.actor(), "remind", "appraisal_unit", format!("{}/{}", w.month, w.unit), None, Some(after));
+            }
+            tx.commit().await?;
+        });
+        Ok(late)
     }
 }

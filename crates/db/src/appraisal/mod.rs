@@ -99,7 +99,13 @@ impl Db {
             let Some(plan) = self.target_plan_for((month / 100) as i32, metric).await? else {
                 return Ok::<_, DbError>(None);
             };
-            Ok(self.target_month_sums(&plan).await?.get(&(store, month)).copied())
+            let rows: Vec<(i64,)> = self
+                .fetch_rows(
+                    "SELECT baseline FROM target_month WHERE plan_id = $1 AND store_id = $2 AND month = $3",
+                    &[Arg::Int(plan.id), Arg::Int(store), Arg::Int(month)],
+                )
+                .await?;
+            Ok(rows.first().map(|r| r.0))
         };
         Ok(match source {
             Source::Hand => None,
@@ -144,4 +150,5 @@ impl Db {
 }
 
 mod cycle;
-pub use cycle::{CycleUnit, PayoutLine, ScoreEntry};
+mod reach;
+pub use cycle::{CycleUnit, PayoutLine, ScoreEntry, Waiting};

@@ -105,6 +105,9 @@ pub const BANDS_KEY: &str = "appraisal.grade_bands";
 pub const COEFFICIENTS_KEY: &str = "appraisal.coefficients";
 pub const PAY_BASES_KEY: &str = "appraisal.pay_bases";
 pub const COMMENT_BELOW_KEY: &str = "appraisal.comment_below";
+/// The levels (职级) of a unit's head: the head neither scores nor sees the
+/// pay of staff at these levels in her own unit; operations scores them.
+pub const HEAD_LEVELS_KEY: &str = "appraisal.head_levels";
 
 /// The policy's grade bands: ≥ 97 A+, ≥ 94 A, ≥ 91 A−, ≥ 88 B+, ≥ 84 B, ≥ 81 B−, ≥ 71 C, else D.
 pub const DEFAULT_BANDS: &str = "A+:97,A:94,A-:91,B+:88,B:84,B-:81,C:71";
@@ -113,6 +116,20 @@ pub const DEFAULT_COEFFICIENTS: &str = "A+:125,A:115,A-:110,B+:105,B:100,B-:95,C
 /// The policy's pay bases in yuan a month.
 pub const DEFAULT_PAY_BASES: &str = "manager:500,supervisor:400,specialist:300,team-lead:300,cleaning:50,security:50";
 pub const DEFAULT_COMMENT_BELOW: &str = "60";
+pub const DEFAULT_HEAD_LEVELS: &str = "manager";
+
+/// The head levels from their setting's text (comma-separated names).
+pub fn parse_head_levels(text: &str) -> Result<Vec<String>, PolicyError> {
+    let levels: Vec<String> = text.split(',').map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    if levels.is_empty() || levels.iter().any(|l| l.contains(':')) {
+        return Err(PolicyError::Setting {
+            key: HEAD_LEVELS_KEY,
+            text: text.to_string(),
+            expected: "level names, comma-separated, e.g. manager",
+        });
+    }
+    Ok(levels)
+}
 
 fn pairs<'a>(text: &'a str) -> impl Iterator<Item = Option<(&'a str, &'a str)>> + 'a {
     text.split(',')
@@ -167,6 +184,7 @@ pub fn check_setting(key: &str, text: &str) -> Result<bool, PolicyError> {
         COEFFICIENTS_KEY => parse_coefficients(text).map(|_| true),
         PAY_BASES_KEY => parse_pay_bases(text).map(|_| true),
         COMMENT_BELOW_KEY => Policy::from_settings(None, None, None, Some(text)).map(|_| true),
+        HEAD_LEVELS_KEY => parse_head_levels(text).map(|_| true),
         _ => Ok(false),
     }
 }

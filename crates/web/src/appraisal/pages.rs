@@ -25,26 +25,82 @@ use crate::server::{AppError, AppState, SignedIn, signed_in, signed_in_form};
 struct CycleLine {
     month: String,
     deadline: String,
-    /// Unit, its page, its state, and who is late with the next step (past the deadline).
-    units: Vec<(String, String, &'static str, Option<&'static str>)>,
+    /// Unit, its page, its state, who holds the next step, and whether that is late.
+    units: Vec<(String, String, &'static str, String, bool)>,
+}
+
+/// A unit waiting for the reader: month, unit, its page, the step, and days late.
+struct Mine {
+    month: String,
+    unit: String,
+    href: String,
+    step: &'static str,
+    late: i64,
 }
 
 #[derive(Template)]
 #[template(path = "appraisal/list.html")]
 struct ListPage {
     c: Chrome,
+    mine: Vec<Mine>,
     cycles: Vec<CycleLine>,
     may_open: bool,
     error: Option<String>,
 }
 
+/// The step a unit in `s` waits for, as a text key.
+fn waiting_key(s: UnitState) -> &'static str {
+    match s {
+        UnitState::Scoring => "apr.sign",
+        UnitState::Signed => "apr.review",
+        UnitState::Reviewed => "apr.approve",
+        UnitState::Approved => "apr.pay",
+        UnitState::Paid => "apr.state_paid",
+    }
+}
+
+fn unit_href(month: i64, unit: &str) -> String {
+    format!("/appraisal/{}?unit={}", label(month), url_encode(unit))
+}
+
+/// The units whose next step the signed-in user holds, within her reach,
+/// oldest first: the desk's reminder to whoever is late.
+pub(crate) async fn waiting_for(
+    state: &AppState,
+    who: &SignedIn,
+) -> Result<Vec<(i64, opsdesk_db::appraisal::Waiting)>, opsdesk_db::DbError> {
+    let today = chrono::Local::now().date_naive();
+    let name = &who.session.user.name;
+    let mut out = Vec::new();
+    for w in state.db.appraisal_waiting(None).await? {
+        if w.holders.iter().any(|h| h == name) {
+            out.push((w.days_late(today), w));
+        }
+    }
+    Ok(out)
+}
+
 async fn list_page(state: &AppState, who: &SignedIn, error: Option<String>) -> Response {
-    let cycles = match state.db.appraisal_cycles().await {
-        Ok(c) => c,
-        Err(e) => return failed(who, AppError::internal(e)),
+    let (cycles, waiting, mine) = match (
+        state.db.appraisal_cycles().await,
+        state.db.appraisal_waiting(None).await,
+        waiting_for(state, who).await,
+    ) {
+        (Ok(c), Ok(w), Ok(m)) => (c, w, m),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return failed(who, AppError::internal(e)),
+    };
+    let holders: HashMap<(i64, String), (String, bool)> = {
+        let today = chrono::Local::now().date_naive();
+        waiting
+            .into_iter()
+            .map(|w| {
+                let late = w.days_late(today) > 0;
+                let names = if w.holders.is_empty() { "—".to_string() } else { w.holders.join(", ") };
+                ((w.month, w.unit), (names, late))
+            })
+            .collect()
     };
     let mut lines = Vec::new();
-    let today = chrono::Local::now().date_naive();
     for (month, deadline) in cycles {
         let units = match state.db.cycle_units(&who.scope, month).await {
             Ok(u) => u,
@@ -56,22 +112,25 @@ async fn list_page(state: &AppState, who: &SignedIn, error: Option<String>) -> R
             units: units
                 .into_iter()
                 .map(|u| {
-                    let href = format!("/appraisal/{}?unit={}", label(month), url_encode(&u.unit));
-                    // Past the deadline, whoever holds the next step is late.
-                    let late = match u.state {
-                        _ if today <= deadline => None,
-                        UnitState::Scoring => Some("apr.late_head"),
-                        UnitState::Signed => Some("apr.late_operations"),
-                        UnitState::Reviewed => Some("apr.late_executive"),
-                        UnitState::Approved | UnitState::Paid => None,
-                    };
-                    (u.unit, href, who.tr.t(state_key(u.state)), late.map(|k| who.tr.t(k)))
+                    let (names, late) = holders.get(&(month, u.unit.clone())).cloned().unwrap_or_default();
+                    let href = unit_href(month, &u.unit);
+                    (u.unit, href, who.tr.t(state_key(u.state)), names, late)
                 })
                 .collect(),
         });
     }
+    let mine = mine
+        .into_iter()
+        .map(|(late, w)| Mine {
+            month: label(w.month),
+            href: unit_href(w.month, &w.unit),
+            unit: w.unit,
+            step: who.tr.t(waiting_key(w.state)),
+            late,
+        })
+        .collect();
     let c = Chrome::of(who, "nav.appraisal", "/appraisal".into());
-    render(who, ListPage { c, cycles: lines, may_open: who.scope.plans(), error })
+    render(who, ListPage { c, mine, cycles: lines, may_open: who.scope.plans(), error })
 }
 
 fn state_key(s: UnitState) -> &'static str {
@@ -118,6 +177,8 @@ struct IndicatorView {
     name: String,
     weight: i64,
     hand: bool,
+    /// A data indicator whose data is missing: hand points, with a comment.
+    no_data: bool,
     points: String,
     comment: String,
 }
@@ -127,6 +188,8 @@ struct EmployeeView {
     name: String,
     position: String,
     excluded: bool,
+    /// The reader may give this employee's hand scores now.
+    may_score: bool,
     indicators: Vec<IndicatorView>,
     result: Option<(String, String, String, String, String)>,
 }
@@ -138,7 +201,6 @@ struct UnitPage {
     month: String,
     unit: String,
     state: &'static str,
-    scoring: bool,
     note: String,
     reason: String,
     signatures: Vec<(String, String)>,
@@ -168,13 +230,14 @@ async fn unit_page(
         Err(e) => return failed(who, AppError::internal(e)),
     };
     let Some(u) = units.into_iter().find(|u| u.unit == unit) else { return failed(who, AppError::NotFound) };
-    let (staff, results, scores) = match (
+    let (staff, results, scores, rights) = match (
         db.employees(&who.scope).await,
         db.appraisal_results(&who.scope, month, false).await,
         db.appraisal_scores(&who.scope, month).await,
+        db.appraisal_rights(&who.scope, month, unit).await,
     ) {
-        (Ok(s), Ok(r), Ok(sc)) => (s, r, sc),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(who, AppError::internal(e)),
+        (Ok(s), Ok(r), Ok(sc), Ok(x)) => (s, r, sc, x),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return failed(who, AppError::internal(e)),
     };
     let results: HashMap<String, opsdesk_db::appraisal::PayoutLine> =
         results.into_iter().filter(|r| r.unit == unit).map(|r| (r.employee.clone(), r)).collect();
@@ -194,16 +257,18 @@ async fn unit_page(
         let indicators = card
             .into_iter()
             .map(|i| {
-                let hand = i.source == Source::Hand;
-                let (points, comment) = if hand {
-                    scores
+                // A data indicator without data is scored by hand.
+                let computed = data.get(&i.key).copied().flatten();
+                let hand = i.source == Source::Hand || computed.is_none();
+                let (points, comment) = match computed {
+                    Some(p) => (hundredths(p), String::new()),
+                    None => scores
                         .get(&(e.code.clone(), i.key.clone()))
                         .map(|(p, c)| (hundredths(*p), c.clone()))
-                        .unwrap_or_default()
-                } else {
-                    (data.get(&i.key).copied().flatten().map(hundredths).unwrap_or_default(), String::new())
+                        .unwrap_or_default(),
                 };
-                IndicatorView { key: i.key, name: i.name, weight: i.weight, hand, points, comment }
+                let no_data = i.source != Source::Hand && computed.is_none();
+                IndicatorView { key: i.key, name: i.name, weight: i.weight, hand, no_data, points, comment }
             })
             .collect();
         let result = results.get(&e.code).map(|r| {
@@ -216,6 +281,7 @@ async fn unit_page(
             )
         });
         views.push(EmployeeView {
+            may_score: rights.0.contains(&e.code),
             code: e.code,
             name: e.name,
             position: e.position,
@@ -224,22 +290,22 @@ async fn unit_page(
             result,
         });
     }
-    let steps: Vec<(&'static str, &'static str)> = [
-        (Step::Sign, "sign", "apr.sign"),
-        (Step::Review, "review", "apr.review"),
-        (Step::Approve, "approve", "apr.approve"),
-        (Step::Pay, "pay", "apr.pay"),
-    ]
-    .into_iter()
-    .filter(|(s, _, _)| u.state.after(*s).is_some())
-    .map(|(_, key, label)| (key, label))
-    .collect();
+    let steps = rights
+        .1
+        .into_iter()
+        .map(|s| match s {
+            Step::Sign => ("sign", "apr.sign"),
+            Step::Review => ("review", "apr.review"),
+            Step::Approve => ("approve", "apr.approve"),
+            Step::SendBack => ("send-back", "apr.send_back"),
+            Step::Pay => ("pay", "apr.pay"),
+        })
+        .collect();
     let page = UnitPage {
         c: Chrome::of(who, "nav.appraisal", format!("/appraisal/{}?unit={}", label(month), url_encode(unit))),
         month: label(month),
         unit: unit.to_string(),
         state: who.tr.t(state_key(u.state)),
-        scoring: u.state.editable(),
         note: u.note,
         reason: u.reason,
         signatures: u
@@ -307,7 +373,7 @@ pub(crate) async fn score(
     };
     let entry =
         ScoreEntry { employee: f.employee.clone(), indicator: f.indicator.clone(), points, comment: f.comment.clone() };
-    match state.db.set_score(&who.scope, m, &entry, &policy).await {
+    match state.db.set_scores(&who.scope, m, std::slice::from_ref(&entry), &policy).await {
         Ok(()) => {
             let done = format!("{} {} {}: {}", who.tr.t("apr.scored"), f.employee, f.indicator, hundredths(points));
             unit_page(&state, &who, m, &f.unit, None, Some(done)).await
