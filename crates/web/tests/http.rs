@@ -232,6 +232,14 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("GET", "/appraisal/{month}", "/appraisal/2026-10?unit=store:S0002"),
         ("POST", "/appraisal/{month}/score", "/appraisal/2026-10/score"),
         ("POST", "/appraisal/{month}/step", "/appraisal/2026-10/step"),
+        ("GET", "/staff", "/staff"),
+        ("POST", "/staff/departments/{id}/head", "/staff/departments/1/head"),
+        ("GET", "/staff/employees/{code}", "/staff/employees/E1"),
+        ("POST", "/staff/employees", "/staff/employees"),
+        ("GET", "/staff/positions", "/staff/positions"),
+        ("POST", "/staff/positions", "/staff/positions"),
+        ("GET", "/staff/positions/{code}", "/staff/positions/SM"),
+        ("POST", "/staff/positions/{code}/scorecard", "/staff/positions/SM/scorecard"),
     ];
     for r in ROUTES {
         assert!(
@@ -827,30 +835,41 @@ async fn a_unit_goes_along_the_appraisal_chain_in_the_desk_each_step_by_its_sign
             assert_eq!(ops.post("/appraisal", &[("csrf", &csrf), ("month", "2026-10")]).status, 303);
             let cycles = ops.get("/appraisal").text();
             // Due on 2026-11-05, long past: the unit head is late, and the page says so.
-            assert!(
-                cycles.contains("store:S0002") && cycles.contains("overdue: waiting for the unit head"),
-                "{cycles}"
-            );
+            assert!(cycles.contains("store:S0002") && cycles.contains("s0002 · overdue"), "{cycles}");
 
-            // The store manager scores her staff and signs.
+            // The store manager scores her staff below her own level and signs.
             let mut head = Browser::new(addr);
             head.sign_in("s0002", password("s0002"));
+            let home = head.get("/").text();
+            assert!(home.contains("Waiting for you: 1 · overdue 1"), "the dashboard reminds her: {home}");
+            let mine = head.get("/appraisal").text();
+            assert!(mine.contains("2026-10 store:S0002</a> — Sign"), "{mine}");
             let hcsrf = head.csrf();
-            for (e, w, g) in [("E1", "90", "90"), ("E2", "85", "85"), ("E3", "75", "72")] {
+            let score = |b: &mut Browser, csrf: &str, e: &str, i: &str, p: &str| {
+                let form = [
+                    ("csrf", csrf),
+                    ("unit", "store:S0002"),
+                    ("employee", e),
+                    ("indicator", i),
+                    ("points", p),
+                    ("comment", ""),
+                ];
+                b.post("/appraisal/2026-10/score", &form).text()
+            };
+            for (e, w, g) in [("E2", "85", "85"), ("E3", "75", "72")] {
                 for (i, p) in [("work", w), ("gsp", g)] {
-                    let r = head.post(
-                        "/appraisal/2026-10/score",
-                        &[
-                            ("csrf", &hcsrf),
-                            ("unit", "store:S0002"),
-                            ("employee", e),
-                            ("indicator", i),
-                            ("points", p),
-                            ("comment", ""),
-                        ],
-                    );
-                    assert!(r.text().contains("class=\"fresh\""), "{e} {i}: {}", r.text());
+                    let r = score(&mut head, &hcsrf, e, i, p);
+                    assert!(r.contains("class=\"fresh\""), "{e} {i}: {r}");
                 }
+            }
+            // Her own level (manager) is scored by the chain above her, and
+            // she is not offered the form.
+            let r = score(&mut head, &hcsrf, "E1", "work", "90");
+            assert!(r.contains("you may not score E1"), "{r}");
+            assert!(!r.contains("name=\"employee\" value=\"E1\""), "no form for E1");
+            let ocsrf = ops.csrf();
+            for i in ["work", "gsp"] {
+                assert!(score(&mut ops, &ocsrf, "E1", i, "90").contains("class=\"fresh\""));
             }
             let signed = step(&mut head, "sign", &[]);
             assert!(signed.contains("class=\"fresh\""), "{signed}");
@@ -858,10 +877,14 @@ async fn a_unit_goes_along_the_appraisal_chain_in_the_desk_each_step_by_its_sign
                 step(&mut head, "review", &[]).contains("this step is not yours to sign"),
                 "a store manager does not review"
             );
+            assert!(ops.get("/appraisal").text().contains("2026-10 store:S0002</a> — Review"), "ops is waited for");
             // E1 90.00 → B+ (500 × 105 % = 525.00), E2 85.00 → B (300.00), E3 74.10 → C (255.00): 1 080 ≤ 1 100.
+            // The head sees her staff's pay, not her own level's; operations sees all.
             let after = head.get(page).text();
-            assert!(after.contains("90.00 → B+") && after.contains("= <strong>525.00</strong>"), "{after}");
-            assert!(after.contains("74.10 → C") && after.contains("= <strong>255.00</strong>"));
+            assert!(after.contains("74.10 → C") && after.contains("= <strong>255.00</strong>"), "{after}");
+            assert!(!after.contains("90.00 → B+") && !after.contains("525.00"), "{after}");
+            let seen = ops.get(page).text();
+            assert!(seen.contains("90.00 → B+") && seen.contains("= <strong>525.00</strong>"), "{seen}");
 
             // The executive cannot skip the review; finance cannot approve.
             let mut fin = Browser::new(addr);
@@ -880,6 +903,10 @@ async fn a_unit_goes_along_the_appraisal_chain_in_the_desk_each_step_by_its_sign
             let sheet = fin.get("/reports/appraisal-payout/download?format=csv&month=2026-10").text();
             assert_eq!(sheet.lines().count(), 4, "{sheet}");
             assert!(sheet.contains("E1,员工E1,store:S0002,90.00,B+,500.00,105.00,525.00"), "{sheet}");
+            // The store manager's pay sheet holds her staff, not her own level.
+            let theirs = head.get("/reports/appraisal-payout/download?format=csv&month=2026-10").text();
+            assert_eq!(theirs.lines().count(), 3, "{theirs}");
+            assert!(theirs.contains(",255.00") && !theirs.contains("E1,"), "{theirs}");
             let status = fin.get("/reports/appraisal-status?month=2026-10").text();
             assert!(status.contains(">paid<"), "{status}");
         })
@@ -920,4 +947,149 @@ async fn positions_and_employees_are_imported_in_the_desk() {
     .await;
     assert!(db2.employees(&Scope::system("test")).await.unwrap().is_empty(), "nothing half saved");
     db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_keeps_staff_positions_scorecards_and_heads_in_the_desk_and_each_reads_her_reach() {
+    for backend in TestDb::backends() {
+        let (addr, db, _url, _guard) = desk(backend).await;
+        staff(&db).await;
+        let db2 = db.clone();
+        browse(move || {
+            let mut ops = Browser::new(addr);
+            ops.sign_in("ops", password("ops"));
+            let csrf = ops.csrf();
+            assert!(ops.get("/staff/employees/new").text().contains("name=\"start_date\""));
+
+            // A position, then its scorecard: weights must sum to 100, rows are named.
+            let r = ops.post(
+                "/staff/positions",
+                &[("csrf", &csrf), ("code", "CL"), ("name", "营业员"), ("duties", "陈列、销售")],
+            );
+            assert_eq!((r.status, r.header("location")), (303, Some("/staff/positions/CL")));
+            let card = |b: &mut Browser, w1: &str, w2: &str| {
+                let form = [
+                    ("csrf", csrf.as_str()),
+                    ("key0", "service"),
+                    ("name0", "服务"),
+                    ("weight0", w1),
+                    ("source0", "hand"),
+                    ("key1", "aov"),
+                    ("name1", "客单价增长"),
+                    ("weight1", w2),
+                    ("source1", "aov_growth"),
+                    ("key2", ""),
+                    ("name2", ""),
+                    ("weight2", ""),
+                    ("source2", "hand"),
+                ];
+                b.post("/staff/positions/CL/scorecard", &form).text().replace("&#39;", "'")
+            };
+            let bad = card(&mut ops, "x", "40");
+            assert!(bad.contains("Indicator row 1 · Weight 'x'"), "{bad}");
+            assert!(card(&mut ops, "60", "30").contains("the scorecard is wrong"), "90 is not 100");
+            assert!(card(&mut ops, "60", "40").contains("Scorecard saved"));
+            let positions = ops.get("/staff/positions").text();
+            assert!(
+                positions.contains("服务 60 · by hand") && positions.contains("客单价增长 40 · average-ticket growth"),
+                "{positions}"
+            );
+
+            // An employee: a bad field is named with its value; a good one is saved, then changed.
+            let employee = |b: &mut Browser, existing: &str, code: &str, unit: &str, level: &str, start: &str| {
+                let form = [
+                    ("csrf", csrf.as_str()),
+                    ("existing", existing),
+                    ("code", code),
+                    ("name", "新员工"),
+                    ("unit", unit),
+                    ("position", "CL"),
+                    ("level", level),
+                    ("pay_base", ""),
+                    ("start_date", start),
+                    ("end_date", ""),
+                ];
+                b.post("/staff/employees", &form)
+            };
+            let r = employee(&mut ops, "", "E9", "S0002", "specialist", "2026-13-01");
+            assert!(r.text().replace("&#39;", "'").contains("start_date '2026-13-01'"), "{}", r.text());
+            let r = employee(&mut ops, "", "E9", "S0002", "intern", "2026-01-01");
+            assert!(r.text().contains("no pay base for this level"), "{}", r.text());
+            let r = employee(&mut ops, "", "E9", "S0002", "specialist", "2026-01-01");
+            assert_eq!((r.status, r.header("location")), (303, Some("/staff/employees/E9")));
+            assert!(
+                employee(&mut ops, "", "E9", "S0002", "specialist", "2026-01-01")
+                    .text()
+                    .contains("That code belongs to another employee")
+            );
+            let r = employee(&mut ops, "E9", "E9", "S0002", "supervisor", "2026-01-01");
+            assert_eq!(r.status, 303);
+            let r = employee(&mut ops, "", "H1", "客服中心", "specialist", "2026-01-01");
+            assert_eq!(r.status, 303, "a new department path creates the department");
+
+            // The store manager reads her store's staff; her staff's pay base, not her own level's.
+            let mut store = Browser::new(addr);
+            store.sign_in("s0002", password("s0002"));
+            let list = store.get("/staff").text();
+            assert!(list.contains(">E9<") && !list.contains(">H1<"), "{list}");
+            let e1 = list.split(">E1<").nth(1).unwrap().split("</tr>").next().unwrap();
+            assert!(e1.contains("—") && !e1.contains("500.00"), "{e1}");
+            let e9 = list.split(">E9<").nth(1).unwrap().split("</tr>").next().unwrap();
+            assert!(e9.contains("400.00"), "{e9}");
+            assert_eq!(store.get("/staff/employees/H1").status, 404);
+            let scsrf = store.csrf();
+            let r = store.post(
+                "/staff/employees",
+                &[
+                    ("csrf", scsrf.as_str()),
+                    ("code", "E10"),
+                    ("name", "x"),
+                    ("unit", "S0002"),
+                    ("position", "CL"),
+                    ("level", "specialist"),
+                    ("start_date", "2026-01-01"),
+                ],
+            );
+            assert!(r.text().contains("only operations may change staff"), "{}", r.text());
+
+            // A department's head: the region manager named, she sees and scores its staff.
+            let mut south = Browser::new(addr);
+            south.sign_in("south", password("south"));
+            assert!(!south.get("/staff").text().contains(">H1<"));
+            let list = ops.get("/staff").text();
+            let id = list.split("/staff/departments/").nth(1).unwrap().split('/').next().unwrap().to_string();
+            let r = ops.post(&format!("/staff/departments/{id}/head"), &[("csrf", csrf.as_str()), ("head", "nobody")]);
+            assert!(r.text().contains("there is no active user nobody"), "{}", r.text());
+            let r = ops.post(&format!("/staff/departments/{id}/head"), &[("csrf", csrf.as_str()), ("head", "south")]);
+            assert_eq!(r.status, 303);
+            assert!(south.get("/staff").text().contains(">H1<"), "the head reads her department");
+            // …and scores and signs it: a data indicator without data (no store) takes hand points with a word.
+            assert_eq!(ops.post("/appraisal", &[("csrf", csrf.as_str()), ("month", "2026-10")]).status, 303);
+            let hcsrf = south.csrf();
+            let mut score = |i: &str, comment: &str| {
+                let form = [
+                    ("csrf", hcsrf.as_str()),
+                    ("unit", "dept:客服中心"),
+                    ("employee", "H1"),
+                    ("indicator", i),
+                    ("points", "90"),
+                    ("comment", comment),
+                ];
+                south.post("/appraisal/2026-10/score", &form).text()
+            };
+            assert!(score("service", "").contains("class=\"fresh\""));
+            assert!(score("aov", "").contains("hand points for missing data need a comment"));
+            assert!(score("aov", "无门店数据").contains("class=\"fresh\""));
+            let form = [("csrf", hcsrf.as_str()), ("unit", "dept:客服中心"), ("step", "sign"), ("scale", "on")];
+            let signed = south.post("/appraisal/2026-10/step", &form).text();
+            assert!(signed.contains("class=\"fresh\"") && signed.contains("90.00 → B+"), "{signed}");
+        })
+        .await;
+        let all = Scope::system("test");
+        let e9 = db2.employees(&all).await.unwrap().into_iter().find(|e| e.code == "E9").unwrap();
+        assert_eq!((e9.unit.as_str(), e9.level.as_str(), e9.position.as_str()), ("S0002", "supervisor", "CL"));
+        let heads: Vec<_> = db2.department_list().await.unwrap().into_iter().map(|d| (d.name, d.head)).collect();
+        assert_eq!(heads, vec![("客服中心".to_string(), Some("south".to_string()))]);
+        db.close().await;
+    }
 }
