@@ -111,7 +111,7 @@ E008,,S0002,PH,specialist,,,2024-05-01,
             ],
             "{backend:?}"
         );
-        assert!(s.errors.errors[0].reason.contains("import the positions first"));
+        assert!(s.errors.errors[0].reason.contains("unknown position: add the position first"));
         assert!(s.errors.errors[1].reason.contains("manager, supervisor, specialist"));
         assert!(t.db.employees(&scope()).await.unwrap().is_empty(), "nothing saved");
     }

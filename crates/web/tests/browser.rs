@@ -149,6 +149,15 @@ impl Window<'_> {
         self.cmd("POST", "/url", Some(json!({"url": url})));
     }
 
+    /// Signs in as a test user and waits for the dashboard.
+    fn sign_in(&self, base: &str, name: &str) {
+        self.go(&format!("{base}/login"));
+        self.type_into("input[name=name]", name);
+        self.type_into("input[name=password]", password(name));
+        self.click("button[type=submit]");
+        wait_for("the dashboard", || self.url() == format!("{base}/"));
+    }
+
     fn url(&self) -> String {
         self.cmd("GET", "/url", None).as_str().unwrap().to_string()
     }
@@ -304,11 +313,7 @@ async fn a_store_manager_and_an_analyst_use_the_desk_in_chromium() {
         // total, and nothing wider than the screen but the table's own scroller.
         let w = Window::open(&driver, &downloads);
         w.size(390, 844);
-        w.go(&format!("{base}/login"));
-        w.type_into("input[name=name]", "s0002");
-        w.type_into("input[name=password]", password("s0002"));
-        w.click("button[type=submit]");
-        wait_for("the dashboard", || w.url() == format!("{base}/"));
+        w.sign_in(&base, "s0002");
         w.screenshot("dashboard-phone");
         w.go(&format!("{base}/reports/daily"));
         let table = w.text("table.report tbody");
@@ -340,11 +345,7 @@ async fn operations_makes_a_plan_edits_it_and_follows_it_in_chromium() {
         let downloads = tempdir();
         let base = format!("http://{addr}");
         let w = Window::open(&driver, &downloads);
-        w.go(&format!("{base}/login"));
-        w.type_into("input[name=name]", "ops");
-        w.type_into("input[name=password]", password("ops"));
-        w.click("button[type=submit]");
-        wait_for("the dashboard", || w.url() == format!("{base}/"));
+        w.sign_in(&base, "ops");
 
         // A plan for 2026 from the targets page.
         w.click("nav a[href='/targets']");
@@ -387,11 +388,7 @@ async fn operations_makes_a_plan_edits_it_and_follows_it_in_chromium() {
         // The store manager on a phone: her store's plan, no forms, nothing too wide.
         let w = Window::open(&driver, &downloads);
         w.size(390, 844);
-        w.go(&format!("{base}/login"));
-        w.type_into("input[name=name]", "s0002");
-        w.type_into("input[name=password]", password("s0002"));
-        w.click("button[type=submit]");
-        wait_for("the dashboard", || w.url() == format!("{base}/"));
+        w.sign_in(&base, "s0002");
         w.go(&format!("{base}/targets/1"));
         let table = w.text("table.targets");
         assert!(table.contains("S0002") && !table.contains("S0001"), "{table}");
@@ -399,6 +396,74 @@ async fn operations_makes_a_plan_edits_it_and_follows_it_in_chromium() {
         let overflow = w.script("return document.documentElement.scrollWidth - window.innerWidth;");
         assert!(overflow.as_i64().unwrap() <= 0, "the page is wider than the phone: {overflow}");
         w.screenshot("target-plan-phone");
+    })
+    .await
+    .unwrap();
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scorecard_is_edited_and_a_store_manager_scores_on_her_phone_in_chromium() {
+    if std::env::var("OPSDESK_TEST_BROWSER").is_ok_and(|v| v == "off") {
+        return;
+    }
+    let backend = TestDb::backends()[0];
+    let (addr, db, _url, _guard) = desk(backend).await;
+    common::staff(&db).await;
+    tokio::task::spawn_blocking(move || {
+        let driver = start_driver();
+        let downloads = tempdir();
+        let base = format!("http://{addr}");
+
+        // Operations: the pharmacist's scorecard gains an indicator, then the cycle opens.
+        let w = Window::open(&driver, &downloads);
+        w.sign_in(&base, "ops");
+        w.click("nav a[href='/staff']");
+        wait_for("the staff page", || w.url().ends_with("/staff"));
+        assert!(w.text("main").contains("E2"));
+        w.go(&format!("{base}/staff/positions/PH"));
+        w.script(
+            "var set = (n, v) => document.querySelector('[name=' + n + ']').value = v;
+             set('weight0', '50'); set('weight1', '30');
+             set('key2', 'advice'); set('name2', '用药咨询'); set('weight2', '20');",
+        );
+        w.click("form[action$='/scorecard'] button[type=submit]");
+        wait_for("the saved card", || w.script("return !!document.querySelector('p.fresh');").as_bool() == Some(true));
+        // Saved and shown in key order: advice, gsp, work.
+        assert_eq!(w.script("return document.querySelector('[name=name0]').value;"), json!("用药咨询"));
+        w.screenshot("scorecard-desktop");
+        w.go(&format!("{base}/appraisal"));
+        w.type_into("form[action='/appraisal'] input[name=month]", "2026-10");
+        w.click("form[action='/appraisal'] button[type=submit]");
+        let opened = || w.script("return document.body.innerText.includes('store:S0002');").as_bool() == Some(true);
+        wait_for("the cycle", opened);
+        drop(w);
+
+        // The store manager on a phone: reminded, she scores her pharmacist.
+        let w = Window::open(&driver, &downloads);
+        w.size(390, 844);
+        w.sign_in(&base, "s0002");
+        assert!(w.text("main").contains("等待您处理: 1"), "{}", w.text("main"));
+        w.click("main a[href='/appraisal']");
+        wait_for("the appraisal page", || w.url().ends_with("/appraisal"));
+        w.click("section.todo a");
+        wait_for("the unit's page", || w.url().contains("unit=store%3AS0002"));
+        assert_eq!(
+            w.script("return document.querySelectorAll('input[name=employee][value=E1]').length;"),
+            json!(0),
+            "her own level is not hers to score"
+        );
+        w.script(
+            "var f = [...document.querySelectorAll('form[action$=\"/score\"]')]
+                 .find(f => f.querySelector('[name=employee]').value == 'E2' && f.querySelector('[name=indicator]').value == 'advice');
+             f.querySelector('[name=points]').value = '88';
+             f.submit();",
+        );
+        wait_for("the score", || w.script("return !!document.querySelector('p.fresh');").as_bool() == Some(true));
+        assert!(w.text("p.fresh").contains("E2 advice: 88.00"), "{}", w.text("p.fresh"));
+        let overflow = w.script("return document.documentElement.scrollWidth - window.innerWidth;");
+        assert!(overflow.as_i64().unwrap() <= 0, "the page is wider than the phone: {overflow}");
+        w.screenshot("appraisal-unit-phone");
     })
     .await
     .unwrap();

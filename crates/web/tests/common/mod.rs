@@ -222,3 +222,33 @@ pub async fn browse<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
 pub fn password(name: &str) -> &'static str {
     PASSWORDS.iter().find(|p| p.0 == name).unwrap().2
 }
+
+/// Two positions with hand scorecards and three employees of S0002.
+pub async fn staff(db: &opsdesk_db::Db) {
+    use opsdesk_domain::appraisal::scoring::parse_scorecard;
+    use opsdesk_domain::staff::{EmployeeRecord, PositionRecord, Unit};
+    let all = Scope::system("test");
+    let pos = |code: &str, name: &str| PositionRecord { code: code.into(), name: name.into(), duties: String::new() };
+    db.save_positions(&all, &[pos("SM", "店长"), pos("PH", "药师")]).await.unwrap();
+    for p in ["SM", "PH"] {
+        db.set_scorecard(&all, p, &parse_scorecard("work:工作:70:hand,gsp:GSP:30:hand").unwrap()).await.unwrap();
+    }
+    let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    let emp = |code: &str, position: &str, level: &str| EmployeeRecord {
+        code: code.into(),
+        name: format!("员工{code}"),
+        unit: Unit::Store("S0002".into()),
+        position: position.into(),
+        level: level.into(),
+        pay_base: None,
+        excluded: false,
+        start_date: day,
+        end_date: None,
+    };
+    db.save_employees(
+        &all,
+        &[emp("E1", "SM", "manager"), emp("E2", "PH", "specialist"), emp("E3", "PH", "specialist")],
+    )
+    .await
+    .unwrap();
+}
