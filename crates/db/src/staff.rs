@@ -232,9 +232,32 @@ impl Db {
     /// reaches, and department staff when she sees every store or heads
     /// their department or one above it.
     pub async fn employees(&self, scope: &Scope) -> Result<Vec<Employee>> {
+        self.employees_in(scope, None, None).await
+    }
+
+    /// The staff of one unit (`store:CODE`, `dept:PATH`) within reach, by code.
+    pub async fn unit_staff(&self, scope: &Scope, unit: &str) -> Result<Vec<Employee>> {
+        if let Some(code) = unit.strip_prefix("store:") {
+            let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT id FROM store WHERE code = $1")
+                .bind(code).fetch_optional(p).await?);
+            return match id {
+                Some(id) => self.employees_in(scope, Some(id), None).await,
+                None => Ok(Vec::new()),
+            };
+        }
+        let path = unit.strip_prefix("dept:").unwrap_or(unit);
+        match self.departments().await?.into_iter().find(|(_, p)| p.join("/") == path) {
+            Some((id, _)) => self.employees_in(scope, None, Some(id)).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The employees within reach, of one store or department when named.
+    async fn employees_in(&self, scope: &Scope, store: Option<i64>, department: Option<i64>) -> Result<Vec<Employee>> {
         let rows: Vec<EmployeeRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, code, name, store_id, department_id, position, level, pay_base, excluded, start_date, end_date FROM employee")
-            .fetch_all(p).await?);
+            "SELECT id, code, name, store_id, department_id, position, level, pay_base, excluded, start_date, end_date FROM employee
+             WHERE ($1 IS NULL OR store_id = $1) AND ($2 IS NULL OR department_id = $2)")
+            .bind(store).bind(department).fetch_all(p).await?);
         let stores: HashMap<i64, String> = self.stores(scope).await?.into_iter().map(|s| (s.id, s.code)).collect();
         let mut departments = self.departments().await?;
         if !scope.sees_all() {

@@ -267,7 +267,7 @@ impl Db {
     pub async fn sign_unit(&self, scope: &Scope, month: i64, unit: &str, reason: &str, scale: bool) -> Result<()> {
         let policy = self.appraisal_policy().await?;
         let staff: Vec<Employee> =
-            self.employees(scope).await?.into_iter().filter(|e| unit_of(e) == unit && active(e, month)).collect();
+            self.unit_staff(scope, unit).await?.into_iter().filter(|e| active(e, month)).collect();
         let Some(first) = staff.first() else {
             return Err(refused(
                 format!("{unit} 不在您的范围内或没有员工"),
@@ -287,11 +287,18 @@ impl Db {
                 format!("{unit} is {}: it cannot be signed", state.key()),
             )
         })?;
-        let hand: Vec<(i64, String, i64, String)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT employee_id, indicator, points, comment FROM appraisal_score WHERE month = $1").bind(month).fetch_all(p).await?);
+        // The unit's hand scores (ids are numbers: safe to spell out).
+        let ids: Vec<String> = staff.iter().map(|e| e.id.to_string()).collect();
+        let sql = format!(
+            "SELECT employee_id, indicator, points, comment FROM appraisal_score WHERE month = $1 AND employee_id IN ({})",
+            ids.join(",")
+        );
+        let hand: Vec<(i64, String, i64, String)> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(month).fetch_all(p).await?);
         let hand: HashMap<(i64, String), (i64, String)> =
             hand.into_iter().map(|(e, i, p, c)| ((e, i), (p, c))).collect();
         let curve = Curve::default();
+        let mut cards: HashMap<String, Vec<opsdesk_domain::appraisal::scoring::Indicator>> = HashMap::new();
         let mut appraised = Vec::new();
         let mut scores = Vec::new();
         let mut missing = Vec::new();
@@ -302,7 +309,10 @@ impl Db {
                 scores.push(None);
                 continue;
             }
-            let card = self.scorecard(&e.position).await?;
+            if !cards.contains_key(&e.position) {
+                cards.insert(e.position.clone(), self.scorecard(&e.position).await?);
+            }
+            let card = &cards[&e.position];
             if card.is_empty() {
                 missing.push(format!("{}: {}", e.code, e.position));
                 scores.push(None);
@@ -310,7 +320,7 @@ impl Db {
             }
             let data = self.data_points(e, month, &curve).await?;
             let mut items = Vec::new();
-            for i in &card {
+            for i in card {
                 let given = || hand.get(&(e.id, i.key.clone())).map(|(p, _)| *p);
                 let points = match i.source {
                     Source::Hand => given(),
@@ -382,10 +392,10 @@ impl Db {
 
     /// One of a unit's staff (any), to tell whom the unit belongs to.
     async fn unit_member(&self, unit: &str) -> Result<Employee> {
-        self.employees(&Scope::system("appraisal"))
+        self.unit_staff(&Scope::system("appraisal"), unit)
             .await?
             .into_iter()
-            .find(|e| unit_of(e) == unit)
+            .next()
             .ok_or_else(|| refused(format!("单位 {unit} 没有员工"), format!("the unit {unit} has no staff")))
     }
 
@@ -394,7 +404,7 @@ impl Db {
     pub async fn appraisal_rights(&self, scope: &Scope, month: i64, unit: &str) -> Result<(Vec<String>, Vec<Step>)> {
         let state = self.unit_state(month, unit).await?;
         let viewer = self.viewer(scope).await?;
-        let staff: Vec<Employee> = self.employees(scope).await?.into_iter().filter(|e| unit_of(e) == unit).collect();
+        let staff = self.unit_staff(scope, unit).await?;
         let Some(member) = staff.first() else { return Ok((Vec::new(), Vec::new())) };
         let scores = if state.editable() {
             staff.iter().filter(|e| viewer.may_score(e)).map(|e| e.code.clone()).collect()
