@@ -37,8 +37,8 @@ impl Db {
     }
 
     pub async fn set_setting(&self, scope: &Scope, key: &str, value: &str) -> Result<()> {
-        if !scope.sees_all() {
-            return Err(DbError::Rule("only an administrator may change settings".into()));
+        if !scope.administers() {
+            return Err(DbError::refused("只有管理员可以修改设置", "only an administrator may change settings"));
         }
         if !KNOWN.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KNOWN.iter().map(|(k, _)| *k).collect();
@@ -46,6 +46,13 @@ impl Db {
         }
         if let Err(e) = appraisal::check_setting(key, value) {
             return Err(DbError::Rule(e.to_string()));
+        }
+        if key == EXECUTIVES {
+            for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                if self.user_by_name(name).await?.is_none() {
+                    return Err(DbError::refused(format!("没有用户 {name}"), format!("there is no user {name}")));
+                }
+            }
         }
         let before = self.setting(key).await?;
         on_pool!(self, p => {

@@ -51,7 +51,8 @@ const NAV: &[(&str, &str)] = &[
     ("/account/tokens", "nav.tokens"),
 ];
 
-const ADMIN_NAV: &[(&str, &str)] = &[("/admin/users", "nav.users"), ("/admin/audit", "nav.audit")];
+const ADMIN_NAV: &[(&str, &str)] =
+    &[("/admin/users", "nav.users"), ("/admin/settings", "nav.settings"), ("/admin/audit", "nav.audit")];
 
 impl Chrome {
     pub fn anonymous(tr: Tr, here: &str) -> Chrome {

@@ -228,3 +228,63 @@ pub(crate) async fn audit(State(state): State<AppState>, headers: HeaderMap) -> 
         Err(e) => Failed { error: AppError::internal(e), lang }.into_response(),
     }
 }
+
+#[derive(Template)]
+#[template(path = "admin_settings.html")]
+struct SettingsPage {
+    c: Chrome,
+    /// Key, what it means, the value in force, the default.
+    settings: Vec<(&'static str, String, String, &'static str)>,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+async fn settings_page(state: &AppState, who: &SignedIn, error: Option<String>, done: Option<String>) -> Response {
+    let mut settings = Vec::new();
+    for (key, default) in opsdesk_db::settings::KNOWN {
+        let value = match state.db.setting(key).await {
+            Ok(v) => v.unwrap_or_else(|| default.to_string()),
+            Err(e) => return Failed { error: AppError::internal(e), lang: who.tr.lang }.into_response(),
+        };
+        settings.push((*key, who.tr.t(&format!("setting.{key}")).to_string(), value, *default));
+    }
+    let c = Chrome::of(who, "nav.settings", "/admin/settings".into());
+    crate::pages::render(who, SettingsPage { c, settings, error, done })
+}
+
+/// The settings an administrator may change: appraisal policy, executives,
+/// line detail. Each value is checked before it is saved, and audited.
+pub(crate) async fn settings(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match admin(&state, &headers, "/admin/settings").await {
+        Ok(who) => settings_page(&state, &who, None, None).await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetSetting {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    value: String,
+}
+
+pub(crate) async fn save_setting(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<SetSetting>,
+) -> Response {
+    let who = match admin_form(&state, &headers, &f.csrf).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match state.db.set_setting(&who.scope, f.key.trim(), f.value.trim()).await {
+        Ok(()) => {
+            let done = format!("{}: {} = {}", who.tr.t("admin.saved"), f.key.trim(), f.value.trim());
+            settings_page(&state, &who, None, Some(done)).await
+        }
+        Err(e) => settings_page(&state, &who, Some(e.message(who.tr.lang)), None).await,
+    }
+}

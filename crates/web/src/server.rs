@@ -194,6 +194,8 @@ pub const ROUTES: &[Route] = &[
         handler: || post(people::set_active),
     },
     Route { method: "GET", path: "/admin/audit", access: Access::Admin, handler: || get(people::audit) },
+    Route { method: "GET", path: "/admin/settings", access: Access::Admin, handler: || get(people::settings) },
+    Route { method: "POST", path: "/admin/settings", access: Access::Admin, handler: || post(people::save_setting) },
     Route { method: "GET", path: "/api/openapi.json", access: Access::Public, handler: || get(api::openapi) },
     Route { method: "GET", path: "/api/me", access: Access::Api, handler: || get(api::me) },
     Route { method: "GET", path: "/api/dashboard", access: Access::Api, handler: || get(api::dashboard) },

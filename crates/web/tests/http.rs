@@ -208,6 +208,8 @@ async fn every_route_answers_each_role_as_its_access_says() {
         ("POST", "/admin/users/{id}/role", "/admin/users/1/role"),
         ("POST", "/admin/users/{id}/active", "/admin/users/1/active"),
         ("GET", "/admin/audit", "/admin/audit"),
+        ("GET", "/admin/settings", "/admin/settings"),
+        ("POST", "/admin/settings", "/admin/settings"),
         ("GET", "/api/openapi.json", "/api/openapi.json"),
         ("GET", "/api/me", "/api/me"),
         ("GET", "/api/dashboard", "/api/dashboard"),
@@ -1062,4 +1064,36 @@ async fn operations_keeps_staff_positions_scorecards_and_heads_in_the_desk_and_e
         assert_eq!(heads, vec![("客服中心".to_string(), Some("south".to_string()))]);
         db.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_changes_the_appraisal_policy_in_the_desk_each_value_checked() {
+    let backend = TestDb::backends()[0];
+    let (addr, db, _url, _guard) = desk(backend).await;
+    let db2 = db.clone();
+    browse(move || {
+        let mut admin = Browser::new(addr);
+        admin.sign_in("admin", password("admin"));
+        let page = admin.get("/admin/settings").text();
+        assert!(page.contains("appraisal.grade_bands") && page.contains("A+:97,A:94,A-:91,B+:88,B:84,B-:81,C:71"));
+        let csrf = admin.csrf();
+        let set = |b: &mut Browser, key: &str, value: &str| {
+            b.post("/admin/settings", &[("csrf", csrf.as_str()), ("key", key), ("value", value)]).text()
+        };
+        assert!(set(&mut admin, "appraisal.grade_bands", "A+:97,A:98").contains("class=\"error\""));
+        assert!(set(&mut admin, "appraisal.executives", "admin, nobody").contains("there is no user nobody"));
+        assert!(set(&mut admin, "no.such", "1").contains("unknown setting"));
+        let ok = set(&mut admin, "appraisal.grade_bands", "A+:96,A:93,A-:90,B+:87,B:83,B-:80,C:70");
+        assert!(ok.contains("class=\"fresh\""), "{ok}");
+        assert!(set(&mut admin, "appraisal.executives", "admin, ops").contains("class=\"fresh\""));
+        // Not an administrator: not even the page.
+        let mut ops = Browser::new(addr);
+        ops.sign_in("ops", password("ops"));
+        assert_eq!(ops.get("/admin/settings").status, 403);
+    })
+    .await;
+    let policy = db2.appraisal_policy().await.unwrap();
+    assert_eq!(policy.grade(9_600), opsdesk_domain::appraisal::Grade::APlus, "96 is A+ under the new bands");
+    assert_eq!(db2.setting("appraisal.executives").await.unwrap().as_deref(), Some("admin, ops"));
+    db.close().await;
 }
