@@ -13,6 +13,33 @@ struct Migration {
     postgres: &'static str,
     /// Rows the step adds from data the code holds (the same on both backends).
     seed: fn() -> String,
+    /// Rows the step derives from data already stored, in Rust.
+    derive: Derive,
+}
+
+/// What a step derives from the data already stored, in its transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Derive {
+    Nothing,
+    /// The month rollup of categories, from the store-days' packed categories.
+    MonthCategories,
+}
+
+/// Fills `sales_month_detail` from every stored store-day, in `$tx`.
+macro_rules! derive_month_categories {
+    ($tx:ident) => {{
+        let days: Vec<(i64, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT store_id, month, categories FROM sales_day_detail").fetch_all(&mut *$tx).await?;
+        let rows = crate::sales::month_rows(days.iter().map(|(s, m, c)| (*s, *m, c.as_slice())))?;
+        for r in &rows {
+            sqlx::query("INSERT INTO sales_month_detail (month, store_id, categories) VALUES ($1, $2, $3)")
+                .bind(r.month)
+                .bind(r.store)
+                .bind(&r.categories)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
 }
 
 fn no_seed() -> String {
@@ -39,6 +66,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0001_foundation.sql"),
         postgres: include_str!("../../../migrations/postgres/0001_foundation.sql"),
         seed: no_seed,
+        derive: Derive::Nothing,
     },
     Migration {
         version: 2,
@@ -46,6 +74,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0002_sales_day_by_date.sql"),
         postgres: include_str!("../../../migrations/postgres/0002_sales_day_by_date.sql"),
         seed: no_seed,
+        derive: Derive::Nothing,
     },
     Migration {
         version: 3,
@@ -53,6 +82,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0003_people.sql"),
         postgres: include_str!("../../../migrations/postgres/0003_people.sql"),
         seed: no_seed,
+        derive: Derive::Nothing,
     },
     Migration {
         version: 4,
@@ -60,6 +90,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0004_targets.sql"),
         postgres: include_str!("../../../migrations/postgres/0004_targets.sql"),
         seed: holidays,
+        derive: Derive::Nothing,
     },
     Migration {
         version: 5,
@@ -67,6 +98,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0005_staff.sql"),
         postgres: include_str!("../../../migrations/postgres/0005_staff.sql"),
         seed: no_seed,
+        derive: Derive::Nothing,
     },
     Migration {
         version: 6,
@@ -74,6 +106,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0006_unit_heads.sql"),
         postgres: include_str!("../../../migrations/postgres/0006_unit_heads.sql"),
         seed: no_seed,
+        derive: Derive::Nothing,
+    },
+    Migration {
+        version: 7,
+        name: "sales_month_detail",
+        sqlite: include_str!("../../../migrations/sqlite/0007_sales_month_detail.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_sales_month_detail.sql"),
+        seed: no_seed,
+        derive: Derive::MonthCategories,
     },
 ];
 
@@ -160,6 +201,9 @@ impl Db {
                     if !seed.is_empty() {
                         sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
                     }
+                    if m.derive == Derive::MonthCategories {
+                        derive_month_categories!(tx);
+                    }
                     record_step!(tx, m);
                     tx.commit().await?;
                 }
@@ -175,6 +219,9 @@ impl Db {
                     let seed = (m.seed)();
                     if !seed.is_empty() {
                         sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
+                    }
+                    if m.derive == Derive::MonthCategories {
+                        derive_month_categories!(tx);
                     }
                     record_step!(tx, m);
                     tx.commit().await?;

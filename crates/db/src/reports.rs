@@ -76,7 +76,7 @@ use opsdesk_domain::reports::category::CategoryMonth;
 use opsdesk_domain::reports::monthly::StoreMonth;
 use opsdesk_domain::reports::rfm::MemberWindow;
 use opsdesk_domain::reports::traffic::TrafficDay;
-use opsdesk_domain::sales::codec::{CodecError, for_each_category_prefixed, for_each_member_prefixed};
+use opsdesk_domain::sales::codec::{CodecError, for_each_member_prefixed, unpack_categories};
 use rustc_hash::FxHashMap;
 
 fn damaged(_: CodecError) -> crate::DbError {
@@ -145,40 +145,22 @@ impl Db {
         Ok(stores.into_iter().filter_map(|s| by_store.remove(&s.id).map(|days| (s.code, days))).collect())
     }
 
-    /// Revenue and cost per month and category within reach, for the store-days
-    /// from `from` to `to`.
-    pub async fn category_months(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<CategoryMonth>> {
-        // One row per store with its days' packed categories end to end, each
-        // preceded by its month as `yyyymm`: read in key order, no sorting.
-        let sqlite = format!(
-            "SELECT store_id, CAST(group_concat(CAST(month AS TEXT) || categories, x'') AS BLOB)
-            FROM sales_day_detail WHERE {SQLITE_DETAIL_RANGE} GROUP BY store_id"
-        );
-        const POSTGRES: &str = "SELECT store_id, string_agg(convert_to(month::text, 'UTF8') || categories, ''::bytea)
-            FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
+    /// Revenue and cost per month and category within reach, for the months
+    /// `from` to `to` (`YYYYMM`), from the month rollup.
+    pub async fn category_months(&self, scope: &Scope, from: i64, to: i64) -> Result<Vec<CategoryMonth>> {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let sql = if matches!(self.pool, Pool::Sqlite(_)) { sqlite.as_str() } else { POSTGRES };
-        let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(sql, &[Arg::Date(from), Arg::Date(to)]).await?;
+        let rows: Vec<(i64, i64, Vec<u8>)> = self
+            .fetch_rows(
+                "SELECT month, store_id, categories FROM sales_month_detail WHERE month BETWEEN $1 AND $2",
+                &[Arg::Int(from), Arg::Int(to)],
+            )
+            .await?;
         let mut sums: FxHashMap<(i64, &str), (i64, i64)> = FxHashMap::default();
-        // The month prefix is read once per store-day (its members share the
-        // very slice), and categories are keyed by month number and name.
-        let mut current: (&[u8], i64) = (&[], 0);
-        for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
-            let mut bad_month = false;
-            for_each_category_prefixed(packed, 6, |month, category, t| {
-                if !std::ptr::eq(month, current.0) && month != current.0 {
-                    match std::str::from_utf8(month).ok().and_then(|m| m.parse().ok()) {
-                        Some(m) => current = (month, m),
-                        None => bad_month = true,
-                    }
-                }
-                let e = sums.entry((current.1, category)).or_default();
+        for (month, _, packed) in rows.iter().filter(|r| allowed.contains(&r.1)) {
+            for (category, t) in unpack_categories(packed).map_err(damaged)? {
+                let e = sums.entry((*month, category)).or_default();
                 e.0 += t.revenue;
                 e.1 += t.cost;
-            })
-            .map_err(damaged)?;
-            if bad_month {
-                return Err(damaged(CodecError));
             }
         }
         Ok(sums

@@ -152,12 +152,82 @@ const DETAIL_COLS: &str = "INSERT INTO sales_day_detail (store_id, d, month, cat
 fn detail(r: &DayRow) -> Option<(&[u8], &[u8])> {
     r.categories.as_deref().zip(r.members.as_deref())
 }
+
+const MONTH_COLS: &str = "INSERT INTO sales_month_detail (month, store_id, categories)";
+
+/// A store-month's categories summed over its days, packed.
+pub(crate) struct MonthRow {
+    pub(crate) month: i64,
+    pub(crate) store: i64,
+    pub(crate) categories: Vec<u8>,
+}
+
+/// The stores and months a batch touches: its month rollup is rebuilt for
+/// every store of the batch and every month from its first to its last.
+pub(crate) struct MonthSpan {
+    stores: Vec<i64>,
+    first: i64,
+    last: i64,
+}
+
+impl MonthSpan {
+    pub(crate) fn of(days: &[DayRow]) -> Option<MonthSpan> {
+        let first = days.iter().map(|d| month_key(d.key.date)).min()?;
+        let last = days.iter().map(|d| month_key(d.key.date)).max()?;
+        let mut stores: Vec<i64> = days.iter().map(|d| d.key.store).collect();
+        stores.sort_unstable();
+        stores.dedup();
+        Some(MonthSpan { stores, first, last })
+    }
+
+    /// The first and last dates of its months.
+    fn dates(&self) -> (NaiveDate, NaiveDate) {
+        let bounds = |m| opsdesk_domain::calendar::month_bounds(m).unwrap_or_default();
+        (bounds(self.first).0, bounds(self.last).1)
+    }
+
+    /// Its stores as SQL (numbers: safe to spell out).
+    fn store_list(&self) -> String {
+        self.stores.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// Sums packed store-day categories into store-month rows: `days` gives
+/// (store, month, packed) for every store-day with categories.
+pub(crate) fn month_rows<'a>(days: impl Iterator<Item = (i64, i64, &'a [u8])>) -> Result<Vec<MonthRow>> {
+    use opsdesk_domain::sales::CategoryTotals;
+    let mut sums: std::collections::BTreeMap<(i64, i64), std::collections::BTreeMap<&'a str, CategoryTotals>> =
+        std::collections::BTreeMap::new();
+    for (store, month, packed) in days {
+        let cats = sums.entry((month, store)).or_default();
+        for (name, t) in
+            unpack_categories(packed).map_err(|_| DbError::Rule("a packed rollup value is damaged".into()))?
+        {
+            let e = cats.entry(name).or_default();
+            e.revenue += t.revenue;
+            e.cost += t.cost;
+            e.qty += t.qty;
+            e.lines += t.lines;
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((month, store), cats)| {
+            let cats: Vec<(&str, CategoryTotals)> = cats.into_iter().collect();
+            MonthRow { month, store, categories: opsdesk_domain::sales::codec::pack_categories(&cats) }
+        })
+        .collect())
+}
 const LINE_COLS: &str =
     "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
 
-async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, batch_id: i64) -> Result<()> {
+async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
     use crate::sqlite_bulk::{Value, insert};
     let one_row = |head: &str, n: usize| format!("{head} VALUES ({})", vec!["?"; n].join(","));
+    insert(conn, &one_row(MONTH_COLS, 3), months, |r, v| {
+        v.extend([Value::Int(r.month), Value::Int(r.store), Value::Blob(Some(&r.categories))])
+    })
+    .await?;
     insert(conn, &one_row(DAY_COLS, 14), &data.days, |r, v| {
         v.extend([
             Value::Int(r.key.store),
@@ -207,8 +277,14 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, batch_id: i6
     Ok(())
 }
 
-async fn pg_rows(conn: &mut PgConnection, data: &SalesData, batch_id: i64) -> Result<()> {
+async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
     let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
+    pg_copy(conn, &copy(MONTH_COLS), months, |b, r| {
+        let _ = write!(b, "{}\t{}\t", r.month, r.store);
+        copy_bytes(b, Some(&r.categories));
+        b.push('\n');
+    })
+    .await?;
     pg_copy(conn, &copy(DAY_COLS), &data.days, |b, r| {
         let _ = write!(
             b,
@@ -399,7 +475,35 @@ macro_rules! replace_partitions {
                 sqlx::query(sql).bind(store).bind(a).bind(b).execute(&mut *$tx).await?;
             }
         }
-        $insert_rows(&mut *$tx, $data, batch_id).await?;
+        // The month rollup of every store and month the batch touches: its
+        // own days (written next) and the other days stored, summed again.
+        let months: Vec<MonthRow> = match MonthSpan::of(&$data.days) {
+            Some(span) => {
+                let (a, b) = span.dates();
+                let stored: Vec<(i64, i64, Vec<u8>)> =
+                    sqlx::query_as("SELECT store_id, month, categories FROM sales_day_detail WHERE d BETWEEN $1 AND $2")
+                        .bind(a)
+                        .bind(b)
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                let sql = format!(
+                    "DELETE FROM sales_month_detail WHERE month BETWEEN $1 AND $2 AND store_id IN ({})",
+                    span.store_list()
+                );
+                sqlx::query(AssertSqlSafe(sql)).bind(span.first).bind(span.last).execute(&mut *$tx).await?;
+                let stored = stored
+                    .iter()
+                    .filter(|r| span.stores.binary_search(&r.0).is_ok())
+                    .map(|(s, m, c)| (*s, *m, c.as_slice()));
+                let own = $data
+                    .days
+                    .iter()
+                    .filter_map(|d| d.categories.as_deref().map(|c| (d.key.store, month_key(d.key.date), c)));
+                month_rows(stored.chain(own))?
+            }
+            None => Vec::new(),
+        };
+        $insert_rows(&mut *$tx, $data, &months, batch_id).await?;
         sqlx::query("UPDATE import_batch SET duration_ms = $2 WHERE id = $1")
             .bind(batch_id)
             .bind(crate::imports::elapsed_ms($meta.started_at))
@@ -453,6 +557,22 @@ impl Db {
             ..RollupSnapshot::default()
         };
         let damaged = |_| DbError::Rule("a packed rollup value is damaged".into());
+        let months: Vec<(i64, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, month, categories FROM sales_month_detail").fetch_all(p).await?);
+        for (store_id, month, cats) in months.into_iter().filter(|r| allowed.contains(&r.0)) {
+            for (category, t) in unpack_categories(&cats).map_err(damaged)? {
+                snap.months.push(MonthSnap {
+                    store_id,
+                    month,
+                    category: category.into(),
+                    revenue_c: t.revenue,
+                    cost_c: t.cost,
+                    qty: t.qty,
+                    lines: t.lines,
+                });
+            }
+        }
+        snap.months.sort();
         for (store_id, d, cats, members) in packed.into_iter().filter(|r| allowed.contains(&r.0)) {
             for (category, t) in unpack_categories(cats.as_deref().unwrap_or(EMPTY)).map_err(damaged)? {
                 let (revenue_c, cost_c, qty, lines) = (t.revenue, t.cost, t.qty, t.lines);
@@ -517,15 +637,54 @@ pub struct MemberSnap {
     pub net_c: i64,
 }
 
+/// A store-month's category from the month rollup.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MonthSnap {
+    pub store_id: i64,
+    pub month: i64,
+    pub category: String,
+    pub revenue_c: i64,
+    pub cost_c: i64,
+    pub qty: i64,
+    pub lines: i64,
+}
+
 /// The rollups as sorted rows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RollupSnapshot {
     pub days: Vec<DaySnap>,
     pub categories: Vec<CategorySnap>,
     pub members: Vec<MemberSnap>,
+    /// The month rollup of categories, sorted by store, month, category.
+    pub months: Vec<MonthSnap>,
 }
 
 impl RollupSnapshot {
+    /// The month rollup as the store-days' categories sum it: what
+    /// [`RollupSnapshot::months`] must always equal.
+    pub fn months_from_days(&self) -> Vec<MonthSnap> {
+        use opsdesk_domain::sales::CategoryTotals;
+        let mut sums: std::collections::BTreeMap<(i64, i64, &str), CategoryTotals> = Default::default();
+        for c in &self.categories {
+            let e = sums.entry((c.store_id, month_key(c.d), c.category.as_str())).or_default();
+            e.revenue += c.revenue_c;
+            e.cost += c.cost_c;
+            e.qty += c.qty;
+            e.lines += c.lines;
+        }
+        sums.into_iter()
+            .map(|((store_id, month, category), t)| MonthSnap {
+                store_id,
+                month,
+                category: category.to_string(),
+                revenue_c: t.revenue,
+                cost_c: t.cost,
+                qty: t.qty,
+                lines: t.lines,
+            })
+            .collect()
+    }
+
     pub fn revenue(&self) -> i64 {
         self.days.iter().map(|d| d.revenue_c).sum()
     }

@@ -77,3 +77,91 @@ async fn sqlite_files_use_the_write_ahead_log() {
     assert_eq!(mode, "wal");
     p.close().await;
 }
+
+#[tokio::test]
+async fn upgrading_to_the_month_rollup_builds_it_from_the_stored_days() {
+    use chrono::NaiveDate;
+    use opsdesk_db::Scope;
+    use opsdesk_db::imports::BatchMeta;
+    use opsdesk_db::sales::SalesData;
+    use opsdesk_domain::sales::codec::{pack_categories, pack_members};
+    use opsdesk_domain::sales::{CategoryTotals, DayKey, DayRow, DaySource, DayTotals};
+    use opsdesk_domain::stores::StoreRecord;
+    for backend in TestDb::backends() {
+        let (url, _guard) = TestDb::fresh_url(backend).await;
+        let (db, _) = Db::init(&url).await.unwrap();
+        let all = Scope::system("test");
+        let day = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let store = StoreRecord {
+            code: "S1".into(),
+            name: "一店".into(),
+            region_path: vec!["华东".into()],
+            area_sqm: 100,
+            staff_count: 5,
+            open_date: day,
+            channel: None,
+            status: None,
+            sku_count: None,
+            open_minutes: None,
+        };
+        db.save_stores(&all, &[store]).await.unwrap();
+        let id = db.store_codes(&all).await.unwrap()["S1"];
+        let t = |revenue| CategoryTotals { revenue, cost: revenue / 2, qty: 1, lines: 1 };
+        let days: Vec<DayRow> = [(1, 100), (2, 250), (31, 400)]
+            .iter()
+            .map(|&(n, revenue)| {
+                let date = day + chrono::Duration::days(n - 1);
+                let mut r = DayRow::from_totals(DayKey { store: id, date }, &DayTotals::default());
+                r.source = DaySource::Lines;
+                r.categories = Some(pack_categories(&[("处方药", t(revenue)), ("母婴", t(7))]));
+                r.members = Some(pack_members(&[]));
+                r
+            })
+            .collect();
+        let meta = BatchMeta {
+            kind: "sales".into(),
+            file_name: "t".into(),
+            sha256: "t".into(),
+            started_at: chrono::Utc::now(),
+            rows_read: 3,
+            rows_imported: 3,
+            rows_rejected: 0,
+            first_date: Some(day),
+            last_date: Some(day),
+            message: String::new(),
+            add: false,
+        };
+        db.write_sales(&all, &meta, &SalesData { days, lines: Vec::new() }).await.unwrap();
+        let written = db.rollup_snapshot(&all).await.unwrap();
+        assert_eq!(written.months, written.months_from_days(), "{backend:?}");
+        let rx: Vec<_> = written.months.iter().map(|m| (m.month, m.category.as_str(), m.revenue_c)).collect();
+        assert_eq!(
+            rx,
+            vec![(202609, "处方药", 350), (202609, "母婴", 14), (202610, "处方药", 400), (202610, "母婴", 7)]
+        );
+        db.close().await;
+
+        // The database as the step before left it: no month rollup.
+        let undo = ["DROP TABLE sales_month_detail", "DELETE FROM schema_migration WHERE version = 7"];
+        match backend {
+            Backend::Sqlite => {
+                let p = sqlx::SqlitePool::connect(&url).await.unwrap();
+                for sql in undo {
+                    sqlx::query(sql).execute(&p).await.unwrap();
+                }
+                p.close().await;
+            }
+            Backend::Postgres => {
+                let p = sqlx::PgPool::connect(&url).await.unwrap();
+                for sql in undo {
+                    sqlx::query(sql).execute(&p).await.unwrap();
+                }
+                p.close().await;
+            }
+        }
+        let (db, before) = Db::init(&url).await.unwrap();
+        assert_eq!(before, 6);
+        assert_eq!(db.rollup_snapshot(&all).await.unwrap(), written, "rebuilt from the days, {backend:?}");
+        db.close().await;
+    }
+}

@@ -26,7 +26,10 @@ async fn a_clean_file_imports_every_line_exactly() {
         assert_eq!(snap.lines(), m["clean_lines"].as_i64().unwrap());
         assert_eq!(s.pairs_new as usize, snap.days.len());
         assert_eq!(s.pairs_replaced, 0);
-        // Each rollup adds up to the same totals as the store-days.
+        // Each rollup adds up to the same totals as the store-days; the
+        // month rollup is the days' categories summed.
+        assert!(!snap.months.is_empty());
+        assert_eq!(snap.months, snap.months_from_days(), "{backend:?}");
         let cat_rev: i64 = snap.categories.iter().map(|c| c.revenue_c).sum();
         let cat_lines: i64 = snap.categories.iter().map(|c| c.lines).sum();
         assert_eq!((cat_rev, cat_lines), (snap.revenue(), snap.lines()));
@@ -207,6 +210,19 @@ async fn a_corrected_file_replaces_its_store_days_and_nothing_else() {
             after.days.iter().zip(&before.days).filter(|(a, b)| a != b).map(|(a, _)| a.d.to_string()).collect();
         assert_eq!(changed, vec!["2026-10-30"]);
         assert_eq!(after.categories.len(), before.categories.len());
+        // The month rollup follows the one store-day: S0003's October, and nothing else.
+        assert_eq!(after.months, after.months_from_days(), "{backend:?}");
+        let s3 = t.db.store_codes(&scope()).await.unwrap()["S0003"];
+        let moved: Vec<_> = after
+            .months
+            .iter()
+            .zip(&before.months)
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| (a.store_id, a.month))
+            .collect();
+        assert!(!moved.is_empty() && moved.iter().all(|m| *m == (s3, 202610)), "{moved:?}");
+        let month_revenue = |s: &opsdesk_db::sales::RollupSnapshot| s.months.iter().map(|m| m.revenue_c).sum::<i64>();
+        assert_eq!(month_revenue(&after) - month_revenue(&before), new - old);
     }
 }
 

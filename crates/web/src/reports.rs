@@ -308,12 +308,7 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
             let (earliest, latest) = (NaiveDate::from_ymd_opt(1900, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
             let span =
                 (from.map(first_of).or(earliest).unwrap_or_default(), to.map(last_of).or(latest).unwrap_or_default());
-            let cats: Vec<_> = db
-                .category_months(scope, span.0, span.1)
-                .await?
-                .into_iter()
-                .filter(|c| in_range(c.month, from, to))
-                .collect();
+            let cats = db.category_months(scope, from.unwrap_or(190_001), to.unwrap_or(999_912)).await?;
             let left_out = summary_days(db, scope, span.0, span.1, cats.is_empty()).await?;
             Report { table: category_table(&category_report(&cats)), summary_days_left_out: left_out }
         }
