@@ -116,6 +116,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::MonthCategories,
     },
+    Migration {
+        version: 8,
+        name: "target_day_covering",
+        sqlite: include_str!("../../../migrations/sqlite/0008_target_day_covering.sql"),
+        postgres: include_str!("../../../migrations/postgres/0008_target_day_covering.sql"),
+        seed: no_seed,
+        derive: Derive::Nothing,
+    },
 ];
 
 /// The schema version this binary creates and expects.

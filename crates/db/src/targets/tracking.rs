@@ -210,10 +210,14 @@ impl Db {
         Ok(rows.into_iter().collect())
     }
 
-    /// Each store's baseline per month (`YYYYMM`) of the plan.
-    pub async fn target_month_sums(&self, plan: &Plan) -> Result<HashMap<(i64, i64), i64>> {
+    /// Each store's baseline per month (`YYYYMM`) of the plan, for the
+    /// months `from` to `to`.
+    pub async fn target_month_sums(&self, plan: &Plan, from: i64, to: i64) -> Result<HashMap<(i64, i64), i64>> {
         let rows: Vec<(i64, i64, i64)> = self
-            .fetch_rows("SELECT store_id, month, baseline FROM target_month WHERE plan_id = $1", &[Arg::Int(plan.id)])
+            .fetch_rows(
+                "SELECT store_id, month, baseline FROM target_month WHERE plan_id = $1 AND month BETWEEN $2 AND $3",
+                &[Arg::Int(plan.id), Arg::Int(from), Arg::Int(to)],
+            )
             .await?;
         Ok(rows.into_iter().map(|(s, m, b)| ((s, m), b)).collect())
     }

@@ -419,10 +419,13 @@ pub(crate) async fn with_targets(
         "r1_daily" => {
             let Some(date) = first("date").and_then(|d| parse_date(&d).ok()) else { return Ok(()) };
             let Some(plan) = db.target_plan_for(chrono::Datelike::year(&date), "revenue").await? else { return Ok(()) };
-            let (month_first, month_last) = month_bounds(month_key(date)).unwrap_or((date, date));
+            let month_first = month_bounds(month_key(date)).map_or(date, |b| b.0);
             let day = db.target_sums(&plan, date, date).await?;
             let to_date = db.target_sums(&plan, month_first, date).await?;
-            let month = db.target_sums(&plan, month_first, month_last).await?;
+            // A month's cells sum to its month target exactly.
+            let m = month_key(date);
+            let month: HashMap<i64, i64> =
+                db.target_month_sums(&plan, m, m).await?.into_iter().map(|((s, _), v)| (s, v)).collect();
             for (&s, &m) in &month {
                 let target = day.get(&s).copied().unwrap_or(0);
                 let month = Some((to_date.get(&s).copied().unwrap_or(0), m));
@@ -467,9 +470,16 @@ pub(crate) async fn with_targets(
                 .collect();
             years.sort_unstable();
             years.dedup();
+            let months: Vec<i64> = t
+                .rows
+                .iter()
+                .filter_map(|r| r.get(mi))
+                .filter_map(|c| opsdesk_domain::calendar::parse_month(&c.text()))
+                .collect();
+            let (from, to) = (months.iter().min().copied().unwrap_or(0), months.iter().max().copied().unwrap_or(0));
             for year in years {
                 let Some(plan) = db.target_plan_for(year, "revenue").await? else { continue };
-                for ((s, m), v) in db.target_month_sums(&plan).await? {
+                for ((s, m), v) in db.target_month_sums(&plan, from, to).await? {
                     by_id.insert((s, opsdesk_domain::calendar::month_label(m)), RowTarget { target: v, month: None });
                 }
             }
