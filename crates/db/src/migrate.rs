@@ -21,23 +21,33 @@ struct Migration {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Derive {
     Nothing,
-    /// The month rollup of categories, from the store-days' packed categories.
+    /// The month rollup, from the store-days.
     MonthCategories,
 }
 
-/// Fills `sales_month_detail` from every stored store-day, in `$tx`.
+/// Fills `sales_month` from every stored store-day, in `$tx`.
 macro_rules! derive_month_categories {
     ($tx:ident) => {{
-        let days: Vec<(i64, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT store_id, month, categories FROM sales_day_detail").fetch_all(&mut *$tx).await?;
-        let rows = crate::sales::month_rows(days.iter().map(|(s, m, c)| (*s, *m, c.as_slice())))?;
+        let days: Vec<(i64, i64, i64, i64, i64, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT s.store_id, s.month, s.revenue_c, s.cost_c, s.tickets, x.categories
+             FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d",
+        )
+        .fetch_all(&mut *$tx)
+        .await?;
+        let rows = crate::sales::month_rows(days.iter().map(|(s, m, r, c, t, x)| (*s, *m, *r, *c, *t, x.as_deref())))?;
         for r in &rows {
-            sqlx::query("INSERT INTO sales_month_detail (month, store_id, categories) VALUES ($1, $2, $3)")
-                .bind(r.month)
-                .bind(r.store)
-                .bind(&r.categories)
-                .execute(&mut *$tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO sales_month (month, store_id, revenue_c, cost_c, tickets, categories)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(r.month)
+            .bind(r.store)
+            .bind(r.revenue)
+            .bind(r.cost)
+            .bind(r.tickets)
+            .bind(&r.categories)
+            .execute(&mut *$tx)
+            .await?;
         }
     }};
 }
@@ -110,9 +120,9 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 7,
-        name: "sales_month_detail",
-        sqlite: include_str!("../../../migrations/sqlite/0007_sales_month_detail.sql"),
-        postgres: include_str!("../../../migrations/postgres/0007_sales_month_detail.sql"),
+        name: "sales_month",
+        sqlite: include_str!("../../../migrations/sqlite/0007_sales_month.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_sales_month.sql"),
         seed: no_seed,
         derive: Derive::MonthCategories,
     },

@@ -11,10 +11,6 @@ use crate::{Db, Pool, Result, Scope};
 
 type DayFigureRow = (i64, i64, i64, i64, Option<i64>, Option<i64>);
 
-/// Date bounds every database accepts, for ranges open at either end.
-const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
-const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
-
 impl Db {
     async fn day_figures(&self, date: NaiveDate) -> Result<HashMap<i64, DayFigures>> {
         let rows: Vec<DayFigureRow> = self
@@ -89,20 +85,11 @@ impl Db {
     pub async fn store_months(&self, scope: &Scope, from: i64, to: i64) -> Result<Vec<StoreMonth>> {
         let stores: HashMap<i64, crate::stores::Store> =
             self.stores(scope).await?.into_iter().map(|s| (s.id, s)).collect();
-        // By date range, so that the covering date index serves it.
-        let day = |month: i64, end: bool| {
-            month_bounds(month).map(|b| if end { b.1 } else { b.0 }).unwrap_or(if end {
-                NaiveDate::MAX
-            } else {
-                NaiveDate::MIN
-            })
-        };
-        let (first, last) = (day(from, false).max(EARLIEST), day(to, true).min(LATEST));
+        // From the month rollup: one row per store and month.
         let rows: Vec<(i64, i64, i64, i64, i64)> = self
             .fetch_rows(
-                "SELECT store_id, month, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT)
-                 FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id, month",
-                &[Arg::Date(first), Arg::Date(last)],
+                "SELECT store_id, month, revenue_c, cost_c, tickets FROM sales_month WHERE month BETWEEN $1 AND $2",
+                &[Arg::Int(from), Arg::Int(to)],
             )
             .await?;
         let mut out: Vec<StoreMonth> = rows
@@ -151,7 +138,7 @@ impl Db {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let rows: Vec<(i64, i64, Vec<u8>)> = self
             .fetch_rows(
-                "SELECT month, store_id, categories FROM sales_month_detail WHERE month BETWEEN $1 AND $2",
+                "SELECT month, store_id, categories FROM sales_month WHERE month BETWEEN $1 AND $2",
                 &[Arg::Int(from), Arg::Int(to)],
             )
             .await?;

@@ -153,14 +153,22 @@ fn detail(r: &DayRow) -> Option<(&[u8], &[u8])> {
     r.categories.as_deref().zip(r.members.as_deref())
 }
 
-const MONTH_COLS: &str = "INSERT INTO sales_month_detail (month, store_id, categories)";
+const MONTH_COLS: &str = "INSERT INTO sales_month (month, store_id, revenue_c, cost_c, tickets, categories)";
 
-/// A store-month's categories summed over its days, packed.
+/// A store-month summed over its days: revenue, cost and tickets of every
+/// day, the categories (packed) of the days from POS lines.
 pub(crate) struct MonthRow {
     pub(crate) month: i64,
     pub(crate) store: i64,
+    pub(crate) revenue: i64,
+    pub(crate) cost: i64,
+    pub(crate) tickets: i64,
     pub(crate) categories: Vec<u8>,
 }
+
+/// A store-day as the month rollup sums it: store, month, revenue, cost,
+/// tickets, packed categories (none for a summary).
+pub(crate) type MonthDay<'a> = (i64, i64, i64, i64, i64, Option<&'a [u8]>);
 
 /// The stores and months a batch touches: its month rollup is rebuilt for
 /// every store of the batch and every month from its first to its last.
@@ -192,14 +200,15 @@ impl MonthSpan {
     }
 }
 
-/// Sums packed store-day categories into store-month rows: `days` gives
-/// (store, month, packed) for every store-day with categories.
-pub(crate) fn month_rows<'a>(days: impl Iterator<Item = (i64, i64, &'a [u8])>) -> Result<Vec<MonthRow>> {
+/// Sums store-days into store-month rows.
+pub(crate) fn month_rows<'a>(days: impl Iterator<Item = MonthDay<'a>>) -> Result<Vec<MonthRow>> {
     use opsdesk_domain::sales::CategoryTotals;
-    let mut sums: std::collections::BTreeMap<(i64, i64), std::collections::BTreeMap<&'a str, CategoryTotals>> =
-        std::collections::BTreeMap::new();
-    for (store, month, packed) in days {
-        let cats = sums.entry((month, store)).or_default();
+    type Sums<'a> = ((i64, i64, i64), std::collections::BTreeMap<&'a str, CategoryTotals>);
+    let mut sums: std::collections::BTreeMap<(i64, i64), Sums<'a>> = std::collections::BTreeMap::new();
+    for (store, month, revenue, cost, tickets, packed) in days {
+        let (totals, cats) = sums.entry((month, store)).or_default();
+        *totals = (totals.0 + revenue, totals.1 + cost, totals.2 + tickets);
+        let Some(packed) = packed else { continue };
         for (name, t) in
             unpack_categories(packed).map_err(|_| DbError::Rule("a packed rollup value is damaged".into()))?
         {
@@ -212,9 +221,10 @@ pub(crate) fn month_rows<'a>(days: impl Iterator<Item = (i64, i64, &'a [u8])>) -
     }
     Ok(sums
         .into_iter()
-        .map(|((month, store), cats)| {
+        .map(|((month, store), ((revenue, cost, tickets), cats))| {
             let cats: Vec<(&str, CategoryTotals)> = cats.into_iter().collect();
-            MonthRow { month, store, categories: opsdesk_domain::sales::codec::pack_categories(&cats) }
+            let categories = opsdesk_domain::sales::codec::pack_categories(&cats);
+            MonthRow { month, store, revenue, cost, tickets, categories }
         })
         .collect())
 }
@@ -224,8 +234,15 @@ const LINE_COLS: &str =
 async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
     use crate::sqlite_bulk::{Value, insert};
     let one_row = |head: &str, n: usize| format!("{head} VALUES ({})", vec!["?"; n].join(","));
-    insert(conn, &one_row(MONTH_COLS, 3), months, |r, v| {
-        v.extend([Value::Int(r.month), Value::Int(r.store), Value::Blob(Some(&r.categories))])
+    insert(conn, &one_row(MONTH_COLS, 6), months, |r, v| {
+        v.extend([
+            Value::Int(r.month),
+            Value::Int(r.store),
+            Value::Int(r.revenue),
+            Value::Int(r.cost),
+            Value::Int(r.tickets),
+            Value::Blob(Some(&r.categories)),
+        ])
     })
     .await?;
     insert(conn, &one_row(DAY_COLS, 14), &data.days, |r, v| {
@@ -280,7 +297,7 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[Mo
 async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
     let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
     pg_copy(conn, &copy(MONTH_COLS), months, |b, r| {
-        let _ = write!(b, "{}\t{}\t", r.month, r.store);
+        let _ = write!(b, "{}\t{}\t{}\t{}\t{}\t", r.month, r.store, r.revenue, r.cost, r.tickets);
         copy_bytes(b, Some(&r.categories));
         b.push('\n');
     })
@@ -480,25 +497,27 @@ macro_rules! replace_partitions {
         let months: Vec<MonthRow> = match MonthSpan::of(&$data.days) {
             Some(span) => {
                 let (a, b) = span.dates();
-                let stored: Vec<(i64, i64, Vec<u8>)> =
-                    sqlx::query_as("SELECT store_id, month, categories FROM sales_day_detail WHERE d BETWEEN $1 AND $2")
-                        .bind(a)
-                        .bind(b)
-                        .fetch_all(&mut *$tx)
-                        .await?;
+                let stored: Vec<(i64, i64, i64, i64, i64, Option<Vec<u8>>)> = sqlx::query_as(
+                    "SELECT s.store_id, s.month, s.revenue_c, s.cost_c, s.tickets, x.categories
+                     FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d
+                     WHERE s.d BETWEEN $1 AND $2",
+                )
+                .bind(a)
+                .bind(b)
+                .fetch_all(&mut *$tx)
+                .await?;
                 let sql = format!(
-                    "DELETE FROM sales_month_detail WHERE month BETWEEN $1 AND $2 AND store_id IN ({})",
+                    "DELETE FROM sales_month WHERE month BETWEEN $1 AND $2 AND store_id IN ({})",
                     span.store_list()
                 );
                 sqlx::query(AssertSqlSafe(sql)).bind(span.first).bind(span.last).execute(&mut *$tx).await?;
                 let stored = stored
                     .iter()
                     .filter(|r| span.stores.binary_search(&r.0).is_ok())
-                    .map(|(s, m, c)| (*s, *m, c.as_slice()));
-                let own = $data
-                    .days
-                    .iter()
-                    .filter_map(|d| d.categories.as_deref().map(|c| (d.key.store, month_key(d.key.date), c)));
+                    .map(|(s, m, r, c, t, x)| (*s, *m, *r, *c, *t, x.as_deref()));
+                let own = $data.days.iter().map(|d| {
+                    (d.key.store, month_key(d.key.date), d.revenue, d.cost, d.tickets, d.categories.as_deref())
+                });
                 month_rows(stored.chain(own))?
             }
             None => Vec::new(),
@@ -557,9 +576,11 @@ impl Db {
             ..RollupSnapshot::default()
         };
         let damaged = |_| DbError::Rule("a packed rollup value is damaged".into());
-        let months: Vec<(i64, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, month, categories FROM sales_month_detail").fetch_all(p).await?);
-        for (store_id, month, cats) in months.into_iter().filter(|r| allowed.contains(&r.0)) {
+        let months: Vec<(i64, i64, i64, i64, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, month, revenue_c, cost_c, tickets, categories FROM sales_month").fetch_all(p).await?);
+        for (store_id, month, revenue_c, cost_c, tickets, cats) in months.into_iter().filter(|r| allowed.contains(&r.0))
+        {
+            snap.month_totals.push(MonthTotals { store_id, month, revenue_c, cost_c, tickets });
             for (category, t) in unpack_categories(&cats).map_err(damaged)? {
                 snap.months.push(MonthSnap {
                     store_id,
@@ -573,6 +594,7 @@ impl Db {
             }
         }
         snap.months.sort();
+        snap.month_totals.sort();
         for (store_id, d, cats, members) in packed.into_iter().filter(|r| allowed.contains(&r.0)) {
             for (category, t) in unpack_categories(cats.as_deref().unwrap_or(EMPTY)).map_err(damaged)? {
                 let (revenue_c, cost_c, qty, lines) = (t.revenue, t.cost, t.qty, t.lines);
@@ -657,9 +679,40 @@ pub struct RollupSnapshot {
     pub members: Vec<MemberSnap>,
     /// The month rollup of categories, sorted by store, month, category.
     pub months: Vec<MonthSnap>,
+    /// The month rollup's totals, sorted by store and month.
+    pub month_totals: Vec<MonthTotals>,
+}
+
+/// A store-month's totals from the month rollup.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MonthTotals {
+    pub store_id: i64,
+    pub month: i64,
+    pub revenue_c: i64,
+    pub cost_c: i64,
+    pub tickets: i64,
 }
 
 impl RollupSnapshot {
+    /// The month rollup's totals as the store-days sum them: what
+    /// [`RollupSnapshot::month_totals`] must always equal.
+    pub fn month_totals_from_days(&self) -> Vec<MonthTotals> {
+        let mut sums: std::collections::BTreeMap<(i64, i64), (i64, i64, i64)> = Default::default();
+        for d in &self.days {
+            let e = sums.entry((d.store_id, month_key(d.d))).or_default();
+            *e = (e.0 + d.revenue_c, e.1 + d.cost_c, e.2 + d.tickets);
+        }
+        sums.into_iter()
+            .map(|((store_id, month), (revenue_c, cost_c, tickets))| MonthTotals {
+                store_id,
+                month,
+                revenue_c,
+                cost_c,
+                tickets,
+            })
+            .collect()
+    }
+
     /// The month rollup as the store-days' categories sum it: what
     /// [`RollupSnapshot::months`] must always equal.
     pub fn months_from_days(&self) -> Vec<MonthSnap> {

@@ -134,6 +134,7 @@ async fn upgrading_to_the_month_rollup_builds_it_from_the_stored_days() {
         db.write_sales(&all, &meta, &SalesData { days, lines: Vec::new() }).await.unwrap();
         let written = db.rollup_snapshot(&all).await.unwrap();
         assert_eq!(written.months, written.months_from_days(), "{backend:?}");
+        assert_eq!(written.month_totals, written.month_totals_from_days(), "{backend:?}");
         let rx: Vec<_> = written.months.iter().map(|m| (m.month, m.category.as_str(), m.revenue_c)).collect();
         assert_eq!(
             rx,
@@ -142,7 +143,7 @@ async fn upgrading_to_the_month_rollup_builds_it_from_the_stored_days() {
         db.close().await;
 
         // The database as the step before left it: no month rollup.
-        let undo = ["DROP TABLE sales_month_detail", "DELETE FROM schema_migration WHERE version = 7"];
+        let undo = ["DROP TABLE sales_month", "DELETE FROM schema_migration WHERE version >= 7"];
         match backend {
             Backend::Sqlite => {
                 let p = sqlx::SqlitePool::connect(&url).await.unwrap();

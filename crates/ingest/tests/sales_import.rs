@@ -30,6 +30,7 @@ async fn a_clean_file_imports_every_line_exactly() {
         // month rollup is the days' categories summed.
         assert!(!snap.months.is_empty());
         assert_eq!(snap.months, snap.months_from_days(), "{backend:?}");
+        assert_eq!(snap.month_totals, snap.month_totals_from_days(), "{backend:?}");
         let cat_rev: i64 = snap.categories.iter().map(|c| c.revenue_c).sum();
         let cat_lines: i64 = snap.categories.iter().map(|c| c.lines).sum();
         assert_eq!((cat_rev, cat_lines), (snap.revenue(), snap.lines()));
@@ -212,6 +213,7 @@ async fn a_corrected_file_replaces_its_store_days_and_nothing_else() {
         assert_eq!(after.categories.len(), before.categories.len());
         // The month rollup follows the one store-day: S0003's October, and nothing else.
         assert_eq!(after.months, after.months_from_days(), "{backend:?}");
+        assert_eq!(after.month_totals, after.month_totals_from_days(), "{backend:?}");
         let s3 = t.db.store_codes(&scope()).await.unwrap()["S0003"];
         let moved: Vec<_> = after
             .months

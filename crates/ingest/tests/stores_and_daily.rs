@@ -101,6 +101,7 @@ async fn daily_summaries_replace_store_days_and_keep_what_they_lack_empty() {
         assert_eq!(after.days.len(), before.days.len());
         // Summaries carry no categories: the month rollup loses those two days.
         assert_eq!(after.months, after.months_from_days(), "{backend:?}");
+        assert_eq!(after.month_totals, after.month_totals_from_days(), "{backend:?}");
         assert!(after.months != before.months);
         let day = after
             .days

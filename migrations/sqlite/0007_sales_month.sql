@@ -1,0 +1,15 @@
+-- Each store-month's sums over its days: revenue, cost and tickets of every
+-- day, and the categories of the days from POS lines, packed as the days' are
+-- (crates/domain/src/sales/codec.rs). The monthly and category reports read
+-- one row per store and month instead of every day (1,000 stores, one month:
+-- 30,000 store-days). Written with the days in the same transaction; rebuilt
+-- from the days when this step is applied to a database with sales.
+CREATE TABLE sales_month (
+    month      INTEGER NOT NULL,
+    store_id   INTEGER NOT NULL,
+    revenue_c  INTEGER NOT NULL,
+    cost_c     INTEGER NOT NULL,
+    tickets    INTEGER NOT NULL,
+    categories BLOB NOT NULL,
+    PRIMARY KEY (month, store_id)
+) WITHOUT ROWID;
