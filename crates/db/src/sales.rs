@@ -200,33 +200,43 @@ impl MonthSpan {
     }
 }
 
-/// Sums store-days into store-month rows.
+/// Sums store-days into store-month rows, ordered by month and store.
 pub(crate) fn month_rows<'a>(days: impl Iterator<Item = MonthDay<'a>>) -> Result<Vec<MonthRow>> {
     use opsdesk_domain::sales::CategoryTotals;
-    type Sums<'a> = ((i64, i64, i64), std::collections::BTreeMap<&'a str, CategoryTotals>);
-    let mut sums: std::collections::BTreeMap<(i64, i64), Sums<'a>> = std::collections::BTreeMap::new();
+    use opsdesk_domain::sales::codec::{for_each_category_prefixed, pack_categories};
+    // A store-month has a dozen categories or so: a short list searched in
+    // place beats a map per month.
+    type Sums<'a> = ((i64, i64, i64), Vec<(&'a str, CategoryTotals)>);
+    let mut sums: rustc_hash::FxHashMap<(i64, i64), Sums<'a>> = Default::default();
     for (store, month, revenue, cost, tickets, packed) in days {
         let (totals, cats) = sums.entry((month, store)).or_default();
         *totals = (totals.0 + revenue, totals.1 + cost, totals.2 + tickets);
         let Some(packed) = packed else { continue };
-        for (name, t) in
-            unpack_categories(packed).map_err(|_| DbError::Rule("a packed rollup value is damaged".into()))?
-        {
-            let e = cats.entry(name).or_default();
+        for_each_category_prefixed(packed, 0, |_, name, t| {
+            let i = match cats.iter().position(|c| c.0 == name) {
+                Some(i) => i,
+                None => {
+                    cats.push((name, CategoryTotals::default()));
+                    cats.len() - 1
+                }
+            };
+            let e = &mut cats[i].1;
             e.revenue += t.revenue;
             e.cost += t.cost;
             e.qty += t.qty;
             e.lines += t.lines;
-        }
-    }
-    Ok(sums
-        .into_iter()
-        .map(|((month, store), ((revenue, cost, tickets), cats))| {
-            let cats: Vec<(&str, CategoryTotals)> = cats.into_iter().collect();
-            let categories = opsdesk_domain::sales::codec::pack_categories(&cats);
-            MonthRow { month, store, revenue, cost, tickets, categories }
         })
-        .collect())
+        .map_err(|_| DbError::Rule("a packed rollup value is damaged".into()))?;
+    }
+    let mut out: Vec<MonthRow> = sums
+        .into_iter()
+        .map(|((month, store), ((revenue, cost, tickets), mut cats))| {
+            cats.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            MonthRow { month, store, revenue, cost, tickets, categories: pack_categories(&cats) }
+        })
+        .collect();
+    out.sort_unstable_by_key(|r| (r.month, r.store));
+    Ok(out)
 }
 const LINE_COLS: &str =
     "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
