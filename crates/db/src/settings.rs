@@ -45,7 +45,8 @@ impl Db {
             return Err(DbError::Rule(format!("unknown setting '{key}' (known: {})", known.join(", "))));
         }
         if let Err(e) = appraisal::check_setting(key, value) {
-            return Err(DbError::Rule(e.to_string()));
+            use opsdesk_domain::i18n::Lang;
+            return Err(DbError::refused(e.message(Lang::Zh), e.message(Lang::En)));
         }
         if key == EXECUTIVES {
             for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {

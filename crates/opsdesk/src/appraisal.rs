@@ -166,7 +166,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
         }
         AppraisalCommand::Score { cycle, employee, indicator, points, comment } => {
             let policy = db.appraisal_policy().await.map_err(err)?;
-            let points = parse_score(&points).map_err(|e| Failure::BadInput(e.to_string()))?;
+            let points = parse_score(&points).map_err(|e| Failure::BadInput(e.message(lang)))?;
             let entry = opsdesk_db::appraisal::ScoreEntry { employee, indicator, points, comment };
             db.set_scores(scope, cycle, std::slice::from_ref(&entry), &policy).await.map_err(err)
         }
@@ -277,7 +277,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
             for h in &hands {
                 let (k, v) =
                     h.split_once('=').ok_or_else(|| Failure::BadInput(format!("--hand '{h}': expected KEY=POINTS")))?;
-                hand.insert(k.trim().to_string(), parse_score(v).map_err(|e| Failure::BadInput(e.to_string()))?);
+                hand.insert(k.trim().to_string(), parse_score(v).map_err(|e| Failure::BadInput(e.message(lang)))?);
             }
             let card = db.scorecard(&e.position).await.map_err(err)?;
             if card.is_empty() {
@@ -347,7 +347,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: AppraisalCommand, ui: &Ui) 
         }
         AppraisalCommand::Grade { score } => {
             let policy = db.appraisal_policy().await.map_err(|e| Failure::db(e, ui.lang))?;
-            let score = parse_score(&score).map_err(|e| Failure::BadInput(e.to_string()))?;
+            let score = parse_score(&score).map_err(|e| Failure::BadInput(e.message(ui.lang)))?;
             println!("{}", policy.grade(score));
             Ok(())
         }

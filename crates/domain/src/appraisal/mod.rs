@@ -78,6 +78,20 @@ impl fmt::Display for PolicyError {
     }
 }
 
+impl PolicyError {
+    /// The message in the reader's language.
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        match (self, lang) {
+            (_, crate::i18n::Lang::En) => self.to_string(),
+            (PolicyError::NotAScore(t), _) => format!("“{t}”不是分数（应为数字，如 92.5）"),
+            (PolicyError::OutOfRange(t), _) => format!("分数 {t} 超出 0–100"),
+            (PolicyError::Setting { key, text, expected }, _) => {
+                format!("{key} = “{text}” 格式不对，应为：{expected}")
+            }
+        }
+    }
+}
+
 /// Parses a score `0`–`100` with up to two decimals into hundredths.
 pub fn parse_score(text: &str) -> Result<i64, PolicyError> {
     let t = text.trim();

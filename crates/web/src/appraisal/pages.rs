@@ -365,7 +365,7 @@ pub(crate) async fn score(
     let Some(m) = parse_month(&month) else { return failed(&who, AppError::NotFound) };
     let points = match parse_score(&f.points) {
         Ok(p) => p,
-        Err(e) => return unit_page(&state, &who, m, &f.unit, Some(e.to_string()), None).await,
+        Err(e) => return unit_page(&state, &who, m, &f.unit, Some(e.message(who.tr.lang)), None).await,
     };
     let policy = match state.db.appraisal_policy().await {
         Ok(p) => p,
