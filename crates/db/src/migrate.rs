@@ -28,23 +28,26 @@ enum Derive {
 /// Fills `sales_month` from every stored store-day, in `$tx`.
 macro_rules! derive_month_categories {
     ($tx:ident) => {{
-        let days: Vec<(i64, i64, i64, i64, i64, Option<Vec<u8>>)> = sqlx::query_as(
-            "SELECT s.store_id, s.month, s.revenue_c, s.cost_c, s.tickets, x.categories
-             FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d",
-        )
-        .fetch_all(&mut *$tx)
-        .await?;
-        let rows = crate::sales::month_rows(days.iter().map(|(s, m, r, c, t, x)| (*s, *m, *r, *c, *t, x.as_deref())))?;
+        let days: Vec<crate::sales::StoredMonthDay> =
+            sqlx::query_as(crate::sales::STORED_MONTH_DAYS).fetch_all(&mut *$tx).await?;
+        let rows = crate::sales::month_rows(days.iter().map(crate::sales::MonthDay::stored))?;
         for r in &rows {
+            let f = &r.figures;
             sqlx::query(
-                "INSERT INTO sales_month (month, store_id, revenue_c, cost_c, tickets, categories)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO sales_month (month, store_id, revenue_c, cost_c, tickets, qty, member_revenue_c,
+                    days, days_with_qty, days_with_members, categories)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(r.month)
             .bind(r.store)
-            .bind(r.revenue)
-            .bind(r.cost)
-            .bind(r.tickets)
+            .bind(f.revenue)
+            .bind(f.cost)
+            .bind(f.tickets)
+            .bind(f.qty)
+            .bind(f.member_revenue)
+            .bind(f.days)
+            .bind(f.days_with_qty)
+            .bind(f.days_with_members)
             .bind(&r.categories)
             .execute(&mut *$tx)
             .await?;

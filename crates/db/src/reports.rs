@@ -271,9 +271,36 @@ type PeriodRow = (i64, i64, i64, i64, Option<i64>, Option<i64>, i64, i64, i64);
 impl Db {
     /// Each store's sums over `from..=to`, for the stores that sold.
     pub async fn period_sums(&self, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, PeriodSums>> {
-        let rows: Vec<PeriodRow> = self.fetch_rows("SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT),
+        // Whole months come from the month rollup, one row per store and month.
+        use chrono::Datelike;
+        use opsdesk_domain::calendar::month_key;
+        let whole = from.day() == 1 && to.succ_opt().is_some_and(|n| n.day() == 1) && from <= to;
+        let rows: Vec<PeriodRow> = if whole {
+            let months: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, i64)> = self
+                .fetch_rows(
+                    "SELECT store_id, revenue_c, cost_c, tickets, qty, member_revenue_c, days, days_with_qty,
+                            days_with_members FROM sales_month WHERE month BETWEEN $1 AND $2",
+                    &[Arg::Int(month_key(from)), Arg::Int(month_key(to))],
+                )
+                .await?;
+            let mut by_store: HashMap<i64, PeriodRow> = HashMap::new();
+            for (store, revenue, cost, tickets, qty, member_revenue, days, with_qty, with_members) in months {
+                let e = by_store.entry(store).or_insert((store, 0, 0, 0, Some(0), Some(0), 0, 0, 0));
+                e.1 += revenue;
+                e.2 += cost;
+                e.3 += tickets;
+                e.4 = e.4.map(|q| q + qty);
+                e.5 = e.5.map(|m| m + member_revenue);
+                e.6 += days;
+                e.7 += with_qty;
+                e.8 += with_members;
+            }
+            by_store.into_values().collect()
+        } else {
+            self.fetch_rows("SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT),
                     CAST(SUM(qty) AS BIGINT), CAST(SUM(member_revenue_c) AS BIGINT), COUNT(*), COUNT(qty), COUNT(member_revenue_c)
-             FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(from), Arg::Date(to)]).await?;
+             FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(from), Arg::Date(to)]).await?
+        };
         Ok(rows
             .into_iter()
             .map(|(store, revenue, cost, tickets, qty, member_revenue, days, with_qty, with_members)| {

@@ -153,22 +153,81 @@ fn detail(r: &DayRow) -> Option<(&[u8], &[u8])> {
     r.categories.as_deref().zip(r.members.as_deref())
 }
 
-const MONTH_COLS: &str = "INSERT INTO sales_month (month, store_id, revenue_c, cost_c, tickets, categories)";
+const MONTH_COLS: &str = "INSERT INTO sales_month (month, store_id, revenue_c, cost_c, tickets, qty, member_revenue_c,
+    days, days_with_qty, days_with_members, categories)";
 
-/// A store-month summed over its days: revenue, cost and tickets of every
-/// day, the categories (packed) of the days from POS lines.
-pub(crate) struct MonthRow {
-    pub(crate) month: i64,
-    pub(crate) store: i64,
+/// A store-month's figures summed over its days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MonthFigures {
     pub(crate) revenue: i64,
     pub(crate) cost: i64,
     pub(crate) tickets: i64,
+    /// Over the days that have it; `days_with_qty` says how many.
+    pub(crate) qty: i64,
+    pub(crate) member_revenue: i64,
+    pub(crate) days: i64,
+    pub(crate) days_with_qty: i64,
+    pub(crate) days_with_members: i64,
+}
+
+/// A store-month summed over its days, with the categories (packed) of its
+/// days from POS lines.
+pub(crate) struct MonthRow {
+    pub(crate) month: i64,
+    pub(crate) store: i64,
+    pub(crate) figures: MonthFigures,
     pub(crate) categories: Vec<u8>,
 }
 
-/// A store-day as the month rollup sums it: store, month, revenue, cost,
-/// tickets, packed categories (none for a summary).
-pub(crate) type MonthDay<'a> = (i64, i64, i64, i64, i64, Option<&'a [u8]>);
+/// A store-day as the month rollup sums it.
+pub(crate) struct MonthDay<'a> {
+    pub(crate) store: i64,
+    pub(crate) month: i64,
+    pub(crate) revenue: i64,
+    pub(crate) cost: i64,
+    pub(crate) tickets: i64,
+    pub(crate) qty: Option<i64>,
+    pub(crate) member_revenue: Option<i64>,
+    /// None for a summary.
+    pub(crate) categories: Option<&'a [u8]>,
+}
+
+/// A stored store-day as the month rollup reads it (see [`STORED_MONTH_DAYS`]).
+pub(crate) type StoredMonthDay = (i64, i64, i64, i64, i64, Option<i64>, Option<i64>, Option<Vec<u8>>);
+
+/// The stored store-days the month rollup sums, from `$1` to `$2` (or all,
+/// without the range).
+pub(crate) const STORED_MONTH_DAYS: &str =
+    "SELECT s.store_id, s.month, s.revenue_c, s.cost_c, s.tickets, s.qty, s.member_revenue_c, x.categories
+     FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d";
+
+impl<'a> MonthDay<'a> {
+    pub(crate) fn stored(r: &'a StoredMonthDay) -> MonthDay<'a> {
+        MonthDay {
+            store: r.0,
+            month: r.1,
+            revenue: r.2,
+            cost: r.3,
+            tickets: r.4,
+            qty: r.5,
+            member_revenue: r.6,
+            categories: r.7.as_deref(),
+        }
+    }
+
+    fn of(d: &'a DayRow) -> MonthDay<'a> {
+        MonthDay {
+            store: d.key.store,
+            month: month_key(d.key.date),
+            revenue: d.revenue,
+            cost: d.cost,
+            tickets: d.tickets,
+            qty: d.qty,
+            member_revenue: d.member_revenue,
+            categories: d.categories.as_deref(),
+        }
+    }
+}
 
 /// The stores and months a batch touches: its month rollup is rebuilt for
 /// every store of the batch and every month from its first to its last.
@@ -206,12 +265,23 @@ pub(crate) fn month_rows<'a>(days: impl Iterator<Item = MonthDay<'a>>) -> Result
     use opsdesk_domain::sales::codec::{for_each_category_prefixed, pack_categories};
     // A store-month has a dozen categories or so: a short list searched in
     // place beats a map per month.
-    type Sums<'a> = ((i64, i64, i64), Vec<(&'a str, CategoryTotals)>);
+    type Sums<'a> = (MonthFigures, Vec<(&'a str, CategoryTotals)>);
     let mut sums: rustc_hash::FxHashMap<(i64, i64), Sums<'a>> = Default::default();
-    for (store, month, revenue, cost, tickets, packed) in days {
-        let (totals, cats) = sums.entry((month, store)).or_default();
-        *totals = (totals.0 + revenue, totals.1 + cost, totals.2 + tickets);
-        let Some(packed) = packed else { continue };
+    for d in days {
+        let (f, cats) = sums.entry((d.month, d.store)).or_default();
+        f.revenue += d.revenue;
+        f.cost += d.cost;
+        f.tickets += d.tickets;
+        f.days += 1;
+        if let Some(q) = d.qty {
+            f.qty += q;
+            f.days_with_qty += 1;
+        }
+        if let Some(m) = d.member_revenue {
+            f.member_revenue += m;
+            f.days_with_members += 1;
+        }
+        let Some(packed) = d.categories else { continue };
         for_each_category_prefixed(packed, 0, |_, name, t| {
             let i = match cats.iter().position(|c| c.0 == name) {
                 Some(i) => i,
@@ -230,9 +300,9 @@ pub(crate) fn month_rows<'a>(days: impl Iterator<Item = MonthDay<'a>>) -> Result
     }
     let mut out: Vec<MonthRow> = sums
         .into_iter()
-        .map(|((month, store), ((revenue, cost, tickets), mut cats))| {
+        .map(|((month, store), (figures, mut cats))| {
             cats.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            MonthRow { month, store, revenue, cost, tickets, categories: pack_categories(&cats) }
+            MonthRow { month, store, figures, categories: pack_categories(&cats) }
         })
         .collect();
     out.sort_unstable_by_key(|r| (r.month, r.store));
@@ -244,13 +314,19 @@ const LINE_COLS: &str =
 async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
     use crate::sqlite_bulk::{Value, insert};
     let one_row = |head: &str, n: usize| format!("{head} VALUES ({})", vec!["?"; n].join(","));
-    insert(conn, &one_row(MONTH_COLS, 6), months, |r, v| {
+    insert(conn, &one_row(MONTH_COLS, 11), months, |r, v| {
+        let f = &r.figures;
         v.extend([
             Value::Int(r.month),
             Value::Int(r.store),
-            Value::Int(r.revenue),
-            Value::Int(r.cost),
-            Value::Int(r.tickets),
+            Value::Int(f.revenue),
+            Value::Int(f.cost),
+            Value::Int(f.tickets),
+            Value::Int(f.qty),
+            Value::Int(f.member_revenue),
+            Value::Int(f.days),
+            Value::Int(f.days_with_qty),
+            Value::Int(f.days_with_members),
             Value::Blob(Some(&r.categories)),
         ])
     })
@@ -307,7 +383,21 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[Mo
 async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
     let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
     pg_copy(conn, &copy(MONTH_COLS), months, |b, r| {
-        let _ = write!(b, "{}\t{}\t{}\t{}\t{}\t", r.month, r.store, r.revenue, r.cost, r.tickets);
+        let f = &r.figures;
+        let _ = write!(
+            b,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+            r.month,
+            r.store,
+            f.revenue,
+            f.cost,
+            f.tickets,
+            f.qty,
+            f.member_revenue,
+            f.days,
+            f.days_with_qty,
+            f.days_with_members
+        );
         copy_bytes(b, Some(&r.categories));
         b.push('\n');
     })
@@ -507,27 +597,20 @@ macro_rules! replace_partitions {
         let months: Vec<MonthRow> = match MonthSpan::of(&$data.days) {
             Some(span) => {
                 let (a, b) = span.dates();
-                let stored: Vec<(i64, i64, i64, i64, i64, Option<Vec<u8>>)> = sqlx::query_as(
-                    "SELECT s.store_id, s.month, s.revenue_c, s.cost_c, s.tickets, x.categories
-                     FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d
-                     WHERE s.d BETWEEN $1 AND $2",
-                )
-                .bind(a)
-                .bind(b)
-                .fetch_all(&mut *$tx)
-                .await?;
+                let stored: Vec<StoredMonthDay> =
+                    sqlx::query_as(AssertSqlSafe(format!("{STORED_MONTH_DAYS} WHERE s.d BETWEEN $1 AND $2")))
+                        .bind(a)
+                        .bind(b)
+                        .fetch_all(&mut *$tx)
+                        .await?;
                 let sql = format!(
                     "DELETE FROM sales_month WHERE month BETWEEN $1 AND $2 AND store_id IN ({})",
                     span.store_list()
                 );
                 sqlx::query(AssertSqlSafe(sql)).bind(span.first).bind(span.last).execute(&mut *$tx).await?;
-                let stored = stored
-                    .iter()
-                    .filter(|r| span.stores.binary_search(&r.0).is_ok())
-                    .map(|(s, m, r, c, t, x)| (*s, *m, *r, *c, *t, x.as_deref()));
-                let own = $data.days.iter().map(|d| {
-                    (d.key.store, month_key(d.key.date), d.revenue, d.cost, d.tickets, d.categories.as_deref())
-                });
+                let stored =
+                    stored.iter().filter(|r| span.stores.binary_search(&r.0).is_ok()).map(MonthDay::stored);
+                let own = $data.days.iter().map(MonthDay::of);
                 month_rows(stored.chain(own))?
             }
             None => Vec::new(),
@@ -586,11 +669,25 @@ impl Db {
             ..RollupSnapshot::default()
         };
         let damaged = |_| DbError::Rule("a packed rollup value is damaged".into());
-        let months: Vec<(i64, i64, i64, i64, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT store_id, month, revenue_c, cost_c, tickets, categories FROM sales_month").fetch_all(p).await?);
-        for (store_id, month, revenue_c, cost_c, tickets, cats) in months.into_iter().filter(|r| allowed.contains(&r.0))
+        type Stored = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, Vec<u8>);
+        let months: Vec<Stored> = on_pool!(self, p => sqlx::query_as(
+            "SELECT store_id, month, revenue_c, cost_c, tickets, qty, member_revenue_c, days, days_with_qty,
+                    days_with_members, categories FROM sales_month").fetch_all(p).await?);
+        for (store_id, month, revenue_c, cost_c, tickets, qty, member_revenue_c, days, with_qty, with_members, cats) in
+            months.into_iter().filter(|r| allowed.contains(&r.0))
         {
-            snap.month_totals.push(MonthTotals { store_id, month, revenue_c, cost_c, tickets });
+            let (qty, member_revenue_c) =
+                ((with_qty == days).then_some(qty), (with_members == days).then_some(member_revenue_c));
+            snap.month_totals.push(MonthTotals {
+                store_id,
+                month,
+                revenue_c,
+                cost_c,
+                tickets,
+                qty,
+                member_revenue_c,
+                days,
+            });
             for (category, t) in unpack_categories(&cats).map_err(damaged)? {
                 snap.months.push(MonthSnap {
                     store_id,
@@ -693,7 +790,8 @@ pub struct RollupSnapshot {
     pub month_totals: Vec<MonthTotals>,
 }
 
-/// A store-month's totals from the month rollup.
+/// A store-month's totals from the month rollup; quantity and member revenue
+/// only when every day has them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MonthTotals {
     pub store_id: i64,
@@ -701,26 +799,36 @@ pub struct MonthTotals {
     pub revenue_c: i64,
     pub cost_c: i64,
     pub tickets: i64,
+    pub qty: Option<i64>,
+    pub member_revenue_c: Option<i64>,
+    pub days: i64,
 }
 
 impl RollupSnapshot {
     /// The month rollup's totals as the store-days sum them: what
     /// [`RollupSnapshot::month_totals`] must always equal.
     pub fn month_totals_from_days(&self) -> Vec<MonthTotals> {
-        let mut sums: std::collections::BTreeMap<(i64, i64), (i64, i64, i64)> = Default::default();
+        let mut sums: std::collections::BTreeMap<(i64, i64), MonthTotals> = Default::default();
         for d in &self.days {
-            let e = sums.entry((d.store_id, month_key(d.d))).or_default();
-            *e = (e.0 + d.revenue_c, e.1 + d.cost_c, e.2 + d.tickets);
-        }
-        sums.into_iter()
-            .map(|((store_id, month), (revenue_c, cost_c, tickets))| MonthTotals {
+            let (store_id, month) = (d.store_id, month_key(d.d));
+            let e = sums.entry((store_id, month)).or_insert(MonthTotals {
                 store_id,
                 month,
-                revenue_c,
-                cost_c,
-                tickets,
-            })
-            .collect()
+                revenue_c: 0,
+                cost_c: 0,
+                tickets: 0,
+                qty: Some(0),
+                member_revenue_c: Some(0),
+                days: 0,
+            });
+            e.revenue_c += d.revenue_c;
+            e.cost_c += d.cost_c;
+            e.tickets += d.tickets;
+            e.qty = e.qty.zip(d.qty).map(|(a, b)| a + b);
+            e.member_revenue_c = e.member_revenue_c.zip(d.member_revenue_c).map(|(a, b)| a + b);
+            e.days += 1;
+        }
+        sums.into_values().collect()
     }
 
     /// The month rollup as the store-days' categories sum it: what

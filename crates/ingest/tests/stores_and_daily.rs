@@ -103,6 +103,28 @@ async fn daily_summaries_replace_store_days_and_keep_what_they_lack_empty() {
         assert_eq!(after.months, after.months_from_days(), "{backend:?}");
         assert_eq!(after.month_totals, after.month_totals_from_days(), "{backend:?}");
         assert!(after.months != before.months);
+        // A whole month's sums from the rollup equal the days' own, including
+        // the quantity and member revenue a summary day lacks.
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let month = t.db.period_sums(d("2026-10-01"), d("2026-10-31")).await.unwrap();
+        let (a, b) = (
+            t.db.period_sums(d("2026-10-01"), d("2026-10-30")).await.unwrap(),
+            t.db.period_sums(d("2026-10-31"), d("2026-10-31")).await.unwrap(),
+        );
+        assert!(!month.is_empty());
+        for (store, m) in &month {
+            let parts: Vec<_> = [a.get(store), b.get(store)].into_iter().flatten().collect();
+            let sum = |f: fn(&opsdesk_domain::reports::period::PeriodSums) -> i64| parts.iter().map(|p| f(p)).sum::<i64>();
+            let opt = |f: fn(&opsdesk_domain::reports::period::PeriodSums) -> Option<i64>| {
+                parts.iter().try_fold(0, |acc, p| f(p).map(|v| acc + v))
+            };
+            assert_eq!(
+                (m.revenue, m.cost, m.tickets, m.days, m.qty, m.member_revenue),
+                (sum(|p| p.revenue), sum(|p| p.cost), sum(|p| p.tickets), sum(|p| p.days), opt(|p| p.qty), opt(|p| p.member_revenue)),
+                "{backend:?} store {store}"
+            );
+        }
+        assert!(month.values().any(|m| m.qty.is_none()), "a summary day without quantities");
         let day = after
             .days
             .iter()
