@@ -267,6 +267,9 @@ use opsdesk_domain::reports::period::PeriodSums;
 use opsdesk_domain::reports::weekly::{IsoWeek, WeeklyInput};
 
 type PeriodRow = (i64, i64, i64, i64, Option<i64>, Option<i64>, i64, i64, i64);
+/// A store-month of the month rollup: store, revenue, cost, tickets, quantity,
+/// member revenue, days, days with quantity, days with member revenue.
+type MonthSumRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 impl Db {
     /// Each store's sums over `from..=to`, for the stores that sold.
@@ -276,7 +279,7 @@ impl Db {
         use opsdesk_domain::calendar::month_key;
         let whole = from.day() == 1 && to.succ_opt().is_some_and(|n| n.day() == 1) && from <= to;
         let rows: Vec<PeriodRow> = if whole {
-            let months: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, i64)> = self
+            let months: Vec<MonthSumRow> = self
                 .fetch_rows(
                     "SELECT store_id, revenue_c, cost_c, tickets, qty, member_revenue_c, days, days_with_qty,
                             days_with_members FROM sales_month WHERE month BETWEEN $1 AND $2",

@@ -114,13 +114,21 @@ async fn daily_summaries_replace_store_days_and_keep_what_they_lack_empty() {
         assert!(!month.is_empty());
         for (store, m) in &month {
             let parts: Vec<_> = [a.get(store), b.get(store)].into_iter().flatten().collect();
-            let sum = |f: fn(&opsdesk_domain::reports::period::PeriodSums) -> i64| parts.iter().map(|p| f(p)).sum::<i64>();
+            let sum =
+                |f: fn(&opsdesk_domain::reports::period::PeriodSums) -> i64| parts.iter().map(|p| f(p)).sum::<i64>();
             let opt = |f: fn(&opsdesk_domain::reports::period::PeriodSums) -> Option<i64>| {
                 parts.iter().try_fold(0, |acc, p| f(p).map(|v| acc + v))
             };
             assert_eq!(
                 (m.revenue, m.cost, m.tickets, m.days, m.qty, m.member_revenue),
-                (sum(|p| p.revenue), sum(|p| p.cost), sum(|p| p.tickets), sum(|p| p.days), opt(|p| p.qty), opt(|p| p.member_revenue)),
+                (
+                    sum(|p| p.revenue),
+                    sum(|p| p.cost),
+                    sum(|p| p.tickets),
+                    sum(|p| p.days),
+                    opt(|p| p.qty),
+                    opt(|p| p.member_revenue)
+                ),
                 "{backend:?} store {store}"
             );
         }
