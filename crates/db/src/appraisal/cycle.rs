@@ -41,6 +41,9 @@ pub struct ScoreEntry {
     pub comment: String,
 }
 
+/// A stored result: unit, score, grade, base, coefficient, pay, excluded.
+type ResultRow = (String, Option<i64>, Option<String>, i64, i64, i64, bool);
+
 /// A line of the payout sheet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayoutLine {
@@ -53,6 +56,22 @@ pub struct PayoutLine {
     pub coefficient: i64,
     pub pay: i64,
     pub excluded: bool,
+}
+
+impl PayoutLine {
+    fn of(e: &Employee, (unit, score, grade, base, coefficient, pay, excluded): ResultRow) -> PayoutLine {
+        PayoutLine {
+            employee: e.code.clone(),
+            name: e.name.clone(),
+            unit,
+            score,
+            grade,
+            base,
+            coefficient,
+            pay,
+            excluded,
+        }
+    }
 }
 
 fn unit_of(e: &Employee) -> String {
@@ -429,6 +448,10 @@ impl Db {
                 format!("{unit} is {}: that step cannot be taken now", state.key()),
             )
         })?;
+        // Signing computes the results: only `sign_unit` takes that step.
+        if step == Step::Sign {
+            return Err(refused("签字请用签字操作".into(), "signing goes through the unit head's signature".into()));
+        }
         let member = self.unit_member(unit).await?;
         if !self.viewer(scope).await?.may_step(step, state, &member) {
             return Err(DbError::refused("您不能在这一步签字", "this step is not yours to sign"));
@@ -479,20 +502,7 @@ impl Db {
         let lines = rows
             .into_iter()
             .map(|(m, unit, score, grade, base, coefficient, pay, excluded)| {
-                (
-                    m,
-                    PayoutLine {
-                        employee: e.code.clone(),
-                        name: e.name.clone(),
-                        unit,
-                        score,
-                        grade,
-                        base,
-                        coefficient,
-                        pay,
-                        excluded,
-                    },
-                )
+                (m, PayoutLine::of(&e, (unit, score, grade, base, coefficient, pay, excluded)))
             })
             .collect();
         Ok(Some((e, lines)))
@@ -567,18 +577,7 @@ impl Db {
         let mut out: Vec<PayoutLine> = rows
             .into_iter()
             .filter_map(|(id, unit, score, grade, base, coefficient, pay, excluded)| {
-                let e = staff.get(&id)?;
-                Some(PayoutLine {
-                    employee: e.code.clone(),
-                    name: e.name.clone(),
-                    unit,
-                    score,
-                    grade,
-                    base,
-                    coefficient,
-                    pay,
-                    excluded,
-                })
+                Some(PayoutLine::of(staff.get(&id)?, (unit, score, grade, base, coefficient, pay, excluded)))
             })
             .collect();
         out.sort_by(|a, b| (a.unit.as_str(), a.employee.as_str()).cmp(&(b.unit.as_str(), b.employee.as_str())));

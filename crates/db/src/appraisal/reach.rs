@@ -20,6 +20,8 @@ pub(crate) struct Viewer {
     system: bool,
     plans: bool,
     role: Option<Role>,
+    /// The store a store manager runs.
+    store: Option<i64>,
     executive: bool,
     /// The departments she heads.
     heads: HashSet<i64>,
@@ -38,7 +40,7 @@ impl Viewer {
         match e.department_id {
             Some(d) => self.heads.contains(&d),
             // Reach holds a store manager to her one store.
-            None => self.role == Some(Role::StoreManager),
+            None => self.role == Some(Role::StoreManager) && self.store.is_some() && self.store == e.store_id,
         }
     }
 
@@ -107,15 +109,17 @@ impl Db {
     /// The reader of `scope`, for the appraisal's rules.
     pub(crate) async fn viewer(&self, scope: &Scope) -> Result<Viewer> {
         let name = scope.user_name();
-        let role = match name {
-            Some(n) => self.user_by_name(n).await?.map(|u| u.role),
+        let user = match name {
+            Some(n) => self.user_by_name(n).await?,
             None => None,
         };
+        let (role, store) = (user.as_ref().map(|u| u.role), user.and_then(|u| u.store_id));
         let departments = self.department_list().await?;
         Ok(Viewer {
             system: scope.is_system(),
             plans: scope.plans(),
             role,
+            store,
             executive: match name {
                 Some(n) => self.executives().await?.iter().any(|e| e == n),
                 None => false,
