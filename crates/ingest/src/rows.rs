@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 /// The longest code (ticket, SKU, member, store) accepted.
 const MAX_CODE: usize = 64;
 
+#[inline]
 pub fn code(v: &str, lang: Lang) -> Result<&str, String> {
     if v.is_empty() {
         Err(lang.pick("必填，不能为空", "required, must not be empty").to_string())
@@ -19,10 +20,12 @@ pub fn code(v: &str, lang: Lang) -> Result<&str, String> {
     }
 }
 
+#[inline]
 pub fn optional_code(v: &str, lang: Lang) -> Result<Option<&str>, String> {
     if v.is_empty() { Ok(None) } else { code(v, lang).map(Some) }
 }
 
+#[inline]
 pub fn money(v: &str, lang: Lang) -> Result<i64, String> {
     Money::parse_yuan(v).map(Money::fen).map_err(|e| e.text(lang).to_string())
 }

@@ -57,9 +57,15 @@ struct OpenTicket {
     sold_at: NaiveDateTime,
     has_member: bool,
     member: String,
+    /// The store code and sale time as the first line spelled them: a line
+    /// that spells all three the same continues the ticket without parsing
+    /// them again.
+    store_text: String,
+    sold_text: String,
     sums: TicketSums,
-    /// The ticket's SKUs, each followed by a NUL.
-    skus: String,
+    /// The ticket's SKUs end to end, and where each ends.
+    sku_text: String,
+    sku_ends: Vec<usize>,
 }
 
 impl OpenTicket {
@@ -68,11 +74,22 @@ impl OpenTicket {
     }
 
     fn has_sku(&self, sku: &str) -> bool {
-        self.skus.split_terminator('\0').any(|s| s == sku)
+        let mut start = 0;
+        self.sku_ends.iter().any(|&end| {
+            let found = same(&self.sku_text[start..end], sku);
+            start = end;
+            found
+        })
+    }
+
+    /// Whether a line of this ticket's number names the same store, time
+    /// and member as its first line did, letter for letter.
+    fn spelled_alike(&self, store: &str, sold_at: &str, member: &str) -> bool {
+        same(&self.store_text, store) && same(&self.sold_text, sold_at) && same(&self.member, member)
     }
 
     /// Adds the finished ticket to the rollup and starts the next one.
-    fn restart(&mut self, rollup: &mut Rollup, l: &Line<'_>) {
+    fn restart(&mut self, rollup: &mut Rollup, l: &Line<'_>, store_text: &str, sold_text: &str) {
         self.close(rollup);
         self.open = true;
         self.no.clear();
@@ -82,8 +99,18 @@ impl OpenTicket {
         self.has_member = l.member.is_some();
         self.member.clear();
         self.member.push_str(l.member.unwrap_or(""));
+        self.store_text.clear();
+        self.store_text.push_str(store_text);
+        self.sold_text.clear();
+        self.sold_text.push_str(sold_text);
         self.sums = TicketSums::default();
-        self.skus.clear();
+        self.sku_text.clear();
+        self.sku_ends.clear();
+    }
+
+    fn add_sku(&mut self, sku: &str) {
+        self.sku_text.push_str(sku);
+        self.sku_ends.push(self.sku_text.len());
     }
 
     fn close(&mut self, rollup: &mut Rollup) {
@@ -91,6 +118,34 @@ impl OpenTicket {
             rollup.day(self.key).add_ticket(self.member(), &self.sums);
             self.open = false;
         }
+    }
+}
+
+/// `a == b` for the short codes of a POS line, without a call into the C
+/// library's `memcmp` per compare (the hot loop makes several per line).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("four bytes"));
+    match n {
+        0..4 => a == b,
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=32 => {
+            let mut at = 0;
+            while at + 8 < n {
+                if word(a, at) != word(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(a, n - 8) == word(b, n - 8)
+        }
+        _ => a == b,
     }
 }
 
@@ -144,15 +199,13 @@ struct Memo {
 
 fn parse_line<'r>(
     ctx: &Ctx<'_>,
-    m: &Mapping,
-    f: &'r crate::source::Fields<'r>,
+    get: &impl Fn(usize) -> &'r str,
     memo: &mut Memo,
 ) -> Result<Line<'r>, (usize, String)> {
     let lang = ctx.lang;
-    let get = |field: usize| m.col(field).map(|c| f.get(c)).unwrap_or("");
     let ticket = rows::code(get(TICKET), lang).map_err(|e| (TICKET, e))?;
     let store_code = get(STORE);
-    if store_code.is_empty() || store_code != memo.store_text {
+    if store_code.is_empty() || !same(store_code, &memo.store_text) {
         let code = rows::code(store_code, lang).map_err(|e| (STORE, e))?;
         memo.store = *ctx.stores.get(code).ok_or_else(|| {
             (
@@ -164,22 +217,43 @@ fn parse_line<'r>(
         memo.store_text.push_str(code);
     }
     let sold_text = get(SOLD_AT);
-    if sold_text.is_empty() || sold_text != memo.sold_text {
+    if sold_text.is_empty() || !same(sold_text, &memo.sold_text) {
         memo.sold_at = rows::datetime(sold_text, lang).map_err(|e| (SOLD_AT, e))?;
         memo.sold_text.clear();
         memo.sold_text.push_str(sold_text);
     }
+    let member = rows::optional_code(get(MEMBER), lang).map_err(|e| (MEMBER, e))?;
+    parse_item(lang, get, ticket, memo.store, memo.sold_at, member)
+}
+
+/// The rest of a line, after the fields its ticket shares.
+fn parse_item<'r>(
+    lang: Lang,
+    get: &impl Fn(usize) -> &'r str,
+    ticket: &'r str,
+    store: StoreId,
+    sold_at: NaiveDateTime,
+    member: Option<&'r str>,
+) -> Result<Line<'r>, (usize, String)> {
     Ok(Line {
         ticket,
-        store: memo.store,
-        sold_at: memo.sold_at,
-        member: rows::optional_code(get(MEMBER), lang).map_err(|e| (MEMBER, e))?,
+        store,
+        sold_at,
+        member,
         sku: rows::code(get(SKU), lang).map_err(|e| (SKU, e))?,
         category: rows::code(get(CATEGORY), lang).map_err(|e| (CATEGORY, e))?,
         qty: rows::integer(get(QTY), lang).map_err(|e| (QTY, e))?,
         amount: rows::money(get(AMOUNT), lang).map_err(|e| (AMOUNT, e))?,
         cost: rows::money(get(COST), lang).map_err(|e| (COST, e))?,
     })
+}
+
+fn duplicate_sku(lang: Lang) -> (usize, String) {
+    (
+        SKU,
+        lang.pick("同一单号中商品编码重复（重复行）", "this SKU already appears in this ticket (duplicate line)")
+            .into(),
+    )
 }
 
 /// Why a line does not fit the ticket it continues, if it does not.
@@ -200,11 +274,7 @@ fn misfit(open: &OpenTicket, l: &Line<'_>, lang: Lang) -> Option<(usize, String)
             lang.pick("同一单号的各行会员号不一致", "differs from the member of earlier lines of this ticket").into(),
         ))
     } else if open.has_sku(l.sku) {
-        Some((
-            SKU,
-            lang.pick("同一单号中商品编码重复（重复行）", "this SKU already appears in this ticket (duplicate line)")
-                .into(),
-        ))
+        Some(duplicate_sku(lang))
     } else {
         None
     }
@@ -232,19 +302,24 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         sold_at: NaiveDateTime::MIN,
         has_member: false,
         member: String::new(),
+        store_text: String::new(),
+        sold_text: String::new(),
         sums: TicketSums::default(),
-        skus: String::new(),
+        sku_text: String::new(),
+        sku_ends: Vec::new(),
     };
     let ncols = m.header.len();
+    let cols: [Option<usize>; 9] = std::array::from_fn(|field| m.col(field));
     let lang = ctx.lang;
     let mut memo = Memo::default();
     let mut rollup = Rollup::default();
     chunk.for_each_record(|rec| {
         out.rows += 1;
         let f = &rec.fields;
-        let ticket_text = m.col(TICKET).map(|c| f.get(c)).unwrap_or("");
-        let last_run = out.runs.last().map(|r| &out.run_text[r.2.clone()]);
-        if last_run != Some(ticket_text) {
+        let get = |field: usize| cols[field].map(|c| f.get(c)).unwrap_or("");
+        let ticket_text = get(TICKET);
+        let same_run = out.runs.last().is_some_and(|r| same(&out.run_text[r.2.clone()], ticket_text));
+        if !same_run {
             let at = out.run_text.len();
             out.run_text.push_str(ticket_text);
             out.runs.push((ticket_hash(ticket_text), rec.line, at..out.run_text.len()));
@@ -265,14 +340,26 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
                     f.len()
                 ),
             ))
+        } else if open.open && same(&open.no, ticket_text) && open.spelled_alike(get(STORE), get(SOLD_AT), get(MEMBER))
+        {
+            // A further line of the open ticket: what it shares with the
+            // first line is known good already.
+            let member = get(MEMBER);
+            let member = (!member.is_empty()).then_some(member);
+            parse_item(lang, &get, ticket_text, open.key.store, open.sold_at, member)
+                .and_then(|l| if open.has_sku(l.sku) { Err(duplicate_sku(lang)) } else { Ok(l) })
+                .map_err(|(field, reason)| (Some(field), reason))
         } else {
-            parse_line(ctx, m, f, &mut memo).map_err(|(field, reason)| (Some(field), reason)).and_then(|l| {
+            parse_line(ctx, &get, &mut memo).map_err(|(field, reason)| (Some(field), reason)).and_then(|l| {
                 if open.open && open.no == l.ticket {
                     if let Some((field, reason)) = misfit(&open, &l, lang) {
                         return Err((Some(field), reason));
                     }
                 } else {
-                    open.restart(&mut rollup, &l);
+                    open.restart(&mut rollup, &l, get(STORE), get(SOLD_AT));
+                    let d = open.key.date;
+                    out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
+                    out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
                 }
                 Ok(l)
             })
@@ -281,12 +368,8 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
             Ok(l) => {
                 let t = &mut open;
                 t.sums.add_line(l.qty, l.amount, l.cost);
-                t.skus.push_str(l.sku);
-                t.skus.push('\0');
+                t.add_sku(l.sku);
                 rollup.day(t.key).add_line(l.category, l.qty, l.amount, l.cost);
-                let d = t.key.date;
-                out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
-                out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
                 if ctx.keep_detail {
                     out.lines.push(LineRow {
                         key: t.key,
@@ -304,7 +387,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
             }
             Err((field, reason)) => {
                 let (column, value) = match field {
-                    Some(fi) => (m.column_name(fi), m.col(fi).map(|c| f.get(c).to_string()).unwrap_or_default()),
+                    Some(fi) => (m.column_name(fi), get(fi).to_string()),
                     None => (lang.pick("(整行)", "(record)").to_string(), f.to_strings().join(",")),
                 };
                 if ctx.skip_bad_rows {

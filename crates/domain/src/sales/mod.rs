@@ -118,6 +118,19 @@ pub struct DayAcc {
 }
 
 impl DayAcc {
+    /// An empty day with room for a pharmacy's dozen categories and a day's
+    /// members, so that filling it seldom moves it.
+    fn with_room() -> DayAcc {
+        DayAcc {
+            totals: DayTotals::default(),
+            cat_text: String::with_capacity(128),
+            cats: Vec::with_capacity(16),
+            cat_hashes: Vec::with_capacity(16),
+            member_text: String::with_capacity(256),
+            members: Vec::with_capacity(32),
+        }
+    }
+
     /// Adds one line to its category.
     pub fn add_line(&mut self, category: &str, qty: i64, amount: i64, cost: i64) {
         let text = &self.cat_text;
@@ -223,17 +236,38 @@ impl std::ops::AddAssign for CategoryTotals {
 /// The store-days of some sales lines.
 #[derive(Debug, Default, Clone)]
 pub struct Rollup {
-    pub days: FxHashMap<DayKey, DayAcc>,
+    index: FxHashMap<DayKey, usize>,
+    days: Vec<(DayKey, DayAcc)>,
+    /// The day asked for last: the lines of a ticket, and the tickets of a
+    /// store-day, come one after another.
+    last: Option<(DayKey, usize)>,
 }
 
 impl Rollup {
     pub fn day(&mut self, key: DayKey) -> &mut DayAcc {
-        self.days.entry(key).or_default()
+        let i = match self.last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let next = self.days.len();
+                let i = *self.index.entry(key).or_insert(next);
+                if i == next {
+                    self.days.push((key, DayAcc::with_room()));
+                }
+                self.last = Some((key, i));
+                i
+            }
+        };
+        &mut self.days[i].1
+    }
+
+    /// The store-day of `key`, if it has any lines or tickets.
+    pub fn get(&self, key: &DayKey) -> Option<&DayAcc> {
+        self.index.get(key).map(|&i| &self.days[i].1)
     }
 
     pub fn total(&self) -> DayTotals {
         let mut t = DayTotals::default();
-        for d in self.days.values() {
+        for (_, d) in &self.days {
             t.add(&d.totals);
         }
         t
@@ -349,7 +383,7 @@ mod tests {
         let mut ret = TicketSums::default();
         ret.add_line(-1, -1000, -700);
         r.day(key(1, 1)).add_ticket(Some("M1"), &ret);
-        let d = &r.days[&key(1, 1)];
+        let d = r.get(&key(1, 1)).unwrap();
         let t = d.totals;
         assert_eq!((t.revenue, t.cost, t.qty, t.tickets), (1500, 1000, 0, 1));
         assert_eq!((t.member_revenue, t.member_tickets, t.returns, t.lines), (1500, 1, -1500, 3));
