@@ -7,7 +7,7 @@
 //! SQLite takes the rows as multi-row `INSERT … VALUES` statements, PostgreSQL
 //! as `COPY … FROM STDIN`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -521,41 +521,31 @@ fn add_to_stored(stored: Vec<StoredDay>, data: &SalesData) -> Result<SalesData> 
 }
 
 /// The steps both backends share once a write transaction holds the lock:
-/// the already-imported check, the replaced pairs, the batch row, the
-/// deletes. Expands to the outcome (returning early when already imported).
+/// the replaced pairs, the batch row, the deletes, the rows, and last the
+/// already-imported check (the file's fingerprint is computed while the rows
+/// are written; a file imported before, whose batch still owns all its
+/// store-days, rolls everything back). Expands to the outcome and the
+/// fingerprint (returning early when already imported).
 macro_rules! replace_partitions {
-    ($tx:ident, $db:ident, $scope:ident, $meta:ident, $data:ident, $insert_rows:ident) => {{
-        let prior: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT id, pairs_new + pairs_replaced FROM import_batch
-             WHERE sha256 = $1 AND kind = $2 AND result = 'imported' ORDER BY id DESC LIMIT 1",
-        )
-        .bind(&$meta.sha256)
-        .bind(&$meta.kind)
-        .fetch_optional(&mut *$tx)
-        .await?;
-        if let Some((prior_id, pairs)) = prior {
-            let owned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sales_day WHERE batch_id = $1")
-                .bind(prior_id)
-                .fetch_one(&mut *$tx)
-                .await?;
-            if owned == pairs {
-                bind_batch!($meta, $scope.actor(), ImportResult::AlreadyImported, 0i64, 0i64)
-                    .fetch_one(&mut *$tx)
-                    .await?;
-                $tx.commit().await?;
-                return Ok(WriteOutcome::AlreadyImported { batch_id: prior_id });
-            }
-        }
+    ($tx:ident, $db:ident, $scope:ident, $meta:ident, $data:ident, $fingerprint:ident, $insert_rows:ident) => {{
+        // The stored store-days in the file's dates, and how many of them
+        // each batch owns.
+        let mut owners: HashMap<i64, i64> = HashMap::new();
         let existing: HashSet<DayKey> = match ($data.days.first(), $data.days.iter().map(|d| d.key.date).max()) {
             (Some(_), Some(last)) => {
                 let first = $data.days.iter().map(|d| d.key.date).min().unwrap_or(last);
-                let rows: Vec<(i64, NaiveDate)> =
-                    sqlx::query_as("SELECT store_id, d FROM sales_day WHERE d BETWEEN $1 AND $2")
+                let rows: Vec<(i64, NaiveDate, i64)> =
+                    sqlx::query_as("SELECT store_id, d, batch_id FROM sales_day WHERE d BETWEEN $1 AND $2")
                         .bind(first)
                         .bind(last)
                         .fetch_all(&mut *$tx)
                         .await?;
-                rows.into_iter().map(|(store, date)| DayKey { store, date }).collect()
+                rows.into_iter()
+                    .map(|(store, date, batch)| {
+                        *owners.entry(batch).or_default() += 1;
+                        DayKey { store, date }
+                    })
+                    .collect()
             }
             _ => HashSet::new(),
         };
@@ -616,18 +606,39 @@ macro_rules! replace_partitions {
             None => Vec::new(),
         };
         $insert_rows(&mut *$tx, $data, &months, batch_id).await?;
-        sqlx::query("UPDATE import_batch SET duration_ms = $2 WHERE id = $1")
+        let sha256 = $fingerprint().map_err(DbError::Rule)?;
+        let prior: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, pairs_new + pairs_replaced FROM import_batch
+             WHERE sha256 = $1 AND kind = $2 AND result = 'imported' AND id <> $3 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&sha256)
+        .bind(&$meta.kind)
+        .bind(batch_id)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some((prior_id, pairs)) = prior {
+            // A batch's store-days all lie within its file's dates: the
+            // stored days read above hold every one it still owned.
+            if owners.get(&prior_id).copied().unwrap_or(0) == pairs {
+                $tx.rollback().await?;
+                let meta = BatchMeta { sha256: sha256.clone(), ..$meta.clone() };
+                $db.record_import($scope, &meta, ImportResult::AlreadyImported).await?;
+                return Ok((WriteOutcome::AlreadyImported { batch_id: prior_id }, sha256));
+            }
+        }
+        sqlx::query("UPDATE import_batch SET duration_ms = $2, sha256 = $3 WHERE id = $1")
             .bind(batch_id)
             .bind(crate::imports::elapsed_ms($meta.started_at))
+            .bind(&sha256)
             .execute(&mut *$tx)
             .await?;
         let after = json!({
-            "file": $meta.file_name, "sha256": $meta.sha256, "rows": $meta.rows_imported,
+            "file": $meta.file_name, "sha256": sha256, "rows": $meta.rows_imported,
             "pairs_new": new, "pairs_replaced": replaced,
         });
         audit!(&mut *$tx, $scope.actor(), "import", "import_batch", batch_id.to_string(), None, Some(after));
         $tx.commit().await?;
-        WriteOutcome::Imported { batch_id, pairs_new: new, pairs_replaced: replaced }
+        (WriteOutcome::Imported { batch_id, pairs_new: new, pairs_replaced: replaced }, sha256)
     }};
 }
 
@@ -636,6 +647,19 @@ impl Db {
     /// rollup and records it, in one transaction. The same file a second time
     /// (while it still owns its store-days) changes nothing.
     pub async fn write_sales(&self, scope: &Scope, meta: &BatchMeta, data: &SalesData) -> Result<WriteOutcome> {
+        let sha256 = meta.sha256.clone();
+        Ok(self.write_sales_then_fingerprint(scope, meta, data, move || Ok(sha256)).await?.0)
+    }
+
+    /// [`Db::write_sales`] for a file whose sha256 `fingerprint` gives only
+    /// once the rows are written (it is computed meanwhile); returns it too.
+    pub async fn write_sales_then_fingerprint(
+        &self,
+        scope: &Scope,
+        meta: &BatchMeta,
+        data: &SalesData,
+        fingerprint: impl FnOnce() -> std::result::Result<String, String> + Send,
+    ) -> Result<(WriteOutcome, String)> {
         let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
         if let Some(d) = data.days.iter().find(|d| !allowed.contains(&d.key.store)) {
             return Err(DbError::Rule(format!("store id {} is outside the reach of {}", d.key.store, scope.actor())));
@@ -644,12 +668,12 @@ impl Db {
         Ok(match &self.pool {
             Pool::Sqlite(p) => {
                 let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                replace_partitions!(tx, self, scope, meta, data, sqlite_rows)
+                replace_partitions!(tx, self, scope, meta, data, fingerprint, sqlite_rows)
             }
             Pool::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(7402002)").execute(&mut *tx).await?;
-                replace_partitions!(tx, self, scope, meta, data, pg_rows)
+                replace_partitions!(tx, self, scope, meta, data, fingerprint, pg_rows)
             }
         })
     }

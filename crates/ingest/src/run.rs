@@ -124,11 +124,29 @@ impl Run {
         &self,
         db: &Db,
         scope: &Scope,
-        mut s: ImportSummary,
+        s: ImportSummary,
         data: &SalesData,
         rows: u64,
     ) -> Result<ImportSummary, IngestError> {
-        match db.write_sales(scope, &self.meta(&s, rows), data).await? {
+        let sha256 = s.sha256.clone();
+        self.write_days_then_fingerprint(db, scope, s, data, rows, move || Ok(sha256)).await
+    }
+
+    /// [`Run::write_days`] for a file whose sha256 `fingerprint` gives
+    /// only once the store-days are written (it is being computed meanwhile).
+    pub async fn write_days_then_fingerprint(
+        &self,
+        db: &Db,
+        scope: &Scope,
+        mut s: ImportSummary,
+        data: &SalesData,
+        rows: u64,
+        fingerprint: impl FnOnce() -> Result<String, IngestError> + Send,
+    ) -> Result<ImportSummary, IngestError> {
+        let fingerprint = || fingerprint().map_err(|e| e.to_string());
+        let (outcome, sha256) = db.write_sales_then_fingerprint(scope, &self.meta(&s, rows), data, fingerprint).await?;
+        s.sha256 = sha256;
+        match outcome {
             WriteOutcome::Imported { batch_id, pairs_new, pairs_replaced } => {
                 s.outcome = Outcome::Imported;
                 s.batch_id = Some(batch_id);

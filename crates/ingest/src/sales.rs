@@ -26,7 +26,7 @@ use std::collections::hash_map::Entry;
 use crate::errors::RejectsWriter;
 use crate::options::{ImportOptions, ImportSummary, blocking};
 use crate::run::{Read, Run};
-use crate::source::{Chunk, Encoding, read_file};
+use crate::source::{Chunk, Encoding, read_chunks};
 use crate::{ErrorReport, ImportKind, IngestError, Mapping, Progress, RowError, rows};
 
 // Field numbers in `SALES_FIELDS` order.
@@ -415,7 +415,6 @@ struct Parsed {
     lines: Vec<LineRow>,
     first_date: Option<NaiveDate>,
     last_date: Option<NaiveDate>,
-    sha256: String,
     encoding: Encoding,
 }
 
@@ -434,8 +433,12 @@ fn parse_file(
         let reader = s.spawn(move || {
             let mapping: OnceCell<Arc<Mapping>> = OnceCell::new();
             let encoding = Cell::new(Encoding::Utf8);
-            let sha = read_file(
+            // The fingerprint is computed while the store-days are written,
+            // on the core the write leaves idle, not here, where the workers
+            // need both.
+            read_chunks(
                 path,
+                false,
                 |h, enc| {
                     encoding.set(enc);
                     let m = Mapping::build(ImportKind::Sales, h, saved, &file)?;
@@ -448,7 +451,7 @@ fn parse_file(
                     chunk_tx.send((m, chunk, pos)).map_err(|_| IngestError::file(&file, "import stopped"))
                 },
             )?;
-            Ok::<_, IngestError>((sha, encoding.get()))
+            Ok::<_, IngestError>(encoding.get())
         });
         for _ in 0..workers {
             let out_tx = out_tx.clone();
@@ -469,9 +472,8 @@ fn parse_file(
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(IngestError::file(&path.display().to_string(), "the reader thread failed")));
-        let (sha256, encoding) = read?;
+        let encoding = read?;
         let mut parsed = merged?;
-        parsed.sha256 = sha256;
         parsed.encoding = encoding;
         Ok(parsed)
     })
@@ -492,7 +494,6 @@ fn merge(
         lines: Vec::new(),
         first_date: None,
         last_date: None,
-        sha256: String::new(),
         encoding: Encoding::Utf8,
     };
     // About one ticket per 200 bytes of a POS export: sized once, the set
@@ -587,13 +588,31 @@ pub async fn import_sales(
     opts: &ImportOptions<'_>,
 ) -> Result<ImportSummary, IngestError> {
     let run = Run::begin(db, ImportKind::Sales, path, opts).await?;
+    let file_name = path.display().to_string();
     let stores = db.store_codes(scope).await?;
     let keep_detail = db.setting_bool(KEEP_LINE_DETAIL).await?;
     let ctx = Ctx { stores: &stores, keep_detail, skip_bad_rows: opts.skip_bad_rows, lang: opts.lang };
     let parsed = blocking(|| parse_file(path, &ctx, opts, &run.saved))?;
     let refused = parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
+    let owned = path.to_path_buf();
+    let sha256 = std::thread::spawn(move || crate::xlsx::sha256_file(&owned));
+    let fingerprint =
+        move || sha256.join().unwrap_or_else(|_| Err(IngestError::file(&file_name, "the fingerprint thread failed")));
+    if refused {
+        let read = Read {
+            sha256: fingerprint()?,
+            encoding: parsed.encoding,
+            rows_read: parsed.rows,
+            errors: parsed.errors,
+            first_date: parsed.first_date,
+            last_date: parsed.last_date,
+            rejects_path: (opts.skip_bad_rows && parsed.rejected > 0).then(|| opts.rejects_file(path)),
+        };
+        let summary = run.summary(read, opts)?;
+        return run.refuse(db, scope, summary).await;
+    }
     let read = Read {
-        sha256: parsed.sha256,
+        sha256: String::new(),
         encoding: parsed.encoding,
         rows_read: parsed.rows,
         errors: parsed.errors,
@@ -602,9 +621,6 @@ pub async fn import_sales(
         rejects_path: (opts.skip_bad_rows && parsed.rejected > 0).then(|| opts.rejects_file(path)),
     };
     let summary = run.summary(read, opts)?;
-    if refused {
-        return run.refuse(db, scope, summary).await;
-    }
     let data = sales_data(parsed.days, parsed.lines);
-    run.write_days(db, scope, summary, &data, parsed.good).await
+    run.write_days_then_fingerprint(db, scope, summary, &data, parsed.good, fingerprint).await
 }

@@ -272,22 +272,37 @@ unsafe fn delimiters_avx2(data: &[u8], out: &mut Vec<u32>) -> usize {
 pub fn read_file(
     path: &Path,
     plan: impl FnOnce(&[String], Encoding) -> Result<Option<usize>, IngestError>,
-    mut each: impl FnMut(Chunk, (u64, u64)) -> Result<(), IngestError>,
+    each: impl FnMut(Chunk, (u64, u64)) -> Result<(), IngestError>,
 ) -> Result<String, IngestError> {
+    match read_chunks(path, true, plan, each)? {
+        Some(sha) => Ok(sha),
+        None => crate::xlsx::sha256_file(path),
+    }
+}
+
+/// [`read_file`], with the sha256 of a CSV file computed as it is read
+/// when `hash` is set; `None` when it is not (or for a workbook), for the
+/// caller to compute with [`crate::xlsx::sha256_file`] when it suits it.
+pub fn read_chunks(
+    path: &Path,
+    hash: bool,
+    plan: impl FnOnce(&[String], Encoding) -> Result<Option<usize>, IngestError>,
+    mut each: impl FnMut(Chunk, (u64, u64)) -> Result<(), IngestError>,
+) -> Result<Option<String>, IngestError> {
     let name = path.display().to_string();
     let mut f = File::open(path).map_err(|e| IngestError::io(&name, e))?;
     let mut magic = [0u8; 4];
     let n = f.read(&mut magic).map_err(|e| IngestError::io(&name, e))?;
     if n == 4 && magic == *b"PK\x03\x04" {
         crate::xlsx::read_xlsx(path, |h| plan(h, Encoding::Xlsx), each)?;
-        return crate::xlsx::sha256_file(path);
+        return Ok(None);
     }
-    let mut csv = CsvSource::open(path)?;
+    let mut csv = CsvSource::open(path, hash)?;
     let key_col = plan(&csv.header, csv.encoding)?;
     while let Some(chunk) = csv.next_chunk(key_col)? {
         each(chunk, (csv.consumed, csv.size))?;
     }
-    Ok(hex(&csv.hasher.finalize()))
+    Ok(csv.hasher.map(|h| hex(&h.finalize())))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -304,7 +319,7 @@ struct CsvSource {
     eof: bool,
     next_line: u64,
     index: usize,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     size: u64,
     consumed: u64,
 }
@@ -393,7 +408,7 @@ fn cut_point(buf: &[u8], key_col: Option<usize>) -> Option<usize> {
 }
 
 impl CsvSource {
-    fn open(path: &Path) -> Result<CsvSource, IngestError> {
+    fn open(path: &Path, hash: bool) -> Result<CsvSource, IngestError> {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| IngestError::io(&name, e))?;
         let size = file.metadata().map_err(|e| IngestError::io(&name, e))?.len();
@@ -406,7 +421,7 @@ impl CsvSource {
             eof: false,
             next_line: 1,
             index: 0,
-            hasher: Sha256::new(),
+            hasher: hash.then(Sha256::new),
             size,
             consumed: 0,
         };
@@ -474,7 +489,9 @@ impl CsvSource {
                 .take(room as u64)
                 .read_to_end(&mut self.buf)
                 .map_err(|e| IngestError::io(&self.name, e))?;
-            self.hasher.update(&self.buf[old..]);
+            if let Some(h) = &mut self.hasher {
+                h.update(&self.buf[old..]);
+            }
             if n == 0 {
                 self.eof = true;
             }
