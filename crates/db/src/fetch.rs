@@ -41,7 +41,7 @@ fn is_null(s: &Stmt, i: c_int) -> bool {
     unsafe { ffi::sqlite3_column_type(s.0, i) == ffi::SQLITE_NULL }
 }
 
-fn bytes(s: &Stmt, i: c_int) -> &[u8] {
+pub(crate) fn bytes(s: &Stmt, i: c_int) -> &[u8] {
     // SAFETY: as above. The pointer is valid until the next step; the slice
     // borrows `s`, which is not stepped while it lives. Blob first, then
     // bytes, as SQLite's documentation prescribes.
@@ -136,58 +136,77 @@ impl Db {
                 }
                 Ok(q.fetch_all(p).await?)
             }
-            Pool::Sqlite(p) => {
-                let mut conn = p.acquire().await?;
-                let mut handle = conn.lock_handle().await?;
-                let db = handle.as_raw_handle().as_ptr();
-                let c_sql = CString::new(sql).map_err(|e| DbError::Rule(e.to_string()))?;
-                let mut raw = ptr::null_mut();
-                // SAFETY: `db` is locked for us; the statement is finalized by `Stmt`'s drop.
-                let rc = unsafe { ffi::sqlite3_prepare_v2(db, c_sql.as_ptr(), -1, &mut raw, ptr::null_mut()) };
-                if rc != ffi::SQLITE_OK {
-                    return Err(sqlite_error(db, rc));
-                }
-                let stmt = Stmt(raw);
-                // Dates are bound as sqlx stores them: `YYYY-MM-DD` text, copied by SQLite.
-                for (i, a) in args.iter().enumerate() {
-                    // `$N` is a named parameter to SQLite, numbered by first appearance.
-                    let name = CString::new(format!("${}", i + 1)).map_err(|e| DbError::Rule(e.to_string()))?;
-                    // SAFETY: the statement is live and `name` NUL-terminated.
-                    let col = unsafe { ffi::sqlite3_bind_parameter_index(stmt.0, name.as_ptr()) };
-                    if col == 0 {
-                        continue;
-                    }
-                    // SAFETY: the statement is live; SQLITE_TRANSIENT makes SQLite copy the text.
-                    let rc = unsafe {
-                        match *a {
-                            Arg::Date(d) => {
-                                let t = d.format("%Y-%m-%d").to_string();
-                                ffi::sqlite3_bind_text(
-                                    stmt.0,
-                                    col,
-                                    t.as_ptr().cast(),
-                                    t.len() as c_int,
-                                    ffi::SQLITE_TRANSIENT(),
-                                )
-                            }
-                            Arg::Int(n) => ffi::sqlite3_bind_int64(stmt.0, col, n),
-                        }
-                    };
-                    if rc != ffi::SQLITE_OK {
-                        return Err(sqlite_error(db, rc));
-                    }
-                }
+            Pool::Sqlite(_) => {
                 let mut rows = Vec::new();
-                loop {
-                    // SAFETY: the statement is bound and belongs to the locked handle.
-                    match unsafe { ffi::sqlite3_step(stmt.0) } {
-                        ffi::SQLITE_ROW => rows.push(T::read(&stmt)?),
-                        ffi::SQLITE_DONE => break,
-                        rc => return Err(sqlite_error(db, rc)),
-                    }
-                }
+                self.sqlite_each(sql, args, |s| {
+                    rows.push(T::read(s)?);
+                    Ok(())
+                })
+                .await?;
                 Ok(rows)
             }
         }
+    }
+
+    /// Calls `each` on every row of `sql` on SQLite as it is stepped, keeping
+    /// none: for reads too large to hold row by row.
+    pub(crate) async fn sqlite_each(
+        &self,
+        sql: &str,
+        args: &[Arg],
+        mut each: impl FnMut(&Stmt) -> Result<()>,
+    ) -> Result<()> {
+        let Pool::Sqlite(p) = &self.pool else {
+            return Err(DbError::Rule("a SQLite read on another database".into()));
+        };
+        let mut conn = p.acquire().await?;
+        let mut handle = conn.lock_handle().await?;
+        let db = handle.as_raw_handle().as_ptr();
+        let c_sql = CString::new(sql).map_err(|e| DbError::Rule(e.to_string()))?;
+        let mut raw = ptr::null_mut();
+        // SAFETY: `db` is locked for us; the statement is finalized by `Stmt`'s drop.
+        let rc = unsafe { ffi::sqlite3_prepare_v2(db, c_sql.as_ptr(), -1, &mut raw, ptr::null_mut()) };
+        if rc != ffi::SQLITE_OK {
+            return Err(sqlite_error(db, rc));
+        }
+        let stmt = Stmt(raw);
+        // Dates are bound as sqlx stores them: `YYYY-MM-DD` text, copied by SQLite.
+        for (i, a) in args.iter().enumerate() {
+            // `$N` is a named parameter to SQLite, numbered by first appearance.
+            let name = CString::new(format!("${}", i + 1)).map_err(|e| DbError::Rule(e.to_string()))?;
+            // SAFETY: the statement is live and `name` NUL-terminated.
+            let col = unsafe { ffi::sqlite3_bind_parameter_index(stmt.0, name.as_ptr()) };
+            if col == 0 {
+                continue;
+            }
+            // SAFETY: the statement is live; SQLITE_TRANSIENT makes SQLite copy the text.
+            let rc = unsafe {
+                match *a {
+                    Arg::Date(d) => {
+                        let t = d.format("%Y-%m-%d").to_string();
+                        ffi::sqlite3_bind_text(
+                            stmt.0,
+                            col,
+                            t.as_ptr().cast(),
+                            t.len() as c_int,
+                            ffi::SQLITE_TRANSIENT(),
+                        )
+                    }
+                    Arg::Int(n) => ffi::sqlite3_bind_int64(stmt.0, col, n),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err(sqlite_error(db, rc));
+            }
+        }
+        loop {
+            // SAFETY: the statement is bound and belongs to the locked handle.
+            match unsafe { ffi::sqlite3_step(stmt.0) } {
+                ffi::SQLITE_ROW => each(&stmt)?,
+                ffi::SQLITE_DONE => break,
+                rc => return Err(sqlite_error(db, rc)),
+            }
+        }
+        Ok(())
     }
 }

@@ -171,69 +171,96 @@ impl Db {
 
     /// Each member's recency, frequency and spend over the 365 days to `asof`.
     pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
-        // One row per store with its days' packed members end to end, each
-        // preceded by the day as `YYYY-MM-DD`.
         let from = asof - chrono::Duration::days(364);
-        let sqlite = format!(
-            "SELECT store_id, CAST(group_concat(CAST(d AS BLOB) || members, x'') AS BLOB) FROM sales_day_detail
-            WHERE {SQLITE_DETAIL_RANGE} GROUP BY store_id"
-        );
-        const POSTGRES: &str =
-            "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
-            FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let sql = if matches!(self.pool, Pool::Sqlite(_)) { sqlite.as_str() } else { POSTGRES };
-        let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(sql, &[Arg::Date(from), Arg::Date(asof)]).await?;
-        // Last purchase date, purchase tickets, net amount. Member codes of
-        // up to 15 bytes (nearly all) are keyed by one 128-bit word; longer
-        // ones by their text.
-        type Acc = (Option<NaiveDate>, i64, i64);
-        let bytes: usize = rows.iter().map(|r| r.1.len()).sum();
-        let mut short: FxHashMap<u128, Acc> = FxHashMap::with_capacity_and_hasher(bytes / 1024, Default::default());
-        let mut long: FxHashMap<&str, Acc> = FxHashMap::default();
-        let mut day: (&[u8], NaiveDate) = (&[], from);
-        for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
-            let mut bad_date = false;
-            for_each_member_prefixed(packed, 10, |d, member, m| {
-                // A day's members share its prefix: the same bytes, most often
-                // the very same slice.
-                if !std::ptr::eq(d, day.0) && d != day.0 {
-                    match std::str::from_utf8(d).ok().and_then(|t| parse_date(t).ok()) {
-                        Some(date) => day = (d, date),
-                        None => bad_date = true,
-                    }
+        let mut acc = MemberAcc::default();
+        if matches!(self.pool, Pool::Sqlite(_)) {
+            // Row by row as SQLite steps them, store by store along the key:
+            // a year of packed members is read once and never held.
+            let sql = format!("SELECT store_id, d, members FROM sales_day_detail WHERE {SQLITE_DETAIL_RANGE}");
+            self.sqlite_each(&sql, &[Arg::Date(from), Arg::Date(asof)], |s| {
+                let store = <i64 as crate::fetch::Col>::read(s, 0)?;
+                if !allowed.contains(&store) {
+                    return Ok(());
                 }
-                let e = match short_key(member) {
-                    Some(k) => short.entry(k).or_insert((None, 0, 0)),
-                    None => long.entry(member).or_insert((None, 0, 0)),
-                };
-                if m.tickets > 0 {
-                    e.0 = e.0.max(Some(day.1));
-                }
-                e.1 += m.tickets;
-                e.2 += m.net;
+                let day = <NaiveDate as crate::fetch::Col>::read(s, 1)?;
+                for_each_member_prefixed(crate::fetch::bytes(s, 2), 0, |_, member, m| acc.add(day, member, m))
+                    .map_err(damaged)
             })
-            .map_err(damaged)?;
-            if bad_date {
-                return Err(damaged(CodecError));
+            .await?;
+        } else {
+            // One row per store with its days' packed members end to end,
+            // each preceded by the day as `YYYY-MM-DD`.
+            const POSTGRES: &str =
+                "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
+                FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
+            let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(POSTGRES, &[Arg::Date(from), Arg::Date(asof)]).await?;
+            let mut day: (&[u8], NaiveDate) = (&[], from);
+            for (_, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
+                let mut bad_date = false;
+                for_each_member_prefixed(packed, 10, |d, member, m| {
+                    // A day's members share its prefix: the same bytes, most
+                    // often the very same slice.
+                    if !std::ptr::eq(d, day.0) && d != day.0 {
+                        match std::str::from_utf8(d).ok().and_then(|t| parse_date(t).ok()) {
+                            Some(date) => day = (d, date),
+                            None => bad_date = true,
+                        }
+                    }
+                    acc.add(day.1, member, m);
+                })
+                .map_err(damaged)?;
+                if bad_date {
+                    return Err(damaged(CodecError));
+                }
             }
         }
+        Ok(acc.windows(asof))
+    }
+}
+
+/// Last purchase date, purchase tickets, net amount.
+type Acc = (Option<NaiveDate>, i64, i64);
+
+/// Each member's figures as the member-days are read. Member codes of up to
+/// 15 bytes (nearly all) are keyed by one 128-bit word; longer ones by their
+/// text.
+#[derive(Default)]
+struct MemberAcc {
+    short: FxHashMap<u128, Acc>,
+    long: FxHashMap<String, Acc>,
+}
+
+impl MemberAcc {
+    fn add(&mut self, day: NaiveDate, member: &str, m: opsdesk_domain::sales::MemberDay) {
+        let e = match short_key(member) {
+            Some(k) => self.short.entry(k).or_insert((None, 0, 0)),
+            None => self.long.entry(member.to_string()).or_insert((None, 0, 0)),
+        };
+        if m.tickets > 0 {
+            e.0 = e.0.max(Some(day));
+        }
+        e.1 += m.tickets;
+        e.2 += m.net;
+    }
+
+    /// The members in code order (a short key sorts as its code's bytes
+    /// do), so that the rules' own sort by code finds the work done.
+    fn windows(self, asof: NaiveDate) -> Vec<MemberWindow> {
         let window = |member: String, (last, frequency, monetary): Acc| MemberWindow {
             member,
             recency_days: last.map_or(0, |d: NaiveDate| (asof - d).num_days()),
             frequency,
             monetary,
         };
-        // In code order (a short key sorts as its code's bytes do), so that
-        // the rules' own sort by code finds the work done.
-        let mut short: Vec<(u128, Acc)> = short.into_iter().collect();
+        let mut short: Vec<(u128, Acc)> = self.short.into_iter().collect();
         short.sort_unstable_by_key(|e| e.0);
-        let mut long: Vec<(&str, Acc)> = long.into_iter().collect();
+        let mut long: Vec<(String, Acc)> = self.long.into_iter().collect();
         long.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let mut out: Vec<MemberWindow> = Vec::with_capacity(short.len() + long.len());
         out.extend(short.into_iter().map(|(k, acc)| window(short_text(k), acc)));
-        out.extend(long.into_iter().map(|(m, acc)| window(m.to_string(), acc)));
-        Ok(out)
+        out.extend(long.into_iter().map(|(m, acc)| window(m, acc)));
+        out
     }
 }
 

@@ -2,6 +2,8 @@
 //! headings) and rows of typed cells. The terminal table, CSV, JSON and XLSX
 //! are all drawn from it, so the numbers cannot differ between them.
 
+use std::fmt::Write as _;
+
 use chrono::NaiveDate;
 
 use crate::i18n::Lang;
@@ -108,8 +110,12 @@ pub struct ReportTable {
 /// (or a tab or carriage return) gets a leading apostrophe so that it is
 /// never run as a formula. Numbers such as `-5.00` are left as they are.
 pub fn neutralise(value: &str) -> String {
-    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && value.parse::<f64>().is_err() { format!("'{value}") } else { value.to_string() }
+    if needs_neutralising(value) { format!("'{value}") } else { value.to_string() }
+}
+
+/// Whether a spreadsheet would read `value` as a formula.
+fn needs_neutralising(value: &str) -> bool {
+    value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err()
 }
 
 fn csv_field(s: &str, out: &mut String) {
@@ -142,9 +148,20 @@ impl ReportTable {
                 if i > 0 {
                     out.push(',');
                 }
+                // Numbers and dates never need quotes: written in place.
                 match cell {
-                    Cell::Text(t) => csv_field(&neutralise(t), &mut out),
-                    other => csv_field(&other.text(), &mut out),
+                    Cell::Text(t) if needs_neutralising(t) => csv_field(&neutralise(t), &mut out),
+                    Cell::Text(t) => csv_field(t, &mut out),
+                    Cell::Int(n) => {
+                        let _ = write!(out, "{n}");
+                    }
+                    Cell::Fixed2(n) => {
+                        let _ = crate::money::fmt_hundredths(*n, &mut out);
+                    }
+                    Cell::Date(d) => {
+                        let _ = write!(out, "{d}");
+                    }
+                    Cell::Null => {}
                 }
             }
             out.push('\n');
