@@ -316,7 +316,8 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
     chunk.for_each_record(|rec| {
         out.rows += 1;
         let f = &rec.fields;
-        let get = |field: usize| cols[field].map(|c| f.get(c)).unwrap_or("");
+        let values: [&str; 9] = std::array::from_fn(|field| cols[field].map_or("", |c| f.get(c)));
+        let get = |field: usize| values[field];
         let ticket_text = get(TICKET);
         let same_run = out.runs.last().is_some_and(|r| same(&out.run_text[r.2.clone()], ticket_text));
         if !same_run {

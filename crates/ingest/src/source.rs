@@ -71,7 +71,7 @@ impl Fields<'_> {
     }
 
     /// Field `i`, without surrounding whitespace; empty when absent.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, i: usize) -> &str {
         match self {
             Fields::Text { text, ranges } => ranges.get(i).map(|r| text[r.clone()].trim_ascii()).unwrap_or(""),
