@@ -137,6 +137,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::Nothing,
     },
+    Migration {
+        version: 9,
+        name: "summary_days",
+        sqlite: include_str!("../../../migrations/sqlite/0009_summary_days.sql"),
+        postgres: include_str!("../../../migrations/postgres/0009_summary_days.sql"),
+        seed: no_seed,
+        derive: Derive::Nothing,
+    },
 ];
 
 /// The schema version this binary creates and expects.
