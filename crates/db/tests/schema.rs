@@ -143,7 +143,11 @@ async fn upgrading_to_the_month_rollup_builds_it_from_the_stored_days() {
         db.close().await;
 
         // The database as the step before left it: no month rollup.
-        let undo = ["DROP TABLE sales_month", "DELETE FROM schema_migration WHERE version >= 7"];
+        let undo = [
+            "DROP TABLE sales_month",
+            "DROP INDEX sales_day_summary",
+            "DELETE FROM schema_migration WHERE version >= 7",
+        ];
         match backend {
             Backend::Sqlite => {
                 let p = sqlx::SqlitePool::connect(&url).await.unwrap();
