@@ -417,6 +417,8 @@ struct Parsed {
     first_date: Option<NaiveDate>,
     last_date: Option<NaiveDate>,
     encoding: Encoding,
+    /// The thread computing the file's sha256.
+    fingerprint: Option<std::thread::JoinHandle<Result<String, IngestError>>>,
 }
 
 fn parse_file(
@@ -452,7 +454,12 @@ fn parse_file(
                     chunk_tx.send((m, chunk, pos)).map_err(|_| IngestError::file(&file, "import stopped"))
                 },
             )?;
-            Ok::<_, IngestError>(encoding.get())
+            // The file's sha256, on a thread of its own from the moment the
+            // reading is done: the workers are finishing their last chunks
+            // and the write that follows uses one core.
+            let owned = path.to_path_buf();
+            let fingerprint = std::thread::spawn(move || crate::xlsx::sha256_file(&owned));
+            Ok::<_, IngestError>((encoding.get(), fingerprint))
         });
         for _ in 0..workers {
             let out_tx = out_tx.clone();
@@ -473,9 +480,10 @@ fn parse_file(
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(IngestError::file(&path.display().to_string(), "the reader thread failed")));
-        let encoding = read?;
+        let (encoding, fingerprint) = read?;
         let mut parsed = merged?;
         parsed.encoding = encoding;
+        parsed.fingerprint = Some(fingerprint);
         Ok(parsed)
     })
 }
@@ -496,6 +504,7 @@ fn merge(
         first_date: None,
         last_date: None,
         encoding: Encoding::Utf8,
+        fingerprint: None,
     };
     // About one ticket per 200 bytes of a POS export: sized once, the set
     // that proves tickets are together does not grow by rehashing.
@@ -595,25 +604,16 @@ pub async fn import_sales(
     let ctx = Ctx { stores: &stores, keep_detail, skip_bad_rows: opts.skip_bad_rows, lang: opts.lang };
     let parsed = blocking(|| parse_file(path, &ctx, opts, &run.saved))?;
     let refused = parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
-    let owned = path.to_path_buf();
-    let sha256 = std::thread::spawn(move || crate::xlsx::sha256_file(&owned));
-    let fingerprint =
-        move || sha256.join().unwrap_or_else(|_| Err(IngestError::file(&file_name, "the fingerprint thread failed")));
-    if refused {
-        let read = Read {
-            sha256: fingerprint()?,
-            encoding: parsed.encoding,
-            rows_read: parsed.rows,
-            errors: parsed.errors,
-            first_date: parsed.first_date,
-            last_date: parsed.last_date,
-            rejects_path: (opts.skip_bad_rows && parsed.rejected > 0).then(|| opts.rejects_file(path)),
-        };
-        let summary = run.summary(read, opts)?;
-        return run.refuse(db, scope, summary).await;
-    }
+    let sha256 = parsed.fingerprint;
+    let fingerprint = move || match sha256.map(|t| t.join()) {
+        Some(Ok(sha)) => sha,
+        _ => Err(IngestError::file(&file_name, "the fingerprint thread failed")),
+    };
+    // A refused file is recorded with its fingerprint; a written one gets it
+    // at the end of the write.
+    let (sha256, fingerprint) = if refused { (fingerprint()?, None) } else { (String::new(), Some(fingerprint)) };
     let read = Read {
-        sha256: String::new(),
+        sha256,
         encoding: parsed.encoding,
         rows_read: parsed.rows,
         errors: parsed.errors,
@@ -622,6 +622,9 @@ pub async fn import_sales(
         rejects_path: (opts.skip_bad_rows && parsed.rejected > 0).then(|| opts.rejects_file(path)),
     };
     let summary = run.summary(read, opts)?;
+    let Some(fingerprint) = fingerprint else {
+        return run.refuse(db, scope, summary).await;
+    };
     let data = sales_data(parsed.days, parsed.lines);
     run.write_days_then_fingerprint(db, scope, summary, &data, parsed.good, fingerprint).await
 }
