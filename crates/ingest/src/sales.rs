@@ -159,6 +159,8 @@ struct ChunkOut {
     /// and where its number lies in `run_text`.
     runs: Vec<(u64, u64, std::ops::Range<usize>)>,
     run_text: String,
+    /// Each run's number is greater (in byte order) than the one before.
+    ascending: bool,
     errors: ErrorReport,
     rejects: Vec<(Vec<String>, String)>,
     lines: Vec<LineRow>,
@@ -287,6 +289,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         days: Vec::new(),
         runs: Vec::new(),
         run_text: String::new(),
+        ascending: true,
         errors: ErrorReport::default(),
         rejects: Vec::new(),
         lines: Vec::new(),
@@ -319,8 +322,10 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         let values: [&str; 9] = std::array::from_fn(|field| cols[field].map_or("", |c| f.get(c)));
         let get = |field: usize| values[field];
         let ticket_text = get(TICKET);
-        let same_run = out.runs.last().is_some_and(|r| same(&out.run_text[r.2.clone()], ticket_text));
+        let last_run = out.runs.last().map(|r| &out.run_text[r.2.clone()]);
+        let same_run = last_run.is_some_and(|t| same(t, ticket_text));
         if !same_run {
+            out.ascending &= last_run.is_none_or(|t| t < ticket_text);
             let at = out.run_text.len();
             out.run_text.push_str(ticket_text);
             out.runs.push((ticket_hash(ticket_text), rec.line, at..out.run_text.len()));
@@ -506,10 +511,16 @@ fn merge(
         encoding: Encoding::Utf8,
         fingerprint: None,
     };
-    // About one ticket per 200 bytes of a POS export: sized once, the set
-    // that proves tickets are together does not grow by rehashing.
+    // Tickets numbered ever higher through the file (a POS export sorted by
+    // ticket) cannot repeat: while they do, their hashes are only kept. The
+    // set that proves tickets are together is built from them the moment a
+    // number is not higher than the one before, sized once (about one ticket
+    // per 200 bytes of a POS export) so that it does not grow by rehashing.
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut seen: FxHashSet<u64> = FxHashSet::with_capacity_and_hasher((size / 256) as usize, Default::default());
+    let mut ascending = true;
+    let mut highest: Option<String> = None;
+    let mut kept: Vec<u64> = Vec::new();
+    let mut seen: FxHashSet<u64> = FxHashSet::default();
     let mut waiting: BTreeMap<usize, (Arc<Mapping>, ChunkOut)> = BTreeMap::new();
     let mut next = 0usize;
     let mut rejects: Option<RejectsWriter> = None;
@@ -523,7 +534,19 @@ fn merge(
         waiting.insert(out.index, (m, out));
         while let Some((m, out)) = waiting.remove(&next) {
             next += 1;
-            for (hash, line, at) in &out.runs {
+            let text = |r: &(u64, u64, std::ops::Range<usize>)| &out.run_text[r.2.clone()];
+            let first = out.runs.first().map(text);
+            if ascending && out.ascending && first.is_none_or(|f| highest.as_deref().is_none_or(|h| h < f)) {
+                kept.extend(out.runs.iter().map(|r| r.0));
+                if let Some(last) = out.runs.last() {
+                    highest = Some(text(last).to_string());
+                }
+            } else if ascending {
+                ascending = false;
+                seen.reserve((size / 256) as usize);
+                seen.extend(std::mem::take(&mut kept));
+            }
+            for (hash, line, at) in out.runs.iter().filter(|_| !ascending) {
                 if !seen.insert(*hash) {
                     let no = &out.run_text[at.clone()];
                     p.scattered_tickets += 1;

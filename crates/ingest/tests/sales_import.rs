@@ -288,6 +288,38 @@ async fn lines_of_a_ticket_in_two_places_refuse_the_file_even_when_skipping() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_repeated_after_megabytes_of_ever_higher_numbers_refuses_the_file() {
+    // Three copies of the small file, their tickets renumbered A…, B…, C…
+    // (ever higher, over several 4 MB chunks), then the very first line again.
+    let t = with_stores(opsdesk_db::Backend::Sqlite).await;
+    let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.collect();
+    let mut out = vec![header.to_string()];
+    for copy in ["A", "B", "C"] {
+        out.extend(body.iter().map(|l| format!("{copy}{l}")));
+    }
+    let again = format!("A{}", body[0]);
+    out.push(again.clone());
+    let dir = common::tempdir::Dir::new();
+    let file = dir.path().join("repeated.csv");
+    std::fs::write(&file, out.join("\n")).unwrap();
+    assert!(std::fs::metadata(&file).unwrap().len() > 5 << 20, "more than one chunk");
+    let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
+    assert_eq!(s.outcome, Outcome::Refused);
+    assert_eq!(s.errors.total, 1);
+    let e = &s.errors.errors[0];
+    assert_eq!((e.column.as_str(), e.value.as_str()), ("ticket_no", again.split(',').next().unwrap()));
+    assert_eq!(e.line as usize, out.len());
+    // The same file without the repeat imports whole.
+    out.pop();
+    std::fs::write(&file, out.join("\n")).unwrap();
+    let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
+    assert_eq!((s.outcome, s.rows_imported as usize), (Outcome::Imported, 3 * body.len()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn line_detail_is_kept_only_when_the_setting_asks_and_is_replaced_with_its_store_days() {
     for backend in TestDb::backends() {
         let t = with_stores(backend).await;
