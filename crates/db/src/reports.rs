@@ -238,7 +238,13 @@ impl MemberAcc {
     fn add(&mut self, day: NaiveDate, member: &str, m: opsdesk_domain::sales::MemberDay) {
         let e = match short_key(member) {
             Some(k) => self.short.entry(k).or_insert((None, 0, 0)),
-            None => self.long.entry(member.to_string()).or_insert((None, 0, 0)),
+            None => {
+                // A code is copied only the first time it is met.
+                if !self.long.contains_key(member) {
+                    self.long.insert(member.to_string(), (None, 0, 0));
+                }
+                self.long.get_mut(member).expect("inserted just above")
+            }
         };
         if m.tickets > 0 {
             e.0 = e.0.max(Some(day));

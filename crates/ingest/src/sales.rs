@@ -463,7 +463,7 @@ fn parse_file(
             // reading is done: the workers are finishing their last chunks
             // and the write that follows uses one core.
             let owned = path.to_path_buf();
-            let fingerprint = std::thread::spawn(move || crate::xlsx::sha256_file(&owned));
+            let fingerprint = std::thread::spawn(move || crate::source::sha256_file(&owned));
             Ok::<_, IngestError>((encoding.get(), fingerprint))
         });
         for _ in 0..workers {
@@ -650,4 +650,30 @@ pub async fn import_sales(
     };
     let data = sales_data(parsed.days, parsed.lines);
     run.write_days_then_fingerprint(db, scope, summary, &data, parsed.good, fingerprint).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    #[test]
+    fn codes_compare_as_the_standard_library_compares_them() {
+        let base = "S0001-20241101-000001-处方药-P000123-M0171707";
+        for n in 0..=base.len() {
+            let Some(a) = base.get(..n) else { continue };
+            assert!(same(a, a), "{a:?}");
+            for at in 0..n {
+                // The same length, one byte changed at every place in turn.
+                let mut b = a.as_bytes().to_vec();
+                b[at] ^= 1;
+                if let Ok(b) = std::str::from_utf8(&b) {
+                    assert_eq!(same(a, b), a == b, "{a:?} / {b:?}");
+                    assert!(!same(a, b), "{a:?} / {b:?}");
+                }
+            }
+            if n > 0 {
+                assert!(!same(a, &base[..0]), "lengths differ");
+            }
+        }
+    }
 }

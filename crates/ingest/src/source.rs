@@ -276,13 +276,13 @@ pub fn read_file(
 ) -> Result<String, IngestError> {
     match read_chunks(path, true, plan, each)? {
         Some(sha) => Ok(sha),
-        None => crate::xlsx::sha256_file(path),
+        None => sha256_file(path),
     }
 }
 
 /// [`read_file`], with the sha256 of a CSV file computed as it is read
 /// when `hash` is set; `None` when it is not (or for a workbook), for the
-/// caller to compute with [`crate::xlsx::sha256_file`] when it suits it.
+/// caller to compute with [`sha256_file`] when it suits it.
 pub fn read_chunks(
     path: &Path,
     hash: bool,
@@ -305,7 +305,23 @@ pub fn read_chunks(
     Ok(csv.hasher.map(|h| hex(&h.finalize())))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// The sha256 of a file (CSV or workbook), read anew.
+pub fn sha256_file(path: &Path) -> Result<String, IngestError> {
+    let name = path.display().to_string();
+    let mut f = File::open(path).map_err(|e| IngestError::io(&name, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| IngestError::io(&name, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

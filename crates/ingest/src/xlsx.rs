@@ -2,14 +2,13 @@
 //! its shared strings), behind guards against zip bombs and absurd sheets.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
 
 use calamine::{DataRef, Reader, Xlsx, XlsxCellReader};
-use sha2::{Digest, Sha256};
 
 use crate::IngestError;
-use crate::source::{Chunk, ChunkData, hex};
+use crate::source::{Chunk, ChunkData};
 
 /// Excel's own limits; a sheet that claims more is not a real export.
 const MAX_ROWS: u32 = 1_048_576;
@@ -180,20 +179,4 @@ pub fn read_xlsx(
         each(Chunk { index, data: ChunkData::Rows(chunk) }, (src.rows_done, u64::from(rows)))?;
     }
     Ok(())
-}
-
-/// The sha256 of a file.
-pub fn sha256_file(path: &Path) -> Result<String, IngestError> {
-    let name = path.display().to_string();
-    let mut f = File::open(path).map_err(|e| IngestError::io(&name, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| IngestError::io(&name, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
 }
