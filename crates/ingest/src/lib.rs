@@ -19,6 +19,7 @@ mod source;
 pub mod staff;
 pub mod stores;
 pub mod targets;
+mod tickets;
 mod xlsx;
 
 pub use errors::{ErrorReport, IngestError, RowError};

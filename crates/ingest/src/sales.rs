@@ -9,7 +9,6 @@
 
 use std::cell::{Cell, OnceCell};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hasher};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -20,13 +19,14 @@ use opsdesk_db::settings::KEEP_LINE_DETAIL;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::sales::{DayKey, DayRow, Rollup, StoreId, TicketSums};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 use crate::errors::RejectsWriter;
 use crate::options::{ImportOptions, ImportSummary, blocking};
 use crate::run::{Read, Run};
 use crate::source::{Chunk, Encoding, read_chunks};
+use crate::tickets::{ChunkRuns, TicketCheck};
 use crate::{ErrorReport, ImportKind, IngestError, Mapping, Progress, RowError, rows};
 
 // Field numbers in `SALES_FIELDS` order.
@@ -124,7 +124,7 @@ impl OpenTicket {
 /// `a == b` for the short codes of a POS line, without a call into the C
 /// library's `memcmp` per compare (the hot loop makes several per line).
 #[inline]
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
     if n != b.len() {
@@ -155,12 +155,7 @@ struct ChunkOut {
     position: (u64, u64),
     /// The chunk's store-days, packed here rather than in the merging thread.
     days: Vec<DayRow>,
-    /// Each run of lines with one ticket number: its hash, its first line,
-    /// and where its number lies in `run_text`.
-    runs: Vec<(u64, u64, std::ops::Range<usize>)>,
-    run_text: String,
-    /// Each run's number is greater (in byte order) than the one before.
-    ascending: bool,
+    runs: ChunkRuns,
     errors: ErrorReport,
     rejects: Vec<(Vec<String>, String)>,
     lines: Vec<LineRow>,
@@ -168,12 +163,6 @@ struct ChunkOut {
     good: u64,
     first_date: Option<NaiveDate>,
     last_date: Option<NaiveDate>,
-}
-
-fn ticket_hash(no: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    h.write(no.as_bytes());
-    h.finish()
 }
 
 /// A parsed line, borrowing its text from the record.
@@ -287,9 +276,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         index: chunk.index,
         position,
         days: Vec::new(),
-        runs: Vec::new(),
-        run_text: String::new(),
-        ascending: true,
+        runs: ChunkRuns::new(),
         errors: ErrorReport::default(),
         rejects: Vec::new(),
         lines: Vec::new(),
@@ -322,14 +309,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
         let values: [&str; 9] = std::array::from_fn(|field| cols[field].map_or("", |c| f.get(c)));
         let get = |field: usize| values[field];
         let ticket_text = get(TICKET);
-        let last_run = out.runs.last().map(|r| &out.run_text[r.2.clone()]);
-        let same_run = last_run.is_some_and(|t| same(t, ticket_text));
-        if !same_run {
-            out.ascending &= last_run.is_none_or(|t| t < ticket_text);
-            let at = out.run_text.len();
-            out.run_text.push_str(ticket_text);
-            out.runs.push((ticket_hash(ticket_text), rec.line, at..out.run_text.len()));
-        }
+        out.runs.line(ticket_text, get(STORE), rec.line);
         let result = if rec.bad_encoding {
             Err((
                 None,
@@ -511,16 +491,8 @@ fn merge(
         encoding: Encoding::Utf8,
         fingerprint: None,
     };
-    // Tickets numbered ever higher through the file (a POS export sorted by
-    // ticket) cannot repeat: while they do, their hashes are only kept. The
-    // set that proves tickets are together is built from them the moment a
-    // number is not higher than the one before, sized once (about one ticket
-    // per 200 bytes of a POS export) so that it does not grow by rehashing.
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut ascending = true;
-    let mut highest: Option<String> = None;
-    let mut kept: Vec<u64> = Vec::new();
-    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    let mut tickets = TicketCheck::new(size);
     let mut waiting: BTreeMap<usize, (Arc<Mapping>, ChunkOut)> = BTreeMap::new();
     let mut next = 0usize;
     let mut rejects: Option<RejectsWriter> = None;
@@ -534,32 +506,16 @@ fn merge(
         waiting.insert(out.index, (m, out));
         while let Some((m, out)) = waiting.remove(&next) {
             next += 1;
-            let text = |r: &(u64, u64, std::ops::Range<usize>)| &out.run_text[r.2.clone()];
-            let first = out.runs.first().map(text);
-            if ascending && out.ascending && first.is_none_or(|f| highest.as_deref().is_none_or(|h| h < f)) {
-                kept.extend(out.runs.iter().map(|r| r.0));
-                if let Some(last) = out.runs.last() {
-                    highest = Some(text(last).to_string());
-                }
-            } else if ascending {
-                ascending = false;
-                seen.reserve((size / 256) as usize);
-                seen.extend(std::mem::take(&mut kept));
-            }
-            for (hash, line, at) in out.runs.iter().filter(|_| !ascending) {
-                if !seen.insert(*hash) {
-                    let no = &out.run_text[at.clone()];
-                    p.scattered_tickets += 1;
-                    let column = m.column_name(TICKET);
-                    p.errors.push(RowError {
-                        row: line - 1,
-                        line: *line,
-                        column,
-                        value: no.to_string(),
-                        reason: scattered.into(),
-                    });
-                }
-            }
+            tickets.chunk(&out.runs, |line, no| {
+                p.scattered_tickets += 1;
+                p.errors.push(RowError {
+                    row: line - 1,
+                    line,
+                    column: m.column_name(TICKET),
+                    value: no.to_string(),
+                    reason: scattered.into(),
+                });
+            });
             let unlisted = out.errors.total - out.errors.errors.len() as u64;
             for e in out.errors.errors {
                 p.errors.push(e);

@@ -288,35 +288,42 @@ async fn lines_of_a_ticket_in_two_places_refuse_the_file_even_when_skipping() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ticket_repeated_after_megabytes_of_ever_higher_numbers_refuses_the_file() {
-    // Three copies of the small file, their tickets renumbered A…, B…, C…
-    // (ever higher, over several 4 MB chunks), then the very first line again.
+async fn a_ticket_repeated_megabytes_later_refuses_the_file() {
+    // Three copies of the small file (over several 4 MB chunks), their
+    // tickets renumbered, then the very first line again. Renumbered
+    // A-S0001-…, B-S0001-…, the tickets are in no order the import can
+    // trust; renumbered S0001-A-…, S0001-B-…, each store's tickets rise
+    // through the file and the stores' ranges stay apart, until the repeat.
     let t = with_stores(opsdesk_db::Backend::Sqlite).await;
     let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     let body: Vec<&str> = lines.collect();
-    let mut out = vec![header.to_string()];
-    for copy in ["A", "B", "C"] {
-        out.extend(body.iter().map(|l| format!("{copy}{l}")));
-    }
-    let again = format!("A{}", body[0]);
-    out.push(again.clone());
     let dir = common::tempdir::Dir::new();
     let file = dir.path().join("repeated.csv");
-    std::fs::write(&file, out.join("\n")).unwrap();
-    assert!(std::fs::metadata(&file).unwrap().len() > 5 << 20, "more than one chunk");
-    let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
-    assert_eq!(s.outcome, Outcome::Refused);
-    assert_eq!(s.errors.total, 1);
-    let e = &s.errors.errors[0];
-    assert_eq!((e.column.as_str(), e.value.as_str()), ("ticket_no", again.split(',').next().unwrap()));
-    assert_eq!(e.line as usize, out.len());
-    // The same file without the repeat imports whole.
-    out.pop();
-    std::fs::write(&file, out.join("\n")).unwrap();
-    let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
-    assert_eq!((s.outcome, s.rows_imported as usize), (Outcome::Imported, 3 * body.len()));
+    let before = |copy: &str, line: &str| format!("{copy}-{line}");
+    let within = |copy: &str, line: &str| format!("{}-{copy}{}", &line[..5], &line[5..]);
+    for renumber in [before, within] {
+        let mut out = vec![header.to_string()];
+        for copy in ["A", "B", "C"] {
+            out.extend(body.iter().map(|l| renumber(copy, l)));
+        }
+        let again = renumber("A", body[0]);
+        out.push(again.clone());
+        std::fs::write(&file, out.join("\n")).unwrap();
+        assert!(std::fs::metadata(&file).unwrap().len() > 5 << 20, "more than one chunk");
+        let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
+        assert_eq!(s.outcome, Outcome::Refused);
+        assert_eq!(s.errors.total, 1);
+        let e = &s.errors.errors[0];
+        assert_eq!((e.column.as_str(), e.value.as_str()), ("ticket_no", again.split(',').next().unwrap()));
+        assert_eq!(e.line as usize, out.len());
+        // The same file without the repeat imports whole.
+        out.pop();
+        std::fs::write(&file, out.join("\n")).unwrap();
+        let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
+        assert_eq!((s.outcome, s.rows_imported as usize), (Outcome::Imported, 3 * body.len()));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
