@@ -218,7 +218,7 @@ impl Db {
                 }
             }
         }
-        Ok(acc.windows(asof))
+        acc.windows(asof).map_err(damaged)
     }
 }
 
@@ -228,20 +228,20 @@ type Acc = (Option<NaiveDate>, u32, i64);
 
 /// Each member's figures as the member-days are read. Member codes of up to
 /// 15 bytes (nearly all) are keyed by one 128-bit word; longer ones by their
-/// text.
+/// bytes. Codes are checked as UTF-8 once per member, at the end.
 struct MemberAcc {
     short: FxHashMap<u128, Acc>,
-    long: FxHashMap<String, Acc>,
+    long: FxHashMap<Vec<u8>, Acc>,
 }
 
 impl MemberAcc {
-    fn add(&mut self, day: NaiveDate, member: &str, m: opsdesk_domain::sales::MemberDay) {
+    fn add(&mut self, day: NaiveDate, member: &[u8], m: opsdesk_domain::sales::MemberDay) {
         let e = match short_key(member) {
             Some(k) => self.short.entry(k).or_insert((None, 0, 0)),
             None => {
                 // A code is copied only the first time it is met.
                 if !self.long.contains_key(member) {
-                    self.long.insert(member.to_string(), (None, 0, 0));
+                    self.long.insert(member.to_vec(), (None, 0, 0));
                 }
                 self.long.get_mut(member).expect("inserted just above")
             }
@@ -255,42 +255,47 @@ impl MemberAcc {
 
     /// The members in code order (a short key sorts as its code's bytes
     /// do), so that the rules' own sort by code finds the work done.
-    fn windows(self, asof: NaiveDate) -> Vec<MemberWindow> {
-        let window = |member: String, (last, frequency, monetary): Acc| MemberWindow {
-            member,
-            recency_days: last.map_or(0, |d: NaiveDate| (asof - d).num_days()),
-            frequency: i64::from(frequency),
-            monetary,
+    fn windows(self, asof: NaiveDate) -> std::result::Result<Vec<MemberWindow>, CodecError> {
+        let window = |code: &[u8], (last, frequency, monetary): Acc| {
+            Ok(MemberWindow {
+                member: std::str::from_utf8(code).map_err(|_| CodecError)?.to_string(),
+                recency_days: last.map_or(0, |d: NaiveDate| (asof - d).num_days()),
+                frequency: i64::from(frequency),
+                monetary,
+            })
         };
         let mut short: Vec<(u128, Acc)> = self.short.into_iter().collect();
         short.sort_unstable_by_key(|e| e.0);
-        let mut long: Vec<(String, Acc)> = self.long.into_iter().collect();
-        long.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut long: Vec<(Vec<u8>, Acc)> = self.long.into_iter().collect();
+        long.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut out: Vec<MemberWindow> = Vec::with_capacity(short.len() + long.len());
-        out.extend(short.into_iter().map(|(k, acc)| window(short_text(k), acc)));
-        out.extend(long.into_iter().map(|(m, acc)| window(m, acc)));
-        out
+        for (k, acc) in short {
+            let (w, n) = short_code(k);
+            out.push(window(&w[..n], acc)?);
+        }
+        for (code, acc) in long {
+            out.push(window(&code, acc)?);
+        }
+        Ok(out)
     }
 }
 
 /// A code of at most 15 bytes as one word: its bytes from the top, its
-/// length in the lowest byte. Distinct codes give distinct words.
-fn short_key(code: &str) -> Option<u128> {
-    let b = code.as_bytes();
-    (b.len() <= 15).then(|| {
+/// length in the lowest byte. Distinct codes give distinct words, which sort
+/// as the codes do.
+fn short_key(code: &[u8]) -> Option<u128> {
+    (code.len() <= 15).then(|| {
         let mut w = [0u8; 16];
-        w[..b.len()].copy_from_slice(b);
-        w[15] = b.len() as u8;
+        w[..code.len()].copy_from_slice(code);
+        w[15] = code.len() as u8;
         u128::from_be_bytes(w)
     })
 }
 
-/// The code a [`short_key`] holds.
-fn short_text(k: u128) -> String {
+/// The code a [`short_key`] holds: the word's bytes and how many of them.
+fn short_code(k: u128) -> ([u8; 16], usize) {
     let w = k.to_be_bytes();
-    let n = usize::from(w[15]).min(15);
-    // The key was made from a `&str`: its bytes are UTF-8.
-    String::from_utf8_lossy(&w[..n]).into_owned()
+    (w, usize::from(w[15]).min(15))
 }
 
 /// The rows of the packed detail from `$1` to `$2`, store by store, as SQLite
@@ -452,17 +457,44 @@ impl Db {
 mod tests {
     use super::*;
 
+    fn text(k: u128) -> String {
+        let (w, n) = short_code(k);
+        String::from_utf8(w[..n].to_vec()).unwrap()
+    }
+
     #[test]
     fn short_codes_round_trip_through_their_word() {
         for code in ["M0171707", "", "会员12345", "a\0", "a", "123456789012345"] {
-            assert_eq!(short_text(short_key(code).unwrap()), code);
+            assert_eq!(text(short_key(code.as_bytes()).unwrap()), code);
         }
-        assert_ne!(short_key("a"), short_key("a\0"));
-        assert_eq!(short_key("1234567890123456"), None);
+        assert_ne!(short_key(b"a"), short_key(b"a\0"));
+        assert_eq!(short_key(b"1234567890123456"), None);
         let mut codes = ["b", "a\0", "a", "ab", "M10", "M9", "会员", "Z"];
-        let mut keys: Vec<u128> = codes.iter().map(|c| short_key(c).unwrap()).collect();
+        let mut keys: Vec<u128> = codes.iter().map(|c| short_key(c.as_bytes()).unwrap()).collect();
         keys.sort_unstable();
         codes.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        assert_eq!(keys.into_iter().map(short_text).collect::<Vec<_>>(), codes, "keys sort as their codes' bytes");
+        assert_eq!(keys.into_iter().map(text).collect::<Vec<_>>(), codes, "keys sort as their codes' bytes");
+    }
+
+    #[test]
+    fn member_windows_sum_each_code_and_refuse_a_damaged_one() {
+        use opsdesk_domain::sales::MemberDay;
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let mut acc = MemberAcc { short: FxHashMap::default(), long: FxHashMap::default() };
+        let long = "110101199001011234X";
+        acc.add(day(1), long.as_bytes(), MemberDay { tickets: 1, net: 500 });
+        acc.add(day(3), b"M2", MemberDay { tickets: 2, net: 900 });
+        acc.add(day(5), long.as_bytes(), MemberDay { tickets: 1, net: 700 });
+        acc.add(day(9), b"M2", MemberDay { tickets: -1, net: -100 });
+        let got: Vec<(String, i64, i64, i64)> = acc
+            .windows(day(10))
+            .unwrap()
+            .into_iter()
+            .map(|w| (w.member, w.recency_days, w.frequency, w.monetary))
+            .collect();
+        assert_eq!(got, [("M2".to_string(), 7, 2, 800), (long.to_string(), 5, 2, 1200)]);
+        let mut bad = MemberAcc { short: FxHashMap::default(), long: FxHashMap::default() };
+        bad.add(day(1), b"M\xff", MemberDay { tickets: 1, net: 1 });
+        assert_eq!(bad.windows(day(10)).err(), Some(CodecError));
     }
 }

@@ -48,14 +48,19 @@ fn segment_of(r: i64, f: i64, m: i64) -> usize {
 /// before member i in the order; score = 1 + ⌊5·(rank − 1) / N⌋.
 fn scores<K: Ord + Copy>(keys: &[K]) -> Vec<i64> {
     let n = keys.len() as i64;
-    let mut sorted: Vec<K> = keys.to_vec();
-    sorted.sort_unstable();
-    keys.iter()
-        .map(|k| {
-            let rank = sorted.partition_point(|x| x < k) as i64 + 1;
-            1 + 5 * (rank - 1) / n
-        })
-        .collect()
+    let mut order: Vec<(K, u32)> = keys.iter().zip(0u32..).map(|(k, i)| (*k, i)).collect();
+    order.sort_unstable_by_key(|e| e.0);
+    let mut out = vec![0; keys.len()];
+    // Walking the keys in order, the rank of a run of equal keys is where
+    // the run starts.
+    let mut before = 0;
+    for (at, &(k, i)) in order.iter().enumerate() {
+        if at > 0 && order[at - 1].0 != k {
+            before = at as i64;
+        }
+        out[i as usize] = 1 + 5 * before / n;
+    }
+    out
 }
 
 /// RFM rows for members with at least one purchase ticket, ordered by member
@@ -114,6 +119,11 @@ pub fn segments(rows: &[RfmRow]) -> Vec<SegmentRow> {
         .collect()
 }
 
+/// A score (1–5) as its digit.
+fn score_digit(score: i64) -> char {
+    char::from_digit(u32::try_from(score).unwrap_or(0), 10).unwrap_or('?')
+}
+
 /// R5 member list as a table.
 pub fn rfm_members_table(asof: chrono::NaiveDate, rows: &[RfmRow]) -> ReportTable {
     ReportTable {
@@ -142,7 +152,7 @@ pub fn rfm_members_table(asof: chrono::NaiveDate, rows: &[RfmRow]) -> ReportTabl
                     Cell::Int(r.r_score),
                     Cell::Int(r.f_score),
                     Cell::Int(r.m_score),
-                    Cell::Text(format!("{}{}{}", r.r_score, r.f_score, r.m_score)),
+                    Cell::Text([r.r_score, r.f_score, r.m_score].iter().map(|s| score_digit(*s)).collect()),
                     Cell::Text(SEGMENTS[r.segment_no - 1].1.into()),
                 ]
             })
@@ -208,5 +218,23 @@ mod tests {
         assert_eq!(seg[0].members, 1);
         assert_eq!(seg[0].member_share_pct, Some(2500));
         assert_eq!(seg[0].monetary_share_pct, Some(6000));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scores_follow_the_rank_definition(keys in proptest::collection::vec(-5i64..5, 1..60)) {
+            let n = keys.len() as i64;
+            let want: Vec<i64> =
+                keys.iter().map(|k| 1 + 5 * keys.iter().filter(|x| *x < k).count() as i64 / n).collect();
+            proptest::prop_assert_eq!(scores(&keys), want);
+        }
+    }
+
+    #[test]
+    fn the_rfm_cell_is_the_three_scores() {
+        let rows = rfm(vec![w("M1", 0, 5, 900), w("M2", 300, 1, 100)]);
+        let t = rfm_members_table(chrono::NaiveDate::MIN, &rows);
+        assert_eq!(t.rows[0][7], Cell::Text("333".into()));
+        assert_eq!(t.rows[1][7], Cell::Text("111".into()));
     }
 }

@@ -119,7 +119,7 @@ fn needs_neutralising(value: &str) -> bool {
 }
 
 fn csv_field(s: &str, out: &mut String) {
-    if s.contains([',', '"', '\n', '\r']) {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
         out.push('"');
@@ -152,12 +152,8 @@ impl ReportTable {
                 match cell {
                     Cell::Text(t) if needs_neutralising(t) => csv_field(&neutralise(t), &mut out),
                     Cell::Text(t) => csv_field(t, &mut out),
-                    Cell::Int(n) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    Cell::Fixed2(n) => {
-                        let _ = crate::money::fmt_hundredths(*n, &mut out);
-                    }
+                    Cell::Int(n) => crate::money::push_int(&mut out, *n),
+                    Cell::Fixed2(n) => crate::money::push_hundredths(&mut out, *n),
                     Cell::Date(d) => {
                         let _ = write!(out, "{d}");
                     }

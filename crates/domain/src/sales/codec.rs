@@ -82,11 +82,15 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, CodecError> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| CodecError)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], CodecError> {
         let n = usize::try_from(self.u()?).map_err(|_| CodecError)?;
         let end = self.at.checked_add(n).ok_or(CodecError)?;
-        let s = std::str::from_utf8(self.b.get(self.at..end).ok_or(CodecError)?).map_err(|_| CodecError)?;
+        let b = self.b.get(self.at..end).ok_or(CodecError)?;
         self.at = end;
-        Ok(s)
+        Ok(b)
     }
 
     fn count(&mut self) -> Result<usize, CodecError> {
@@ -160,15 +164,21 @@ impl<'a> Reader<'a> {
         let code = self.str()?;
         Ok((code, MemberDay { tickets: self.i()?, net: self.i()? }))
     }
+
+    /// A member with its code's bytes as stored, not checked as UTF-8.
+    fn member_bytes(&mut self) -> Result<(&'a [u8], MemberDay), CodecError> {
+        let code = self.bytes()?;
+        Ok((code, MemberDay { tickets: self.i()?, net: self.i()? }))
+    }
 }
 
 /// Walks packed values laid end to end (as a database's concatenating
 /// aggregate returns them), each preceded by a `prefix_len`-byte prefix.
-fn for_each_prefixed<'a, T>(
+fn for_each_prefixed<'a, N, T>(
     b: &'a [u8],
     prefix_len: usize,
-    entry: impl Fn(&mut Reader<'a>) -> Result<(&'a str, T), CodecError>,
-    mut f: impl FnMut(&'a [u8], &'a str, T),
+    entry: impl Fn(&mut Reader<'a>) -> Result<(N, T), CodecError>,
+    mut f: impl FnMut(&'a [u8], N, T),
 ) -> Result<(), CodecError> {
     let mut r = Reader { b, at: 0 };
     while r.at < b.len() {
@@ -194,13 +204,15 @@ pub fn for_each_category_prefixed<'a>(
 }
 
 /// Calls `f(prefix, code, day)` for every member of packed values laid end to
-/// end, each preceded by a `prefix_len`-byte prefix (the store-day's date as text).
+/// end, each preceded by a `prefix_len`-byte prefix (the store-day's date as
+/// text). The codes come as stored, not checked as UTF-8 (a check per
+/// member-day is a fifth of a year's RFM): the caller checks those it keeps.
 pub fn for_each_member_prefixed<'a>(
     b: &'a [u8],
     prefix_len: usize,
-    f: impl FnMut(&'a [u8], &'a str, MemberDay),
+    f: impl FnMut(&'a [u8], &'a [u8], MemberDay),
 ) -> Result<(), CodecError> {
-    for_each_prefixed(b, prefix_len, Reader::member, f)
+    for_each_prefixed(b, prefix_len, Reader::member_bytes, f)
 }
 
 #[cfg(test)]
@@ -253,7 +265,10 @@ mod tests {
         let dated = [b"2026-10-30".as_slice(), &m, b"2026-10-31", &m].concat();
         let mut days = Vec::new();
         for_each_member_prefixed(&dated, 10, |d, c, x| days.push((d, c, x.net))).unwrap();
-        assert_eq!(days, vec![(b"2026-10-30".as_slice(), "M1", 300), (b"2026-10-31".as_slice(), "M1", 300)]);
+        assert_eq!(
+            days,
+            vec![(b"2026-10-30".as_slice(), b"M1".as_slice(), 300), (b"2026-10-31".as_slice(), b"M1".as_slice(), 300)]
+        );
     }
 
     #[test]
