@@ -59,10 +59,11 @@ pub fn traffic_rows(days: &[TrafficDay], from: NaiveDate, to: NaiveDate) -> Vec<
     days.iter()
         .filter(|x| x.date >= from && x.date <= to)
         .map(|x| {
-            let base: Vec<i64> = (1..=8).filter_map(|k| tickets_on(x.date - chrono::Duration::days(7 * k))).collect();
-            let n = base.len() as i128;
-            let s: i128 = base.iter().map(|&t| i128::from(t)).sum();
-            let q: i128 = base.iter().map(|&t| i128::from(t) * i128::from(t)).sum();
+            let (mut n, mut s, mut q) = (0i128, 0i128, 0i128);
+            for t in (1..=8).filter_map(|k| tickets_on(x.date - chrono::Duration::days(7 * k))) {
+                let t = i128::from(t);
+                (n, s, q) = (n + 1, s + t, q + t * t);
+            }
             let t = i128::from(x.tickets);
             let flag = if n < 4 {
                 Flag::Insufficient
