@@ -34,8 +34,18 @@ impl Db {
         let day = self.day_figures(date).await?;
         let lw = self.day_figures(same_weekday_last_week(date)).await?;
         let ly = self.day_figures(same_date_last_year(date)).await?;
-        let mtd: Vec<(i64, i64)> = self.fetch_rows("SELECT store_id, CAST(SUM(revenue_c) AS BIGINT) FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(month_start(date)), Arg::Date(date)]).await?;
-        let mtd: HashMap<i64, i64> = mtd.into_iter().collect();
+        // Summed here rather than by GROUP BY, which sorts the month's
+        // store-days by store (a fifth of the report at 1,000 stores).
+        let days: Vec<(i64, i64)> = self
+            .fetch_rows(
+                "SELECT store_id, revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2",
+                &[Arg::Date(month_start(date)), Arg::Date(date)],
+            )
+            .await?;
+        let mut mtd: FxHashMap<i64, i64> = FxHashMap::default();
+        for (store, revenue) in days {
+            *mtd.entry(store).or_default() += revenue;
+        }
         Ok(stores
             .into_iter()
             .filter(|s| s.open_date <= date)
@@ -347,9 +357,33 @@ impl Db {
             }
             by_store.into_values().collect()
         } else {
-            self.fetch_rows("SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT), CAST(SUM(tickets) AS BIGINT),
-                    CAST(SUM(qty) AS BIGINT), CAST(SUM(member_revenue_c) AS BIGINT), COUNT(*), COUNT(qty), COUNT(member_revenue_c)
-             FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(from), Arg::Date(to)]).await?
+            // Other ranges from the store-days, summed here as SQL's SUM and
+            // COUNT would (a sum of no figures is none) without GROUP BY's
+            // sort of every store-day by store.
+            let days: Vec<DayFigureRow> = self
+                .fetch_rows(
+                    "SELECT store_id, revenue_c, cost_c, tickets, qty, member_revenue_c FROM sales_day
+                     WHERE d BETWEEN $1 AND $2",
+                    &[Arg::Date(from), Arg::Date(to)],
+                )
+                .await?;
+            let mut by_store: FxHashMap<i64, PeriodRow> = FxHashMap::default();
+            for (store, revenue, cost, tickets, qty, member_revenue) in days {
+                let e = by_store.entry(store).or_insert((store, 0, 0, 0, None, None, 0, 0, 0));
+                e.1 += revenue;
+                e.2 += cost;
+                e.3 += tickets;
+                if let Some(q) = qty {
+                    e.4 = Some(e.4.unwrap_or(0) + q);
+                    e.7 += 1;
+                }
+                if let Some(m) = member_revenue {
+                    e.5 = Some(e.5.unwrap_or(0) + m);
+                    e.8 += 1;
+                }
+                e.6 += 1;
+            }
+            by_store.into_values().collect()
         };
         Ok(rows
             .into_iter()
