@@ -145,6 +145,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::Nothing,
     },
+    Migration {
+        version: 10,
+        name: "sales_day_unchecked",
+        sqlite: include_str!("../../../migrations/sqlite/0010_sales_day_unchecked.sql"),
+        postgres: include_str!("../../../migrations/postgres/0010_sales_day_unchecked.sql"),
+        seed: no_seed,
+        derive: Derive::Nothing,
+    },
 ];
 
 /// The schema version this binary creates and expects.

@@ -109,6 +109,61 @@ pub(crate) async fn pg_copy<T>(
     Ok(())
 }
 
+/// `COPY … FROM STDIN (FORMAT binary)` of `rows`, each written by `write`
+/// as its field count and fields ([`bin_i64`], [`bin_date`], [`bin_bytes`]).
+/// A `bytea` goes as its bytes instead of two hex digits each, which the
+/// server decoded at half a second per 20 MB of packed detail.
+async fn pg_copy_binary<T>(
+    conn: &mut PgConnection,
+    stmt: &str,
+    rows: &[T],
+    write: impl Fn(&mut Vec<u8>, &T),
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut copy = conn.copy_in_raw(stmt).await?;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    // Signature, flags (no OIDs), no header extension.
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&[0; 8]);
+    for r in rows {
+        write(&mut buf, r);
+        if buf.len() >= 1 << 20 {
+            copy.send(buf.as_slice()).await?;
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(buf.as_slice()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Starts a row of `n` fields in COPY's binary format.
+fn bin_fields(buf: &mut Vec<u8>, n: i16) {
+    buf.extend_from_slice(&n.to_be_bytes());
+}
+
+fn bin_i64(buf: &mut Vec<u8>, v: i64) {
+    buf.extend_from_slice(&8i32.to_be_bytes());
+    buf.extend_from_slice(&v.to_be_bytes());
+}
+
+/// A `date`: days since 2000-01-01.
+fn bin_date(buf: &mut Vec<u8>, d: NaiveDate) {
+    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid date");
+    let days = i32::try_from((d - epoch).num_days()).expect("a date within PostgreSQL's range");
+    buf.extend_from_slice(&4i32.to_be_bytes());
+    buf.extend_from_slice(&days.to_be_bytes());
+}
+
+fn bin_bytes(buf: &mut Vec<u8>, b: &[u8]) {
+    let n = i32::try_from(b.len()).expect("a packed value under 2 GB");
+    buf.extend_from_slice(&n.to_be_bytes());
+    buf.extend_from_slice(b);
+}
+
 /// A text value escaped for COPY's text format.
 pub(crate) fn copy_text(buf: &mut String, s: &str) {
     for ch in s.chars() {
@@ -426,13 +481,15 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow],
     })
     .await?;
     let details: Vec<&DayRow> = data.days.iter().filter(|r| detail(r).is_some()).collect();
-    pg_copy(conn, &copy(DETAIL_COLS), &details, |b, r| {
+    let binary = format!("{} (FORMAT binary)", copy(DETAIL_COLS));
+    pg_copy_binary(conn, &binary, &details, |b, r| {
         let (cats, members) = detail(r).unwrap_or_default();
-        let _ = write!(b, "{}\t{}\t{}\t", r.key.store, r.key.date, month_key(r.key.date));
-        copy_bytes(b, Some(cats));
-        b.push('\t');
-        copy_bytes(b, Some(members));
-        b.push('\n');
+        bin_fields(b, 5);
+        bin_i64(b, r.key.store);
+        bin_date(b, r.key.date);
+        bin_i64(b, month_key(r.key.date));
+        bin_bytes(b, cats);
+        bin_bytes(b, members);
     })
     .await?;
     pg_copy(conn, &copy(LINE_COLS), &data.lines, |b, r| {
