@@ -34,23 +34,8 @@ impl Db {
         let day = self.day_figures(date).await?;
         let lw = self.day_figures(same_weekday_last_week(date)).await?;
         let ly = self.day_figures(same_date_last_year(date)).await?;
-        let range = [Arg::Date(month_start(date)), Arg::Date(date)];
-        let mtd: FxHashMap<i64, i64> = if matches!(self.pool, Pool::Sqlite(_)) {
-            // SQLite's GROUP BY sorts the month's store-days by store (a
-            // fifth of the report at 1,000 stores): summed here instead.
-            let days: Vec<(i64, i64)> =
-                self.fetch_rows("SELECT store_id, revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2", &range).await?;
-            let mut mtd = FxHashMap::default();
-            for (store, revenue) in days {
-                *mtd.entry(store).or_default() += revenue;
-            }
-            mtd
-        } else {
-            // PostgreSQL hashes the groups, and sends one row per store.
-            let sql = "SELECT store_id, CAST(SUM(revenue_c) AS BIGINT) FROM sales_day WHERE d BETWEEN $1 AND $2
-                       GROUP BY store_id";
-            self.fetch_rows::<(i64, i64)>(sql, &range).await?.into_iter().collect()
-        };
+        let mtd: FxHashMap<i64, i64> =
+            self.period_days(month_start(date), date).await?.into_iter().map(|r| (r.0, r.1)).collect();
         Ok(stores
             .into_iter()
             .filter(|s| s.open_date <= date)

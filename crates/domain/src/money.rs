@@ -164,7 +164,7 @@ pub fn push_hundredths(out: &mut String, n: i64) {
 /// An integer count of hundredths as text: `1234` → `12.34`.
 pub fn hundredths(n: i64) -> String {
     let mut s = String::new();
-    fmt_hundredths(n, &mut s).expect("writing to a String cannot fail");
+    push_hundredths(&mut s, n);
     s
 }
 
@@ -223,7 +223,7 @@ mod tests {
             let (mut int, mut fixed) = (String::new(), String::new());
             push_int(&mut int, n);
             push_hundredths(&mut fixed, n);
-            assert_eq!((int, fixed), (n.to_string(), hundredths(n)));
+            assert_eq!((int, fixed), (n.to_string(), Money(n).to_string()));
         }
         let mut s = String::new();
         push_hundredths(&mut s, -5);
@@ -286,7 +286,7 @@ mod tests {
             push_int(&mut int, n);
             push_hundredths(&mut fixed, n);
             prop_assert_eq!(int, n.to_string());
-            prop_assert_eq!(fixed, hundredths(n));
+            prop_assert_eq!(fixed, Money(n).to_string());
         }
 
         #[test]
