@@ -153,6 +153,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::Nothing,
     },
+    Migration {
+        version: 11,
+        name: "sqlite_sales_day_unchecked",
+        sqlite: include_str!("../../../migrations/sqlite/0011_sales_day_unchecked.sql"),
+        postgres: include_str!("../../../migrations/postgres/0011_sales_day_unchecked.sql"),
+        seed: no_seed,
+        derive: Derive::Nothing,
+    },
 ];
 
 /// The schema version this binary creates and expects.

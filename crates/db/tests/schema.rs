@@ -170,3 +170,64 @@ async fn upgrading_to_the_month_rollup_builds_it_from_the_stored_days() {
         db.close().await;
     }
 }
+
+/// Neither backend checks `sales_day`'s store and batch by foreign key (a
+/// probe per bulk-written row); the one writer refuses a store the user does
+/// not reach, or that does not exist, before writing anything.
+#[tokio::test]
+async fn store_days_are_checked_by_their_writer_not_by_foreign_keys() {
+    use chrono::NaiveDate;
+    use opsdesk_db::Scope;
+    use opsdesk_db::imports::BatchMeta;
+    use opsdesk_db::sales::SalesData;
+    use opsdesk_domain::sales::{DayKey, DayRow, DayTotals};
+    for backend in TestDb::backends() {
+        let (url, _guard) = TestDb::fresh_url(backend).await;
+        let (db, _) = Db::init(&url).await.unwrap();
+        let keys: i64 = match backend {
+            Backend::Sqlite => {
+                let p = sqlx::SqlitePool::connect(&url).await.unwrap();
+                let n = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_list('sales_day')")
+                    .fetch_one(&p)
+                    .await
+                    .unwrap();
+                p.close().await;
+                n
+            }
+            Backend::Postgres => {
+                let p = sqlx::PgPool::connect(&url).await.unwrap();
+                let n = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.table_constraints
+                     WHERE table_name = 'sales_day' AND constraint_type = 'FOREIGN KEY'",
+                )
+                .fetch_one(&p)
+                .await
+                .unwrap();
+                p.close().await;
+                n
+            }
+        };
+        assert_eq!(keys, 0, "{backend:?}");
+
+        let all = Scope::system("test");
+        let date = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let day = DayRow::from_totals(DayKey { store: 999, date }, &DayTotals::default());
+        let meta = BatchMeta {
+            kind: "sales".into(),
+            file_name: "t".into(),
+            sha256: "t".into(),
+            started_at: chrono::Utc::now(),
+            rows_read: 1,
+            rows_imported: 1,
+            rows_rejected: 0,
+            first_date: Some(date),
+            last_date: Some(date),
+            message: String::new(),
+            add: false,
+        };
+        let err = db.write_sales(&all, &meta, &SalesData { days: vec![day], lines: Vec::new() }).await.unwrap_err();
+        assert_eq!(err.to_string(), "store id 999 is outside the reach of test", "{backend:?}");
+        assert!(db.rollup_snapshot(&all).await.unwrap().days.is_empty(), "{backend:?}");
+        db.close().await;
+    }
+}
