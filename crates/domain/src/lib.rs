@@ -13,5 +13,6 @@ pub mod sales;
 pub mod staff;
 pub mod stores;
 pub mod targets;
+pub mod text;
 
 pub use money::{Money, rdiv};

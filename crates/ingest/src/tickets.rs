@@ -23,7 +23,7 @@ use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::sales::same;
+use opsdesk_domain::text::same;
 
 /// One chunk's runs of lines with one ticket number, in file order, as its
 /// worker met them.

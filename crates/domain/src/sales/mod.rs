@@ -139,7 +139,7 @@ impl DayAcc {
             .cat_hashes
             .iter()
             .zip(&self.cats)
-            .position(|(&h, &(a, b, _))| h == hash && &text[a as usize..b as usize] == category);
+            .position(|(&h, &(a, b, _))| h == hash && crate::text::same(&text[a as usize..b as usize], category));
         let c = match found {
             Some(i) => &mut self.cats[i].2,
             None => {
