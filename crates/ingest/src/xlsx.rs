@@ -8,7 +8,7 @@ use std::path::Path;
 use calamine::{DataRef, Reader, Xlsx, XlsxCellReader};
 
 use crate::IngestError;
-use crate::source::{Chunk, ChunkData};
+use crate::source::Chunk;
 
 /// Excel's own limits; a sheet that claims more is not a real export.
 const MAX_ROWS: u32 = 1_048_576;
@@ -166,17 +166,14 @@ pub fn read_xlsx(
                 None => false,
             };
             if !same_key {
-                each(
-                    Chunk { index, data: ChunkData::Rows(std::mem::take(&mut chunk)) },
-                    (src.rows_done, u64::from(rows)),
-                )?;
+                each(Chunk::rows(index, std::mem::take(&mut chunk)), (src.rows_done, u64::from(rows)))?;
                 index += 1;
             }
         }
         chunk.push((u64::from(r) + 1, cells));
     }
     if !chunk.is_empty() {
-        each(Chunk { index, data: ChunkData::Rows(chunk) }, (src.rows_done, u64::from(rows)))?;
+        each(Chunk::rows(index, chunk), (src.rows_done, u64::from(rows)))?;
     }
     Ok(())
 }
