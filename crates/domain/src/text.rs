@@ -29,6 +29,32 @@ pub fn same(a: &str, b: &str) -> bool {
     }
 }
 
+/// The first 16 bytes of `s` as one big-endian integer, zero-padded. Keys
+/// compare as the texts' bytes do up to the first tie: two texts whose keys
+/// differ are in the order of their keys, and only texts whose keys are
+/// equal need comparing in full ([`sorted_by_name`]).
+pub fn prefix_key(s: &str) -> u128 {
+    let b = s.as_bytes();
+    if let Some(head) = b.first_chunk::<16>() {
+        return u128::from_be_bytes(*head);
+    }
+    let mut w = [0u8; 16];
+    for (to, from) in w.iter_mut().zip(b) {
+        *to = *from;
+    }
+    u128::from_be_bytes(w)
+}
+
+/// Named entries sorted by name in byte order. Sorting a store-day's members
+/// and categories by their names compared in full cost a `memcmp` call per
+/// comparison: here a name's prefix is compared as one integer, the whole
+/// name only when prefixes tie.
+pub fn sorted_by_name<'a, T>(items: impl Iterator<Item = (&'a str, T)>) -> Vec<(&'a str, T)> {
+    let mut keyed: Vec<(u128, &'a str, T)> = items.map(|(s, t)| (prefix_key(s), s, t)).collect();
+    keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.as_bytes().cmp(y.1.as_bytes())));
+    keyed.into_iter().map(|(_, s, t)| (s, t)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::same;
@@ -51,6 +77,16 @@ mod tests {
             if n > 0 {
                 assert!(!same(a, &base[..0]), "lengths differ");
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn names_sort_as_their_bytes(names in proptest::collection::vec("[ab\\x00会]{0,20}", 0..40)) {
+            let got: Vec<&str> = super::sorted_by_name(names.iter().map(|n| (n.as_str(), ()))).into_iter().map(|e| e.0).collect();
+            let mut want: Vec<&str> = names.iter().map(String::as_str).collect();
+            want.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            proptest::prop_assert_eq!(got, want);
         }
     }
 }

@@ -15,6 +15,8 @@ use std::hash::Hash;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
+use crate::text::sorted_by_name;
+
 /// A store's database id.
 pub type StoreId = i64;
 
@@ -177,18 +179,14 @@ impl DayAcc {
 
     /// The categories, sorted by name.
     pub fn categories(&self) -> Vec<(&str, CategoryTotals)> {
-        let mut v: Vec<(&str, CategoryTotals)> =
-            self.cats.iter().map(|&(a, b, t)| (&self.cat_text[a as usize..b as usize], t)).collect();
-        v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
-        v
+        sorted_by_name(self.cats.iter().map(|&(a, b, t)| (&self.cat_text[a as usize..b as usize], t)))
     }
 
     /// The members, sorted by code, a member's tickets of the day together.
     pub fn members(&self) -> Vec<(&str, MemberDay)> {
-        let mut v: Vec<(&str, MemberDay)> =
-            self.members.iter().map(|&(a, b, m)| (&self.member_text[a as usize..b as usize], m)).collect();
-        v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
-        merge_sorted(v)
+        merge_sorted(sorted_by_name(
+            self.members.iter().map(|&(a, b, m)| (&self.member_text[a as usize..b as usize], m)),
+        ))
     }
 
     /// The day as stored.
@@ -350,15 +348,13 @@ impl DayRow {
         self.returns = add(self.returns, o.returns);
         self.lines = add(self.lines, o.lines);
         if let (Some(a), Some(b)) = (&self.categories, &o.categories) {
-            let mut v = codec::unpack_categories(a)?;
-            v.extend(codec::unpack_categories(b)?);
-            v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+            let (a, b) = (codec::unpack_categories(a)?, codec::unpack_categories(b)?);
+            let v = sorted_by_name(a.into_iter().chain(b));
             self.categories = Some(codec::pack_categories(&merge_sorted(v)));
         }
         if let (Some(a), Some(b)) = (&self.members, &o.members) {
-            let mut v = codec::unpack_members(a)?;
-            v.extend(codec::unpack_members(b)?);
-            v.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+            let (a, b) = (codec::unpack_members(a)?, codec::unpack_members(b)?);
+            let v = sorted_by_name(a.into_iter().chain(b));
             self.members = Some(codec::pack_members(&merge_sorted(v)));
         }
         Ok(())
