@@ -104,7 +104,7 @@ impl Fields<'_> {
                     // its text: the plain splitter cuts valid UTF-8 at ASCII
                     // commas, and the CSV path checks every range
                     // (`csv_records`). The checked slice cost 2 % of an import.
-                    unsafe { text.get_unchecked(r.clone()) }.trim_ascii()
+                    trimmed(unsafe { text.get_unchecked(r.clone()) })
                 })
                 .unwrap_or(""),
             Fields::Owned(v) => v.get(i).map(|s| s.trim_ascii()).unwrap_or(""),
@@ -118,6 +118,18 @@ impl Fields<'_> {
                 Fields::Owned(v) => v[i].clone(),
             })
             .collect()
+    }
+}
+
+/// `s.trim_ascii()`, answered at once for a field that starts and ends with
+/// a byte above the space (nearly every field; ASCII whitespace is at or
+/// below it).
+#[inline(always)]
+fn trimmed(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if *first > b' ' && *last > b' ' => s,
+        [only] if *only > b' ' => s,
+        _ => s.trim_ascii(),
     }
 }
 
@@ -154,9 +166,7 @@ impl Chunk {
                     }
                     _ => Cow::Borrowed(bytes),
                 };
-                if memchr::memchr(b'"', &decoded).is_none() {
-                    plain_records(&decoded, *first_line, *encoding, f);
-                } else {
+                if !plain_records(&decoded, *first_line, *encoding, &mut f) {
                     csv_records(&decoded, *first_line, *encoding, f);
                 }
             }
@@ -216,7 +226,22 @@ fn csv_records(data: &[u8], first_line: u64, encoding: Encoding, mut f: impl FnM
 /// every newline ends a record, so one pass over the two bytes splits it.
 /// Gives exactly what the `csv` reader gives on such text (blank lines
 /// skipped, a `\r` kept in the last field), only faster.
-fn plain_records(data: &[u8], first_line: u64, encoding: Encoding, mut f: impl FnMut(Record<'_>)) {
+/// Returns false, having yielded nothing, when the text holds a quote: it is
+/// for the `csv` reader then.
+fn plain_records(data: &[u8], first_line: u64, encoding: Encoding, f: &mut impl FnMut(Record<'_>)) -> bool {
+    // The positions' buffer is the thread's, kept from one chunk to the next
+    // (a fresh one is a page fault per 4 KiB filled).
+    thread_local! {
+        static MARKS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let mut marks = MARKS.take();
+    marks.clear();
+    marks.reserve(data.len() / 8);
+    let quoted = delimiters(data, &mut marks);
+    if quoted {
+        MARKS.set(marks);
+        return false;
+    }
     let mut ranges: Vec<Range<usize>> = Vec::with_capacity(16);
     let mut line = first_line;
     let mut start = 0;
@@ -247,15 +272,6 @@ fn plain_records(data: &[u8], first_line: u64, encoding: Encoding, mut f: impl F
             }
         }
     };
-    // The positions' buffer is the thread's, kept from one chunk to the next
-    // (a fresh one is a page fault per 4 KiB filled).
-    thread_local! {
-        static MARKS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
-    }
-    let mut marks = MARKS.take();
-    marks.clear();
-    marks.reserve(data.len() / 8);
-    delimiters(data, &mut marks);
     for &at in &marks {
         let at = at as usize;
         ranges.push(field - start..at - start);
@@ -272,37 +288,46 @@ fn plain_records(data: &[u8], first_line: u64, encoding: Encoding, mut f: impl F
         emit(start, data.len(), &mut ranges, line);
     }
     MARKS.set(marks);
+    true
 }
 
-/// The positions of every comma and newline in `data` (under 4 GiB), in order.
-fn delimiters(data: &[u8], out: &mut Vec<u32>) {
+/// The positions of every comma and newline in `data` (under 4 GiB), in
+/// order; and whether it holds a quote.
+fn delimiters(data: &[u8], out: &mut Vec<u32>) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
-        let done = unsafe { delimiters_avx2(data, out) };
-        out.extend(memchr::memchr2_iter(b',', b'\n', &data[done..]).map(|at| (done + at) as u32));
-        return;
+        let (done, quoted) = unsafe { delimiters_avx2(data, out) };
+        let rest = &data[done..];
+        out.extend(memchr::memchr2_iter(b',', b'\n', rest).map(|at| (done + at) as u32));
+        return quoted || memchr::memchr(b'"', rest).is_some();
     }
     out.extend(memchr::memchr2_iter(b',', b'\n', data).map(|at| at as u32));
+    memchr::memchr(b'"', data).is_some()
 }
 
 /// [`delimiters`] 32 bytes at a time: one compare of each block against
 /// both bytes gives a bit per delimiter, read off lowest first. A field of
 /// a POS line is a few bytes long, where a search call per delimiter costs
-/// more than the search. Returns how far it got (a multiple of 32).
+/// more than the search. Quotes are looked for in the same pass. Returns
+/// how far it got (a multiple of 32) and whether it met a quote.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn delimiters_avx2(data: &[u8], out: &mut Vec<u32>) -> usize {
+unsafe fn delimiters_avx2(data: &[u8], out: &mut Vec<u32>) -> (usize, bool) {
     use std::arch::x86_64::{
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+        _mm256_setzero_si256, _mm256_testz_si256,
     };
     let comma = _mm256_set1_epi8(b',' as i8);
     let newline = _mm256_set1_epi8(b'\n' as i8);
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let mut quotes = _mm256_setzero_si256();
     let mut at = 0;
     for block in data.chunks_exact(32) {
         // SAFETY: `block` holds 32 readable bytes; the load is unaligned.
         let v = unsafe { _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()) };
         let hits = _mm256_or_si256(_mm256_cmpeq_epi8(v, comma), _mm256_cmpeq_epi8(v, newline));
+        quotes = _mm256_or_si256(quotes, _mm256_cmpeq_epi8(v, quote));
         let mut bits = _mm256_movemask_epi8(hits) as u32;
         while bits != 0 {
             out.push((at + bits.trailing_zeros() as usize) as u32);
@@ -310,7 +335,7 @@ unsafe fn delimiters_avx2(data: &[u8], out: &mut Vec<u32>) -> usize {
         }
         at += 32;
     }
-    at
+    (at, _mm256_testz_si256(quotes, quotes) == 0)
 }
 
 /// Reads a CSV or XLSX file (decided by its first bytes, not its name):
@@ -638,13 +663,19 @@ mod tests {
 
     fn records(data: &[u8], plain: bool) -> Vec<(u64, Vec<String>, bool)> {
         let mut out = Vec::new();
-        let push = |r: Record<'_>| out.push((r.line, r.fields.to_strings(), r.bad_encoding));
+        let mut push = |r: Record<'_>| out.push((r.line, r.fields.to_strings(), r.bad_encoding));
         if plain {
-            plain_records(data, 7, Encoding::Utf8, push)
+            assert!(plain_records(data, 7, Encoding::Utf8, &mut push), "no quotes");
         } else {
             csv_records(data, 7, Encoding::Utf8, push)
         }
         out
+    }
+
+    /// Whether the plain splitter declines the text, yielding nothing.
+    fn declined(data: &[u8]) -> bool {
+        let mut yielded = 0;
+        !plain_records(data, 1, Encoding::Utf8, &mut |_| yielded += 1) && yielded == 0
     }
 
     #[test]
@@ -657,13 +688,19 @@ mod tests {
             b"",
             b"one\n\xff\xfe,2\nthree,\n",
             b"\r\n,,,\n",
-            b"\"q\"\n",
         ] {
-            let plain = records(data, true);
-            if !data.contains(&b'"') {
-                assert_eq!(plain, records(data, false), "{:?}", String::from_utf8_lossy(data));
-            }
+            assert_eq!(records(data, true), records(data, false), "{:?}", String::from_utf8_lossy(data));
         }
+        // Quoted text is the csv reader's: a quote anywhere, in a 32-byte
+        // block of the vector search or in the tail after the last block.
+        let line = "T1,S1,2026-10-01 08:00:00,,P1,x,1,1.50,1.00\n".repeat(4);
+        for at in [0, 5, 31, 32, 63, 100, line.len() - 1] {
+            let mut quoted = line.clone().into_bytes();
+            quoted.insert(at, b'"');
+            assert!(declined(&quoted), "quote at {at}");
+        }
+        assert!(declined(b"\"q\"\n"));
+        assert!(!declined(line.as_bytes()));
         // Long enough for the 32-byte blocks of the delimiter search.
         let long: String = (0..500)
             .map(|i| format!("T{i},S{},2026-10-{:02} 08:00:00,,P{i},x,1,{i}.50,1.00\n", i % 7, i % 28 + 1))
