@@ -175,8 +175,10 @@ impl Db {
         Ok(rows.into_iter().filter(|(s, _)| allowed.contains(s)).map(|(_, n)| n).sum())
     }
 
-    /// Each member's recency, frequency and spend over the 365 days to `asof`.
-    pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
+    /// Each member's recency, frequency and spend over the 365 days to `asof`;
+    /// without `with_codes`, in no order and with every code left empty (for
+    /// the segments, which count members: no string per member).
+    pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate, with_codes: bool) -> Result<Vec<MemberWindow>> {
         let from = asof - chrono::Duration::days(364);
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
         let mut acc = MemberAcc::new();
@@ -223,7 +225,7 @@ impl Db {
                 }
             }
         }
-        acc.windows(asof).map_err(damaged)
+        if with_codes { acc.windows(asof).map_err(damaged) } else { Ok(acc.figures(asof)) }
     }
 }
 
@@ -244,6 +246,16 @@ struct MemberAcc {
     here: FxHashMap<u128, Acc>,
     short: FxHashMap<u128, Acc>,
     long: FxHashMap<Vec<u8>, Acc>,
+}
+
+/// A member's window from her running figures.
+fn window(member: String, (last, frequency, monetary): Acc, asof: NaiveDate) -> MemberWindow {
+    MemberWindow {
+        member,
+        recency_days: last.map_or(0, |d: NaiveDate| (asof - d).num_days()),
+        frequency: i64::from(frequency),
+        monetary,
+    }
 }
 
 /// Adds `b` to `a`.
@@ -292,17 +304,18 @@ impl MemberAcc {
         }
     }
 
+    /// The members' figures, codes left empty, in no order.
+    fn figures(mut self, asof: NaiveDate) -> Vec<MemberWindow> {
+        self.flush();
+        self.short.into_values().chain(self.long.into_values()).map(|acc| window(String::new(), acc, asof)).collect()
+    }
+
     /// The members in code order (a short key sorts as its code's bytes
     /// do), so that the rules' own sort by code finds the work done.
     fn windows(mut self, asof: NaiveDate) -> std::result::Result<Vec<MemberWindow>, CodecError> {
         self.flush();
-        let window = |code: &[u8], (last, frequency, monetary): Acc| {
-            Ok(MemberWindow {
-                member: std::str::from_utf8(code).map_err(|_| CodecError)?.to_string(),
-                recency_days: last.map_or(0, |d: NaiveDate| (asof - d).num_days()),
-                frequency: i64::from(frequency),
-                monetary,
-            })
+        let window = |code: &[u8], acc: Acc| {
+            Ok(window(std::str::from_utf8(code).map_err(|_| CodecError)?.to_string(), acc, asof))
         };
         let mut short: Vec<(u128, Acc)> = self.short.into_iter().collect();
         short.sort_unstable_by_key(|e| e.0);
@@ -554,19 +567,22 @@ mod tests {
     fn member_windows_sum_each_code_and_refuse_a_damaged_one() {
         use opsdesk_domain::sales::MemberDay;
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
-        let mut acc = MemberAcc::new();
         let long = "110101199001011234X";
-        acc.store(1);
-        acc.add(day(1), long.as_bytes(), MemberDay { tickets: 1, net: 500 });
-        acc.add(day(3), b"M2", MemberDay { tickets: 2, net: 900 });
-        acc.add(day(4), b"M3", MemberDay { tickets: 1, net: 300 });
-        acc.store(2);
-        acc.add(day(5), long.as_bytes(), MemberDay { tickets: 1, net: 700 });
-        acc.add(day(2), b"M3", MemberDay { tickets: 1, net: 50 });
-        acc.add(day(9), b"M2", MemberDay { tickets: -1, net: -100 });
-        acc.store(1);
-        acc.add(day(8), b"M3", MemberDay { tickets: 0, net: -20 });
-        let got: Vec<(String, i64, i64, i64)> = acc
+        let filled = || {
+            let mut acc = MemberAcc::new();
+            acc.store(1);
+            acc.add(day(1), long.as_bytes(), MemberDay { tickets: 1, net: 500 });
+            acc.add(day(3), b"M2", MemberDay { tickets: 2, net: 900 });
+            acc.add(day(4), b"M3", MemberDay { tickets: 1, net: 300 });
+            acc.store(2);
+            acc.add(day(5), long.as_bytes(), MemberDay { tickets: 1, net: 700 });
+            acc.add(day(2), b"M3", MemberDay { tickets: 1, net: 50 });
+            acc.add(day(9), b"M2", MemberDay { tickets: -1, net: -100 });
+            acc.store(1);
+            acc.add(day(8), b"M3", MemberDay { tickets: 0, net: -20 });
+            acc
+        };
+        let got: Vec<(String, i64, i64, i64)> = filled()
             .windows(day(10))
             .unwrap()
             .into_iter()
@@ -575,6 +591,11 @@ mod tests {
         // Summed across stores: the latest purchase, the tickets, the spend
         // (a day without a purchase ticket is no purchase).
         assert_eq!(got, [("M2".to_string(), 7, 2, 800), ("M3".to_string(), 6, 2, 330), (long.to_string(), 5, 2, 1200)]);
+        // Without codes: the same figures, no string per member.
+        let mut figures: Vec<(i64, i64, i64)> =
+            filled().figures(day(10)).into_iter().map(|w| (w.recency_days, w.frequency, w.monetary)).collect();
+        figures.sort_unstable();
+        assert_eq!(figures, [(5, 2, 1200), (6, 2, 330), (7, 2, 800)]);
         let mut bad = MemberAcc::new();
         bad.add(day(1), b"M\xff", MemberDay { tickets: 1, net: 1 });
         assert_eq!(bad.windows(day(10)).err(), Some(CodecError));

@@ -381,11 +381,13 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
                 Some(d) => d,
                 None => last_date(db, scope).await?,
             };
-            let windows = db.member_windows(scope, asof).await?;
+            // The segments need every member's scores but no member's code.
+            let with_codes = matches!(req, ReportRequest::Rfm { .. });
+            let windows = db.member_windows(scope, asof, with_codes).await?;
             let left_out = summary_days(db, scope, asof - Duration::days(364), asof, windows.is_empty()).await?;
             let rows = rfm(windows);
             let table = match req {
-                ReportRequest::Rfm { .. } => rfm_members_table(asof, &rows),
+                ReportRequest::Rfm { .. } => rfm_members_table(asof, rows),
                 _ => rfm_segments_table(asof, &segments(&rows)),
             };
             Report { table, summary_days_left_out: left_out }
