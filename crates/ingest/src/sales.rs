@@ -25,7 +25,7 @@ use std::collections::hash_map::Entry;
 use crate::errors::RejectsWriter;
 use crate::options::{ImportOptions, ImportSummary, blocking};
 use crate::run::{Read, Run};
-use crate::source::{Chunk, Encoding, read_chunks};
+use crate::source::{Chunk, Encoding, Lines, read_chunks};
 use crate::tickets::{ChunkRuns, TicketCheck};
 use crate::{ErrorReport, ImportKind, IngestError, Mapping, Progress, RowError, rows};
 use opsdesk_domain::text::same;
@@ -126,6 +126,12 @@ impl OpenTicket {
 struct ChunkOut {
     index: usize,
     position: (u64, u64),
+    /// The line the chunk starts at, if the reader counted it; otherwise its
+    /// line numbers (in `errors` and `runs`) count from 1 and the merge,
+    /// which knows where the chunk before ended, moves them there.
+    first_line: Option<u64>,
+    /// How many lines the chunk holds.
+    lines_in_chunk: u64,
     /// The chunk's store-days, packed here rather than in the merging thread.
     days: Vec<DayRow>,
     runs: ChunkRuns,
@@ -248,6 +254,8 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
     let mut out = ChunkOut {
         index: chunk.index,
         position,
+        first_line: chunk.first_line(),
+        lines_in_chunk: 0,
         days: Vec::new(),
         runs: ChunkRuns::new(),
         errors: ErrorReport::default(),
@@ -276,7 +284,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
     let lang = ctx.lang;
     let mut memo = Memo::default();
     let mut rollup = Rollup::default();
-    chunk.for_each_record(|rec| {
+    out.lines_in_chunk = chunk.for_each_record(|rec| {
         out.rows += 1;
         let f = &rec.fields;
         let values: [&str; 9] = std::array::from_fn(|field| cols[field].map_or("", |c| f.get(c)));
@@ -400,6 +408,7 @@ fn parse_file(
             read_chunks(
                 path,
                 false,
+                Lines::Relative,
                 |h, enc| {
                     encoding.set(enc);
                     let m = Mapping::build(ImportKind::Sales, h, saved, &file)?;
@@ -468,6 +477,8 @@ fn merge(
     let mut tickets = TicketCheck::new(size);
     let mut waiting: BTreeMap<usize, (Arc<Mapping>, ChunkOut)> = BTreeMap::new();
     let mut next = 0usize;
+    // The line the next chunk starts at.
+    let mut next_line = 0u64;
     let mut rejects: Option<RejectsWriter> = None;
     let rejects_path = opts.rejects_file(path);
     let io = |e: std::io::Error| IngestError::io(&rejects_path.display().to_string(), e);
@@ -477,9 +488,19 @@ fn merge(
     );
     for (m, out) in out_rx {
         waiting.insert(out.index, (m, out));
-        while let Some((m, out)) = waiting.remove(&next) {
+        while let Some((m, mut out)) = waiting.remove(&next) {
             next += 1;
+            // What to add to the chunk's line numbers.
+            let base = match out.first_line {
+                Some(first) => {
+                    next_line = first;
+                    0
+                }
+                None => next_line.saturating_sub(1),
+            };
+            next_line += out.lines_in_chunk;
             tickets.chunk(&out.runs, |line, no| {
+                let line = base + line;
                 p.scattered_tickets += 1;
                 p.errors.push(RowError {
                     row: line - 1,
@@ -490,7 +511,9 @@ fn merge(
                 });
             });
             let unlisted = out.errors.total - out.errors.errors.len() as u64;
-            for e in out.errors.errors {
+            for mut e in std::mem::take(&mut out.errors.errors) {
+                e.row += base;
+                e.line += base;
                 p.errors.push(e);
             }
             p.errors.total += unlisted;

@@ -327,6 +327,68 @@ async fn a_ticket_repeated_megabytes_later_refuses_the_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_lines_deep_in_a_file_are_named_by_their_exact_line() {
+    // Three renumbered copies of the small file, over several 4 MB chunks
+    // whose lines the reader does not count (the merge does): blank lines
+    // early on, a quoted field in the third copy (its chunk goes through
+    // the CSV reader), bad amounts in the second and third copies.
+    let t = with_stores(opsdesk_db::Backend::Sqlite).await;
+    let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.collect();
+    let mut out = vec![header.to_string()];
+    for copy in ["A", "B", "C"] {
+        out.extend(body.iter().map(|l| format!("{copy}-{l}")));
+        if copy == "A" {
+            out.insert(10, String::new());
+            out.insert(20, String::new());
+        }
+    }
+    // A line of the third copy, past the first chunk.
+    let quoted = out.len() * 5 / 6 - 3;
+    let mut bad = vec![out.len() / 2, out.len() * 5 / 6, out.len() - 1];
+    let mut set = |at: usize, field: usize, value: &dyn Fn(&str) -> String| {
+        let mut f: Vec<String> = out[at].split(',').map(str::to_string).collect();
+        f[field] = value(&f[field]);
+        out[at] = f.join(",");
+    };
+    set(quoted, 4, &|sku| format!("\"{sku}\""));
+    for &at in &bad {
+        set(at, 7, &|_| "12.3.4".into());
+    }
+    let dir = common::tempdir::Dir::new();
+    let file = dir.path().join("deep.csv");
+    std::fs::write(&file, out.join("\n")).unwrap();
+    assert!(std::fs::metadata(&file).unwrap().len() > 5 << 20, "more than one chunk");
+    let s = import_sales(&t.db, &file, &ImportOptions::default()).await;
+    assert_eq!(s.outcome, Outcome::Refused);
+    let got: Vec<(u64, String)> = s.errors.errors.iter().map(|e| (e.line, e.value.clone())).collect();
+    bad.sort_unstable();
+    let want: Vec<(u64, String)> = bad.iter().map(|&at| (at as u64 + 1, "12.3.4".to_string())).collect();
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_of_over_64_mb_is_refused_at_the_line_it_starts() {
+    // A thousand tickets, then one ticket whose lines run past 64 MB: the
+    // reader, which numbers no chunk after the first, counts the lines to
+    // where the run starts for the message.
+    let t = with_stores(opsdesk_db::Backend::Sqlite).await;
+    let mut text = String::from("ticket_no,store_code,sold_at,member_id,sku,category,qty,amount,cost\n");
+    for n in 0..1000 {
+        text.push_str(&format!("T{n:05},S0001,2026-07-04 12:16:23,,P1,处方药,1,1.00,0.50\n"));
+    }
+    let line = "TLONG,S0001,2026-07-04 12:16:23,,P1,处方药,1,1.00,0.50\n";
+    text.push_str(&line.repeat((65 << 20) / line.len() + 1));
+    let dir = common::tempdir::Dir::new();
+    let file = dir.path().join("long.csv");
+    std::fs::write(&file, text).unwrap();
+    let err = opsdesk_ingest::sales::import_sales(&t.db, &scope(), &file, &ImportOptions::default()).await.unwrap_err();
+    assert!(err.to_string().contains("from line 1002 on, one ticket or record runs over 64 MB"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn line_detail_is_kept_only_when_the_setting_asks_and_is_replaced_with_its_store_days() {
     for backend in TestDb::backends() {
         let t = with_stores(backend).await;
