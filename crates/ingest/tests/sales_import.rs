@@ -287,6 +287,14 @@ async fn lines_of_a_ticket_in_two_places_refuse_the_file_even_when_skipping() {
     assert_eq!(e.row as usize, lines.len() - 1);
 }
 
+/// The header and the lines of the small data set's sales file.
+fn small_sales_lines() -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
+    let mut lines = text.lines().map(str::to_string);
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_repeated_megabytes_later_refuses_the_file() {
     // Three copies of the small file (over several 4 MB chunks), their
@@ -295,20 +303,17 @@ async fn a_ticket_repeated_megabytes_later_refuses_the_file() {
     // trust; renumbered S0001-A-…, S0001-B-…, each store's tickets rise
     // through the file and the stores' ranges stay apart, until the repeat.
     let t = with_stores(opsdesk_db::Backend::Sqlite).await;
-    let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let body: Vec<&str> = lines.collect();
+    let (header, body) = small_sales_lines();
     let dir = common::tempdir::Dir::new();
     let file = dir.path().join("repeated.csv");
     let before = |copy: &str, line: &str| format!("{copy}-{line}");
     let within = |copy: &str, line: &str| format!("{}-{copy}{}", &line[..5], &line[5..]);
     for renumber in [before, within] {
-        let mut out = vec![header.to_string()];
+        let mut out = vec![header.clone()];
         for copy in ["A", "B", "C"] {
             out.extend(body.iter().map(|l| renumber(copy, l)));
         }
-        let again = renumber("A", body[0]);
+        let again = renumber("A", &body[0]);
         out.push(again.clone());
         std::fs::write(&file, out.join("\n")).unwrap();
         assert!(std::fs::metadata(&file).unwrap().len() > 5 << 20, "more than one chunk");
@@ -333,11 +338,8 @@ async fn bad_lines_deep_in_a_file_are_named_by_their_exact_line() {
     // early on, a quoted field in the third copy (its chunk goes through
     // the CSV reader), bad amounts in the second and third copies.
     let t = with_stores(opsdesk_db::Backend::Sqlite).await;
-    let text = std::fs::read_to_string(data("small/sales_lines.csv")).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let body: Vec<&str> = lines.collect();
-    let mut out = vec![header.to_string()];
+    let (header, body) = small_sales_lines();
+    let mut out = vec![header];
     for copy in ["A", "B", "C"] {
         out.extend(body.iter().map(|l| format!("{copy}-{l}")));
         if copy == "A" {
