@@ -118,6 +118,18 @@ async fn assert_exact(db: &Db, plan: &Plan) {
         for m in months.iter().filter(|m| m.period == format!("{}-{month:02}", plan.year)) {
             assert_eq!(sums[m.store_code.as_str()], (m.baseline, m.stretch), "{} {}", m.store_code, m.period);
         }
+        // The reports' sums over a range of days (the whole month, its first
+        // ten days) are the cells' sums, store by store.
+        let first = chrono::NaiveDate::from_ymd_opt(plan.year, month as u32, 1).unwrap();
+        let last = first.checked_add_months(chrono::Months::new(1)).unwrap().pred_opt().unwrap();
+        for to in [last, first + chrono::Duration::days(9)] {
+            let mut want: BTreeMap<i64, i64> = BTreeMap::new();
+            for d in days.iter().filter(|d| d.period <= to.to_string()) {
+                *want.entry(d.store_id).or_default() += d.baseline;
+            }
+            let got: BTreeMap<i64, i64> = db.target_sums(plan, first, to).await.unwrap().into_iter().collect();
+            assert_eq!(got, want, "{first} to {to}");
+        }
     }
 }
 
