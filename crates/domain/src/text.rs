@@ -49,10 +49,10 @@ pub fn prefix_key(s: &str) -> u128 {
 /// and categories by their names compared in full cost a `memcmp` call per
 /// comparison: here a name's prefix is compared as one integer, the whole
 /// name only when prefixes tie.
-pub fn sorted_by_name<'a, T>(items: impl Iterator<Item = (&'a str, T)>) -> Vec<(&'a str, T)> {
+pub fn sorted_by_name<'a, T>(items: impl Iterator<Item = (&'a str, T)>) -> impl ExactSizeIterator<Item = (&'a str, T)> {
     let mut keyed: Vec<(u128, &'a str, T)> = items.map(|(s, t)| (prefix_key(s), s, t)).collect();
     keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.as_bytes().cmp(y.1.as_bytes())));
-    keyed.into_iter().map(|(_, s, t)| (s, t)).collect()
+    keyed.into_iter().map(|(_, s, t)| (s, t))
 }
 
 #[cfg(test)]
@@ -83,7 +83,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn names_sort_as_their_bytes(names in proptest::collection::vec("[ab\\x00会]{0,20}", 0..40)) {
-            let got: Vec<&str> = super::sorted_by_name(names.iter().map(|n| (n.as_str(), ()))).into_iter().map(|e| e.0).collect();
+            let got: Vec<&str> = super::sorted_by_name(names.iter().map(|n| (n.as_str(), ()))).map(|e| e.0).collect();
             let mut want: Vec<&str> = names.iter().map(String::as_str).collect();
             want.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
             proptest::prop_assert_eq!(got, want);

@@ -179,7 +179,7 @@ impl DayAcc {
 
     /// The categories, sorted by name.
     pub fn categories(&self) -> Vec<(&str, CategoryTotals)> {
-        sorted_by_name(self.cats.iter().map(|&(a, b, t)| (&self.cat_text[a as usize..b as usize], t)))
+        sorted_by_name(self.cats.iter().map(|&(a, b, t)| (&self.cat_text[a as usize..b as usize], t))).collect()
     }
 
     /// The members, sorted by code, a member's tickets of the day together.
@@ -204,11 +204,13 @@ fn name_hash(name: &str) -> u64 {
 }
 
 /// Adds up neighbours with the same name in a sorted list.
-fn merge_sorted<T: std::ops::AddAssign + Copy>(v: Vec<(&str, T)>) -> Vec<(&str, T)> {
+fn merge_sorted<'a, T: std::ops::AddAssign + Copy>(
+    v: impl ExactSizeIterator<Item = (&'a str, T)>,
+) -> Vec<(&'a str, T)> {
     let mut out: Vec<(&str, T)> = Vec::with_capacity(v.len());
     for (name, x) in v {
         match out.last_mut() {
-            Some((last, acc)) if *last == name => *acc += x,
+            Some((last, acc)) if crate::text::same(last, name) => *acc += x,
             _ => out.push((name, x)),
         }
     }
