@@ -176,27 +176,27 @@ impl Db {
     }
 
     /// Each member's recency, frequency and spend over the 365 days to `asof`;
-    /// without `with_codes`, in no order and with every code left empty (for
-    /// the segments, which count members: no string per member).
+    /// without `with_codes`, every code left empty (for the
+    /// segments, which count members: no string per member).
     pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate, with_codes: bool) -> Result<Vec<MemberWindow>> {
         let from = asof - chrono::Duration::days(364);
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let mut acc = MemberAcc::new();
-        if matches!(self.pool, Pool::Sqlite(_)) {
-            // Row by row as SQLite steps them, store by store along the key:
-            // a year of packed members is read once and never held.
+        let members = if matches!(self.pool, Pool::Sqlite(_)) {
+            // Row by row as SQLite steps them, store by store along the key,
+            // each store-day handed to a worker: a year of packed members is
+            // read once, never held, and decoded on every core.
+            let mut workers = MemberWorkers::start();
             let sql = format!("SELECT store_id, d, members FROM sales_day_detail WHERE {SQLITE_DETAIL_RANGE}");
             self.sqlite_each(&sql, &[Arg::Date(from), Arg::Date(asof)], |s| {
                 let store = <i64 as crate::fetch::Col>::read(s, 0)?;
-                if !allowed.contains(&store) {
-                    return Ok(());
+                if allowed.contains(&store) {
+                    let day = <NaiveDate as crate::fetch::Col>::read(s, 1)?;
+                    workers.push(store, day, crate::fetch::bytes(s, 2));
                 }
-                acc.store(store);
-                let day = <NaiveDate as crate::fetch::Col>::read(s, 1)?;
-                for_each_member_prefixed(crate::fetch::bytes(s, 2), 0, |_, member, m| acc.add(day, member, m))
-                    .map_err(damaged)
+                Ok(())
             })
             .await?;
+            workers.finish()?
         } else {
             // One row per store with its days' packed members end to end,
             // each preceded by the day as `YYYY-MM-DD`.
@@ -204,6 +204,7 @@ impl Db {
                 "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
                 FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
             let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(POSTGRES, &[Arg::Date(from), Arg::Date(asof)]).await?;
+            let mut acc = MemberAcc::new();
             let mut day: (&[u8], NaiveDate) = (&[], from);
             for (store, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
                 acc.store(*store);
@@ -224,8 +225,9 @@ impl Db {
                     return Err(damaged(CodecError));
                 }
             }
-        }
-        if with_codes { acc.windows(asof).map_err(damaged) } else { Ok(acc.figures(asof)) }
+            acc.sorted()
+        };
+        if with_codes { members.windows(asof).map_err(damaged) } else { Ok(members.figures(asof)) }
     }
 }
 
@@ -304,30 +306,143 @@ impl MemberAcc {
         }
     }
 
-    /// The members' figures, codes left empty, in no order.
-    fn figures(mut self, asof: NaiveDate) -> Vec<MemberWindow> {
+    /// The members in code order (a short key sorts as its code's bytes do).
+    fn sorted(mut self) -> Members {
         self.flush();
-        self.short.into_values().chain(self.long.into_values()).map(|acc| window(String::new(), acc, asof)).collect()
-    }
-
-    /// The members in code order (a short key sorts as its code's bytes
-    /// do), so that the rules' own sort by code finds the work done.
-    fn windows(mut self, asof: NaiveDate) -> std::result::Result<Vec<MemberWindow>, CodecError> {
-        self.flush();
-        let window = |code: &[u8], acc: Acc| {
-            Ok(window(std::str::from_utf8(code).map_err(|_| CodecError)?.to_string(), acc, asof))
-        };
         let mut short: Vec<(u128, Acc)> = self.short.into_iter().collect();
         short.sort_unstable_by_key(|e| e.0);
         let mut long: Vec<(Vec<u8>, Acc)> = self.long.into_iter().collect();
         long.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<MemberWindow> = Vec::with_capacity(short.len() + long.len());
-        for (k, acc) in short {
+        Members { short, long }
+    }
+}
+
+/// Members' figures: those with short codes and those with long ones, each
+/// list in code order.
+struct Members {
+    short: Vec<(u128, Acc)>,
+    long: Vec<(Vec<u8>, Acc)>,
+}
+
+/// Two lists in key order as one, a key in both summed.
+fn merge_sorted<K: Ord>(a: Vec<(K, Acc)>, b: Vec<(K, Acc)>) -> Vec<(K, Acc)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => match x.0.cmp(&y.0) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => b.next(),
+                std::cmp::Ordering::Equal => {
+                    let (k, mut acc) = a.next().expect("peeked");
+                    merge_acc(&mut acc, b.next().expect("peeked").1);
+                    Some((k, acc))
+                }
+            },
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
+    out
+}
+
+impl Members {
+    fn merge(self, other: Members) -> Members {
+        Members { short: merge_sorted(self.short, other.short), long: merge_sorted(self.long, other.long) }
+    }
+
+    /// The members' figures, codes left empty.
+    fn figures(self, asof: NaiveDate) -> Vec<MemberWindow> {
+        let accs = self.short.into_iter().map(|e| e.1).chain(self.long.into_iter().map(|e| e.1));
+        accs.map(|acc| window(String::new(), acc, asof)).collect()
+    }
+
+    /// The members with their codes, the short ones and then the long ones,
+    /// each in code order, so that the rules' own sort by code finds the
+    /// work nearly done.
+    fn windows(self, asof: NaiveDate) -> std::result::Result<Vec<MemberWindow>, CodecError> {
+        let window = |code: &[u8], acc: Acc| {
+            Ok(window(std::str::from_utf8(code).map_err(|_| CodecError)?.to_string(), acc, asof))
+        };
+        let mut out: Vec<MemberWindow> = Vec::with_capacity(self.short.len() + self.long.len());
+        for (k, acc) in self.short {
             let (w, n) = short_code(k);
             out.push(window(&w[..n], acc)?);
         }
-        for (code, acc) in long {
+        for (code, acc) in self.long {
             out.push(window(&code, acc)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Store-days of packed members gathered into batches for one worker.
+#[derive(Default)]
+struct Batch {
+    /// Store, day and where the day's members end in `bytes`.
+    days: Vec<(i64, NaiveDate, usize)>,
+    bytes: Vec<u8>,
+}
+
+/// Bytes of packed members a batch gathers before it is handed over.
+const BATCH_BYTES: usize = 1 << 16;
+
+/// Threads, one per core, that decode and sum store-days of packed members.
+/// A store's days always go to the same worker, so that a member's days
+/// mostly meet in one worker's maps; each worker sorts its members at the
+/// end and the sorted lists are merged.
+struct MemberWorkers {
+    filling: Vec<Batch>,
+    senders: Vec<std::sync::mpsc::SyncSender<Batch>>,
+    threads: Vec<std::thread::JoinHandle<std::result::Result<Members, CodecError>>>,
+}
+
+impl MemberWorkers {
+    fn start() -> MemberWorkers {
+        let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4);
+        let mut w = MemberWorkers { filling: Vec::new(), senders: Vec::new(), threads: Vec::new() };
+        for _ in 0..n {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+            w.threads.push(std::thread::spawn(move || {
+                let mut acc = MemberAcc::new();
+                for batch in rx {
+                    let mut start = 0;
+                    for &(store, day, end) in &batch.days {
+                        acc.store(store);
+                        for_each_member_prefixed(&batch.bytes[start..end], 0, |_, member, m| acc.add(day, member, m))?;
+                        start = end;
+                    }
+                }
+                Ok(acc.sorted())
+            }));
+            w.senders.push(tx);
+            w.filling.push(Batch::default());
+        }
+        w
+    }
+
+    fn push(&mut self, store: i64, day: NaiveDate, members: &[u8]) {
+        let i = store.rem_euclid(self.senders.len() as i64) as usize;
+        let batch = &mut self.filling[i];
+        batch.bytes.extend_from_slice(members);
+        batch.days.push((store, day, batch.bytes.len()));
+        if batch.bytes.len() >= BATCH_BYTES {
+            // A worker that stopped has met damaged bytes; `finish` says so.
+            let _ = self.senders[i].send(std::mem::take(batch));
+        }
+    }
+
+    /// Every member's figures.
+    fn finish(self) -> Result<Members> {
+        for (tx, batch) in self.senders.into_iter().zip(self.filling) {
+            let _ = tx.send(batch);
+        }
+        let mut out = Members { short: Vec::new(), long: Vec::new() };
+        for t in self.threads {
+            let part = t.join().map_err(|_| crate::DbError::Rule("a member worker failed".into()))?;
+            out = out.merge(part.map_err(damaged)?);
         }
         Ok(out)
     }
@@ -583,6 +698,7 @@ mod tests {
             acc
         };
         let got: Vec<(String, i64, i64, i64)> = filled()
+            .sorted()
             .windows(day(10))
             .unwrap()
             .into_iter()
@@ -593,11 +709,57 @@ mod tests {
         assert_eq!(got, [("M2".to_string(), 7, 2, 800), ("M3".to_string(), 6, 2, 330), (long.to_string(), 5, 2, 1200)]);
         // Without codes: the same figures, no string per member.
         let mut figures: Vec<(i64, i64, i64)> =
-            filled().figures(day(10)).into_iter().map(|w| (w.recency_days, w.frequency, w.monetary)).collect();
+            filled().sorted().figures(day(10)).into_iter().map(|w| (w.recency_days, w.frequency, w.monetary)).collect();
         figures.sort_unstable();
         assert_eq!(figures, [(5, 2, 1200), (6, 2, 330), (7, 2, 800)]);
         let mut bad = MemberAcc::new();
         bad.add(day(1), b"M\xff", MemberDay { tickets: 1, net: 1 });
-        assert_eq!(bad.windows(day(10)).err(), Some(CodecError));
+        assert_eq!(bad.sorted().windows(day(10)).err(), Some(CodecError));
+    }
+
+    #[test]
+    fn members_summed_apart_merge_into_the_same_figures() {
+        use opsdesk_domain::sales::MemberDay;
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let long = |c: char| format!("{c}10101199001011234X");
+        // Member-days of three stores, as a worker each or all in one.
+        let days = [
+            (1, 1, "M2".to_string(), 1, 500),
+            (1, 2, long('2'), 1, 40),
+            (2, 3, "M2".to_string(), 2, 900),
+            (2, 4, "M1".to_string(), 0, -30),
+            (3, 5, "M2".to_string(), -1, -100),
+            (3, 6, long('1'), 1, 10),
+            (3, 7, long('2'), 2, 70),
+            (3, 8, "M3".to_string(), 1, 60),
+        ];
+        let fill = |stores: &[i64]| {
+            let mut acc = MemberAcc::new();
+            for (store, d, member, tickets, net) in days.iter().filter(|x| stores.contains(&x.0)) {
+                acc.store(*store);
+                acc.add(day(*d), member.as_bytes(), MemberDay { tickets: *tickets, net: *net });
+            }
+            acc.sorted()
+        };
+        let figures = |m: Members| -> Vec<(String, i64, i64, i64)> {
+            m.windows(day(10))
+                .unwrap()
+                .into_iter()
+                .map(|w| (w.member, w.recency_days, w.frequency, w.monetary))
+                .collect()
+        };
+        let apart = fill(&[1]).merge(fill(&[3])).merge(fill(&[2]));
+        let together = figures(fill(&[1, 2, 3]));
+        assert_eq!(figures(apart), together);
+        assert_eq!(
+            together,
+            [
+                ("M1".to_string(), 0, 0, -30),
+                ("M2".to_string(), 7, 3, 1300),
+                ("M3".to_string(), 2, 1, 60),
+                (long('1'), 4, 1, 10),
+                (long('2'), 3, 3, 110),
+            ]
+        );
     }
 }
