@@ -250,7 +250,7 @@ fn misfit(open: &OpenTicket, l: &Line<'_>, lang: Lang) -> Option<(usize, String)
     }
 }
 
-fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64)) -> ChunkOut {
+fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64), rollup: &mut Rollup) -> ChunkOut {
     let mut out = ChunkOut {
         index: chunk.index,
         position,
@@ -283,7 +283,6 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
     let cols: [Option<usize>; 9] = std::array::from_fn(|field| m.col(field));
     let lang = ctx.lang;
     let mut memo = Memo::default();
-    let mut rollup = Rollup::default();
     out.lines_in_chunk = chunk.for_each_record(|rec| {
         out.rows += 1;
         let f = &rec.fields;
@@ -323,7 +322,7 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
                         return Err((Some(field), reason));
                     }
                 } else {
-                    open.restart(&mut rollup, &l, get(STORE), get(SOLD_AT));
+                    open.restart(rollup, &l, get(STORE), get(SOLD_AT));
                     let d = open.key.date;
                     out.first_date = Some(out.first_date.map_or(d, |x| x.min(d)));
                     out.last_date = Some(out.last_date.map_or(d, |x| x.max(d)));
@@ -364,8 +363,8 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64))
             }
         }
     });
-    open.close(&mut rollup);
-    out.days = rollup.rows();
+    open.close(rollup);
+    out.days = rollup.take_rows();
     out
 }
 
@@ -432,10 +431,13 @@ fn parse_file(
             let out_tx = out_tx.clone();
             let chunk_rx = &chunk_rx;
             s.spawn(move || {
+                // One rollup for all of this worker's chunks: a chunk takes its
+                // store-days at its end, and the next reuses their buffers.
+                let mut rollup = Rollup::default();
                 loop {
                     let msg = chunk_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((m, chunk, pos))) = msg else { break };
-                    let out = process_chunk(ctx, &m, chunk, pos);
+                    let out = process_chunk(ctx, &m, chunk, pos, &mut rollup);
                     if out_tx.send((m, out)).is_err() {
                         break;
                     }

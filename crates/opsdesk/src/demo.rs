@@ -337,9 +337,9 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
     let codes = db.store_codes(scope).await.map_err(err)?;
     let ids: Vec<i64> = stores.iter().map(|s| codes[&s.record.code]).collect();
     // CPU work: let the runtime's other tasks move meanwhile.
-    let rollup = tokio::task::block_in_place(|| sell(&mut rng, &stores, &ids, start, end));
+    let mut rollup = tokio::task::block_in_place(|| sell(&mut rng, &stores, &ids, start, end));
     let total = rollup.total();
-    let data = opsdesk_db::sales::SalesData { days: rollup.rows(), lines: Vec::new() };
+    let data = opsdesk_db::sales::SalesData { days: rollup.take_rows(), lines: Vec::new() };
     // This year's targets: last twelve months' revenue and gross profit grown
     // 8 % (baseline) and 15 % (stretch), in round yuan.
     let year_ago = end - Duration::days(364);

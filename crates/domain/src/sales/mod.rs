@@ -133,6 +133,16 @@ impl DayAcc {
         }
     }
 
+    /// Empties the day, keeping its buffers.
+    fn clear(&mut self) {
+        self.totals = DayTotals::default();
+        self.cat_text.clear();
+        self.cats.clear();
+        self.cat_hashes.clear();
+        self.member_text.clear();
+        self.members.clear();
+    }
+
     /// Adds one line to its category.
     pub fn add_line(&mut self, category: &str, qty: i64, amount: i64, cost: i64) {
         let text = &self.cat_text;
@@ -241,6 +251,8 @@ pub struct Rollup {
     /// The day asked for last: the lines of a ticket, and the tickets of a
     /// store-day, come one after another.
     last: Option<(DayKey, usize)>,
+    /// Emptied days whose buffers the next days reuse.
+    spare: Vec<DayAcc>,
 }
 
 impl Rollup {
@@ -251,7 +263,8 @@ impl Rollup {
                 let next = self.days.len();
                 let i = *self.index.entry(key).or_insert(next);
                 if i == next {
-                    self.days.push((key, DayAcc::with_room()));
+                    let day = self.spare.pop().unwrap_or_else(DayAcc::with_room);
+                    self.days.push((key, day));
                 }
                 self.last = Some((key, i));
                 i
@@ -273,10 +286,18 @@ impl Rollup {
         t
     }
 
-    /// The store-days as stored, sorted by store and date.
-    pub fn rows(&self) -> Vec<DayRow> {
+    /// The store-days as stored, sorted by store and date; the rollup is
+    /// left empty, its days' buffers kept for the days it is given next (a
+    /// worker reads chunk after chunk of thousands of store-days).
+    pub fn take_rows(&mut self) -> Vec<DayRow> {
         let mut v: Vec<DayRow> = self.days.iter().map(|(k, d)| d.to_row(*k)).collect();
         v.sort_unstable_by_key(|r| r.key);
+        self.spare.extend(self.days.drain(..).map(|(_, mut d)| {
+            d.clear();
+            d
+        }));
+        self.index.clear();
+        self.last = None;
         v
     }
 }
@@ -386,6 +407,25 @@ mod tests {
         assert_eq!((t.revenue, t.cost, t.qty, t.tickets), (1500, 1000, 0, 1));
         assert_eq!((t.member_revenue, t.member_tickets, t.returns, t.lines), (1500, 1, -1500, 3));
         assert_eq!(d.members(), vec![("M1", MemberDay { tickets: 1, net: 1500 })]);
+    }
+
+    #[test]
+    fn a_rollup_taken_is_empty_and_its_reused_days_start_from_nothing() {
+        let mut r = Rollup::default();
+        let mut t = TicketSums::default();
+        t.add_line(1, 1000, 600);
+        for d in [1, 2] {
+            r.day(key(1, d)).add_line("处方药", 1, 1000, 600);
+            r.day(key(1, d)).add_ticket(Some("M1"), &t);
+        }
+        assert_eq!(r.take_rows().len(), 2);
+        assert_eq!(r.take_rows(), vec![], "nothing is left after a take");
+        r.day(key(2, 5)).add_line("母婴", 1, 1000, 600);
+        r.day(key(2, 5)).add_ticket(None, &t);
+        let mut fresh = Rollup::default();
+        fresh.day(key(2, 5)).add_line("母婴", 1, 1000, 600);
+        fresh.day(key(2, 5)).add_ticket(None, &t);
+        assert_eq!(r.take_rows(), fresh.take_rows(), "a reused day holds only what it was given since");
     }
 
     #[test]
