@@ -204,31 +204,66 @@ impl Db {
                 "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
                 FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
             let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(POSTGRES, &[Arg::Date(from), Arg::Date(asof)]).await?;
-            let mut acc = MemberAcc::new();
-            let mut day: (&[u8], NaiveDate) = (&[], from);
-            for (store, packed) in rows.iter().filter(|r| allowed.contains(&r.0)) {
-                acc.store(*store);
-                let mut bad_date = false;
-                for_each_member_prefixed(packed, 10, |d, member, m| {
-                    // A day's members share its prefix: the same bytes, most
-                    // often the very same slice.
-                    if !std::ptr::eq(d, day.0) && d != day.0 {
-                        match std::str::from_utf8(d).ok().and_then(|t| parse_date(t).ok()) {
-                            Some(date) => day = (d, date),
-                            None => bad_date = true,
-                        }
-                    }
-                    acc.add(day.1, member, m);
-                })
-                .map_err(damaged)?;
-                if bad_date {
-                    return Err(damaged(CodecError));
-                }
-            }
-            acc.sorted()
+            let rows: Vec<&(i64, Vec<u8>)> = rows.iter().filter(|r| allowed.contains(&r.0)).collect();
+            // The stores dealt out to a thread per core.
+            let n = member_threads();
+            std::thread::scope(|s| {
+                let parts: Vec<_> = (0..n)
+                    .map(|i| {
+                        let mine: Vec<&(i64, Vec<u8>)> = rows.iter().skip(i).step_by(n).copied().collect();
+                        s.spawn(move || store_years(&mine, from))
+                    })
+                    .collect();
+                merged(parts.into_iter().map(|p| p.join()))
+            })?
         };
         if with_codes { members.windows(asof).map_err(damaged) } else { Ok(members.figures(asof)) }
     }
+}
+
+/// The members each thread summed, merged; a thread that failed, or met
+/// damaged bytes, fails them all.
+fn merged(
+    parts: impl Iterator<Item = std::thread::Result<std::result::Result<Members, CodecError>>>,
+) -> Result<Members> {
+    let mut out = Members { short: Vec::new(), long: Vec::new() };
+    for part in parts {
+        let part = part.map_err(|_| crate::DbError::Rule("a member worker failed".into()))?;
+        out = out.merge(part.map_err(damaged)?);
+    }
+    Ok(out)
+}
+
+/// How many threads decode members: one per core, at most four.
+fn member_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4)
+}
+
+/// The members of stores whose days' packed members come end to end in one
+/// value each, every day's preceded by its date as `YYYY-MM-DD`
+/// (PostgreSQL's `string_agg`).
+fn store_years(rows: &[&(i64, Vec<u8>)], from: NaiveDate) -> std::result::Result<Members, CodecError> {
+    let mut acc = MemberAcc::new();
+    let mut day: (&[u8], NaiveDate) = (&[], from);
+    for (store, packed) in rows.iter().map(|r| (r.0, &r.1)) {
+        acc.store(store);
+        let mut bad_date = false;
+        for_each_member_prefixed(packed, 10, |d, member, m| {
+            // A day's members share its prefix: the same bytes, most often
+            // the very same slice.
+            if !std::ptr::eq(d, day.0) && d != day.0 {
+                match std::str::from_utf8(d).ok().and_then(|t| parse_date(t).ok()) {
+                    Some(date) => day = (d, date),
+                    None => bad_date = true,
+                }
+            }
+            acc.add(day.1, member, m);
+        })?;
+        if bad_date {
+            return Err(CodecError);
+        }
+    }
+    Ok(acc.sorted())
 }
 
 /// Last purchase date, purchase tickets, net amount: 16 bytes, so that a
@@ -401,7 +436,7 @@ struct MemberWorkers {
 
 impl MemberWorkers {
     fn start() -> MemberWorkers {
-        let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4);
+        let n = member_threads();
         let mut w = MemberWorkers { filling: Vec::new(), senders: Vec::new(), threads: Vec::new() };
         for _ in 0..n {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
@@ -439,12 +474,7 @@ impl MemberWorkers {
         for (tx, batch) in self.senders.into_iter().zip(self.filling) {
             let _ = tx.send(batch);
         }
-        let mut out = Members { short: Vec::new(), long: Vec::new() };
-        for t in self.threads {
-            let part = t.join().map_err(|_| crate::DbError::Rule("a member worker failed".into()))?;
-            out = out.merge(part.map_err(damaged)?);
-        }
-        Ok(out)
+        merged(self.threads.into_iter().map(|t| t.join()))
     }
 }
 
