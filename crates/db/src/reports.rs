@@ -175,13 +175,23 @@ impl Db {
         Ok(rows.into_iter().filter(|(s, _)| allowed.contains(s)).map(|(_, n)| n).sum())
     }
 
-    /// Each member's recency, frequency and spend over the 365 days to `asof`;
-    /// without `with_codes`, every code left empty (for the
-    /// segments, which count members: no string per member).
-    pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate, with_codes: bool) -> Result<Vec<MemberWindow>> {
+    /// Each member's recency, frequency and spend over the 365 days to
+    /// `asof`, with her code.
+    pub async fn member_windows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
+        self.members_in_window(scope, asof).await?.windows(asof).map_err(damaged)
+    }
+
+    /// The same figures with every code left empty: for the segments, which
+    /// count members (no string per member).
+    pub async fn member_figures(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<MemberWindow>> {
+        Ok(self.members_in_window(scope, asof).await?.figures(asof))
+    }
+
+    /// Every member's running figures over the 365 days to `asof`.
+    async fn members_in_window(&self, scope: &Scope, asof: NaiveDate) -> Result<Members> {
         let from = asof - chrono::Duration::days(364);
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let members = if matches!(self.pool, Pool::Sqlite(_)) {
+        if matches!(self.pool, Pool::Sqlite(_)) {
             // Row by row as SQLite steps them, store by store along the key,
             // each store-day handed to a worker: a year of packed members is
             // read once, never held, and decoded on every core.
@@ -196,7 +206,7 @@ impl Db {
                 Ok(())
             })
             .await?;
-            workers.finish()?
+            workers.finish()
         } else {
             // One row per store with its days' packed members end to end,
             // each preceded by the day as `YYYY-MM-DD`.
@@ -215,9 +225,8 @@ impl Db {
                     })
                     .collect();
                 merged(parts.into_iter().map(|p| p.join()))
-            })?
-        };
-        if with_codes { members.windows(asof).map_err(damaged) } else { Ok(members.figures(asof)) }
+            })
+        }
     }
 }
 

@@ -382,8 +382,10 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
                 None => last_date(db, scope).await?,
             };
             // The segments need every member's scores but no member's code.
-            let with_codes = matches!(req, ReportRequest::Rfm { .. });
-            let windows = db.member_windows(scope, asof, with_codes).await?;
+            let windows = match req {
+                ReportRequest::Rfm { .. } => db.member_windows(scope, asof).await?,
+                _ => db.member_figures(scope, asof).await?,
+            };
             let left_out = summary_days(db, scope, asof - Duration::days(364), asof, windows.is_empty()).await?;
             let rows = rfm(windows);
             let table = match req {
