@@ -11,6 +11,7 @@
 
 pub mod appraisal;
 pub mod audit;
+mod day_packs;
 mod error;
 mod fetch;
 pub mod imports;

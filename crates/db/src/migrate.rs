@@ -23,6 +23,8 @@ enum Derive {
     Nothing,
     /// The month rollup, from the store-days.
     MonthCategories,
+    /// The store-days packed by month, from `sales_day`, which goes.
+    DayPacks,
 }
 
 /// Fills `sales_month` from every stored store-day, in `$tx`.
@@ -52,6 +54,23 @@ macro_rules! derive_month_categories {
             .execute(&mut *$tx)
             .await?;
         }
+    }};
+}
+
+/// Packs every row of `sales_day` into `sales_days` and drops `sales_day`, in `$tx`.
+macro_rules! derive_day_packs {
+    ($tx:ident) => {{
+        let rows: Vec<crate::day_packs::DayTableRow> =
+            sqlx::query_as(crate::day_packs::DAY_TABLE_ROWS).fetch_all(&mut *$tx).await?;
+        for (month, store, days) in crate::day_packs::packs_of_table_rows(&rows) {
+            sqlx::query("INSERT INTO sales_days (month, store_id, days) VALUES ($1, $2, $3)")
+                .bind(month)
+                .bind(store)
+                .bind(days)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        sqlx::query("DROP TABLE sales_day").execute(&mut *$tx).await?;
     }};
 }
 
@@ -161,6 +180,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::Nothing,
     },
+    Migration {
+        version: 12,
+        name: "sales_days",
+        sqlite: include_str!("../../../migrations/sqlite/0012_sales_days.sql"),
+        postgres: include_str!("../../../migrations/postgres/0012_sales_days.sql"),
+        seed: no_seed,
+        derive: Derive::DayPacks,
+    },
 ];
 
 /// The schema version this binary creates and expects.
@@ -232,12 +259,18 @@ impl Db {
     /// Applies the missing steps, each in its own transaction. Returns the
     /// version found before.
     pub(crate) async fn migrate(&self) -> Result<i64> {
+        self.migrate_to(SCHEMA_VERSION).await
+    }
+
+    /// Applies the missing steps up to `target` (tests build a database as an
+    /// earlier opsdesk left it).
+    pub(crate) async fn migrate_to(&self, target: i64) -> Result<i64> {
         let before = self.schema_version().await?;
         if before > SCHEMA_VERSION {
             return Err(crate::DbError::TooNew { found: before, known: SCHEMA_VERSION });
         }
         on_pool!(self, p => { sqlx::query(CREATE_VERSION_TABLE).execute(p).await?; });
-        for m in MIGRATIONS.iter().filter(|m| m.version > before) {
+        for m in MIGRATIONS.iter().filter(|m| m.version > before && m.version <= target) {
             match &self.pool {
                 Pool::Sqlite(p) => {
                     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
@@ -246,8 +279,10 @@ impl Db {
                     if !seed.is_empty() {
                         sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
                     }
-                    if m.derive == Derive::MonthCategories {
-                        derive_month_categories!(tx);
+                    match m.derive {
+                        Derive::Nothing => {}
+                        Derive::MonthCategories => derive_month_categories!(tx),
+                        Derive::DayPacks => derive_day_packs!(tx),
                     }
                     record_step!(tx, m);
                     tx.commit().await?;
@@ -265,8 +300,10 @@ impl Db {
                     if !seed.is_empty() {
                         sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
                     }
-                    if m.derive == Derive::MonthCategories {
-                        derive_month_categories!(tx);
+                    match m.derive {
+                        Derive::Nothing => {}
+                        Derive::MonthCategories => derive_month_categories!(tx),
+                        Derive::DayPacks => derive_day_packs!(tx),
                     }
                     record_step!(tx, m);
                     tx.commit().await?;

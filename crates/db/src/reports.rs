@@ -6,23 +6,26 @@ use chrono::NaiveDate;
 use opsdesk_domain::calendar::{month_bounds, month_start, same_date_last_year, same_weekday_last_week};
 use opsdesk_domain::reports::daily::{DayFigures, StoreDayInput};
 
+use crate::day_packs::StoredDay;
 use crate::fetch::Arg;
 use crate::{Db, Pool, Result, Scope};
-
-type DayFigureRow = (i64, i64, i64, i64, Option<i64>, Option<i64>);
+use opsdesk_domain::sales::DaySource;
 
 impl Db {
     async fn day_figures(&self, date: NaiveDate) -> Result<HashMap<i64, DayFigures>> {
-        let rows: Vec<DayFigureRow> = self
-            .fetch_rows(
-                "SELECT store_id, revenue_c, cost_c, tickets, qty, member_revenue_c FROM sales_day WHERE d = $1",
-                &[Arg::Date(date)],
-            )
-            .await?;
-        Ok(rows
+        Ok(self
+            .stored_days(date, date)
+            .await?
             .into_iter()
-            .map(|(s, revenue, cost, tickets, qty, member_revenue)| {
-                (s, DayFigures { revenue, cost, tickets, qty, member_revenue })
+            .map(|StoredDay { store, day: d, .. }| {
+                let f = DayFigures {
+                    revenue: d.revenue,
+                    cost: d.cost,
+                    tickets: d.tickets,
+                    qty: d.qty,
+                    member_revenue: d.member_revenue,
+                };
+                (store, f)
             })
             .collect())
     }
@@ -52,18 +55,28 @@ impl Db {
 
     /// The last business date with sales within reach, if any.
     pub async fn last_sales_date(&self, scope: &Scope) -> Result<Option<NaiveDate>> {
-        let rows: Vec<(Option<NaiveDate>,)> = if scope.sees_all() {
-            self.fetch_rows("SELECT MAX(d) FROM sales_day", &[]).await?
+        let rows: Vec<(Option<i64>,)> = if scope.sees_all() {
+            self.fetch_rows("SELECT MAX(month) FROM sales_days", &[]).await?
         } else {
             let ids: Vec<String> = self.store_codes(scope).await?.into_values().map(|id| id.to_string()).collect();
             if ids.is_empty() {
                 return Ok(None);
             }
             // Ids are integers from the database, not user text.
-            let sql = format!("SELECT MAX(d) FROM sales_day WHERE store_id IN ({})", ids.join(","));
+            let sql = format!("SELECT MAX(month) FROM sales_days WHERE store_id IN ({})", ids.join(","));
             self.fetch_rows(&sql, &[]).await?
         };
-        Ok(rows.into_iter().next().and_then(|r| r.0))
+        let Some((first, last)) = rows.into_iter().next().and_then(|r| r.0).and_then(month_bounds) else {
+            return Ok(None);
+        };
+        let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
+        Ok(self
+            .stored_days(first, last)
+            .await?
+            .into_iter()
+            .filter(|d| allowed.contains(&d.store))
+            .map(|d| d.date)
+            .max())
     }
 }
 
@@ -122,15 +135,10 @@ impl Db {
         // Not sorted by the database: the date index yields each store's
         // days in date order already, and sorting them all by store cost
         // SQLite a temporary B-tree (a third of the traffic report).
-        let rows: Vec<(i64, NaiveDate, i64, i64)> = self
-            .fetch_rows(
-                "SELECT store_id, d, tickets, revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2",
-                &[Arg::Date(from), Arg::Date(to)],
-            )
-            .await?;
         let mut by_store: FxHashMap<i64, Vec<TrafficDay>> = FxHashMap::default();
-        for (id, date, tickets, revenue) in rows {
-            by_store.entry(id).or_default().push(TrafficDay { date, tickets, revenue });
+        for d in self.stored_days(from, to).await? {
+            let day = TrafficDay { date: d.date, tickets: d.day.tickets, revenue: d.day.revenue };
+            by_store.entry(d.store).or_default().push(day);
         }
         for days in by_store.values_mut().filter(|d| !d.is_sorted_by_key(|d| d.date)) {
             days.sort_unstable_by_key(|d| d.date);
@@ -171,8 +179,9 @@ impl Db {
     /// imported as summaries, which lack categories and members.
     pub async fn summary_days(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<i64> {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let rows: Vec<(i64, i64)> = self.fetch_rows("SELECT store_id, COUNT(*) FROM sales_day WHERE source = 'summary' AND d BETWEEN $1 AND $2 GROUP BY store_id", &[Arg::Date(from), Arg::Date(to)]).await?;
-        Ok(rows.into_iter().filter(|(s, _)| allowed.contains(s)).map(|(_, n)| n).sum())
+        let days = self.stored_days(from, to).await?;
+        let summaries = days.iter().filter(|d| d.day.source == DaySource::Summary && allowed.contains(&d.store));
+        Ok(summaries.count() as i64)
     }
 
     /// Each member's recency, frequency and spend over the 365 days to
@@ -521,33 +530,19 @@ type MonthSumRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 impl Db {
     /// Each store's store-days from `from` to `to` summed as SQL's SUM and
-    /// COUNT sum them (a sum of no figures is none).
+    /// COUNT would sum them (a sum of no figures is none).
     async fn period_days(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<PeriodRow>> {
-        let range = [Arg::Date(from), Arg::Date(to)];
-        if !matches!(self.pool, Pool::Sqlite(_)) {
-            // PostgreSQL hashes the groups, and sends one row per store.
-            let sql = "SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT),
-                    CAST(SUM(tickets) AS BIGINT), CAST(SUM(qty) AS BIGINT), CAST(SUM(member_revenue_c) AS BIGINT),
-                    COUNT(*), COUNT(qty), COUNT(member_revenue_c)
-                FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
-            return self.fetch_rows(sql, &range).await;
-        }
-        // SQLite's GROUP BY sorts every store-day of the range by store
-        // (weekly and efficiency at 1,000 stores: half their time).
-        let sql = "SELECT store_id, revenue_c, cost_c, tickets, qty, member_revenue_c FROM sales_day
-                   WHERE d BETWEEN $1 AND $2";
-        let days: Vec<DayFigureRow> = self.fetch_rows(sql, &range).await?;
         let mut by_store: FxHashMap<i64, PeriodRow> = FxHashMap::default();
-        for (store, revenue, cost, tickets, qty, member_revenue) in days {
+        for StoredDay { store, day: d, .. } in self.stored_days(from, to).await? {
             let e = by_store.entry(store).or_insert((store, 0, 0, 0, None, None, 0, 0, 0));
-            e.1 += revenue;
-            e.2 += cost;
-            e.3 += tickets;
-            if let Some(q) = qty {
+            e.1 += d.revenue;
+            e.2 += d.cost;
+            e.3 += d.tickets;
+            if let Some(q) = d.qty {
                 e.4 = Some(e.4.unwrap_or(0) + q);
                 e.7 += 1;
             }
-            if let Some(m) = member_revenue {
+            if let Some(m) = d.member_revenue {
                 e.5 = Some(e.5.unwrap_or(0) + m);
                 e.8 += 1;
             }

@@ -11,13 +11,15 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use opsdesk_domain::calendar::{iso_week_key, month_key};
-use opsdesk_domain::sales::codec::{unpack_categories, unpack_members};
-use opsdesk_domain::sales::{DayKey, DayRow, DaySource, StoreId};
+use opsdesk_domain::calendar::month_key;
+use opsdesk_domain::sales::codec::{PackedDay, pack_days, unpack_categories, unpack_members};
+use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
+use rustc_hash::FxHashMap;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
 use crate::audit::audit;
+use crate::day_packs::{StoredDay, packed, unpack_month};
 use crate::imports::{BatchMeta, ImportResult, bind_batch};
 use crate::{Db, DbError, Pool, Result, Scope, on_pool};
 
@@ -190,17 +192,7 @@ fn copy_bytes(buf: &mut String, v: Option<&[u8]>) {
     }
 }
 
-fn copy_opt(buf: &mut String, v: Option<i64>) {
-    match v {
-        Some(v) => {
-            let _ = write!(buf, "{v}");
-        }
-        None => buf.push_str("\\N"),
-    }
-}
-
-const DAY_COLS: &str = "INSERT INTO sales_day (store_id, d, month, iso_week, revenue_c, cost_c, qty, tickets,
-    member_revenue_c, member_tickets, returns_c, lines, source, batch_id)";
+const PACK_COLS: &str = "INSERT INTO sales_days (month, store_id, days)";
 const DETAIL_COLS: &str = "INSERT INTO sales_day_detail (store_id, d, month, categories, members)";
 
 /// A day's packed categories and members, when it has them.
@@ -247,11 +239,12 @@ pub(crate) struct MonthDay<'a> {
     pub(crate) categories: Option<&'a [u8]>,
 }
 
-/// A stored store-day as the month rollup reads it (see [`STORED_MONTH_DAYS`]).
+/// A store-day as schema step 7 read it to fill the month rollup (see
+/// [`STORED_MONTH_DAYS`]).
 pub(crate) type StoredMonthDay = (i64, i64, i64, i64, i64, Option<i64>, Option<i64>, Option<Vec<u8>>);
 
-/// The stored store-days the month rollup sums, from `$1` to `$2` (or all,
-/// without the range).
+/// The store-days schema step 7 summed into the month rollup, from the table
+/// of one row per store-day that step 12 packed into months.
 pub(crate) const STORED_MONTH_DAYS: &str =
     "SELECT s.store_id, s.month, s.revenue_c, s.cost_c, s.tickets, s.qty, s.member_revenue_c, x.categories
      FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d";
@@ -270,6 +263,21 @@ impl<'a> MonthDay<'a> {
         }
     }
 
+    /// A stored day that a batch leaves in a month it writes, with its
+    /// packed categories if it came from lines.
+    fn kept(d: &StoredDay, categories: Option<&'a Vec<u8>>) -> MonthDay<'a> {
+        MonthDay {
+            store: d.store,
+            month: month_key(d.date),
+            revenue: d.day.revenue,
+            cost: d.day.cost,
+            tickets: d.day.tickets,
+            qty: d.day.qty,
+            member_revenue: d.day.member_revenue,
+            categories: categories.map(Vec::as_slice),
+        }
+    }
+
     fn of(d: &'a DayRow) -> MonthDay<'a> {
         MonthDay {
             store: d.key.store,
@@ -281,36 +289,6 @@ impl<'a> MonthDay<'a> {
             member_revenue: d.member_revenue,
             categories: d.categories.as_deref(),
         }
-    }
-}
-
-/// The stores and months a batch touches: its month rollup is rebuilt for
-/// every store of the batch and every month from its first to its last.
-pub(crate) struct MonthSpan {
-    stores: Vec<i64>,
-    first: i64,
-    last: i64,
-}
-
-impl MonthSpan {
-    pub(crate) fn of(days: &[DayRow]) -> Option<MonthSpan> {
-        let first = days.iter().map(|d| month_key(d.key.date)).min()?;
-        let last = days.iter().map(|d| month_key(d.key.date)).max()?;
-        let mut stores: Vec<i64> = days.iter().map(|d| d.key.store).collect();
-        stores.sort_unstable();
-        stores.dedup();
-        Some(MonthSpan { stores, first, last })
-    }
-
-    /// The first and last dates of its months.
-    fn dates(&self) -> (NaiveDate, NaiveDate) {
-        let bounds = |m| opsdesk_domain::calendar::month_bounds(m).unwrap_or_default();
-        (bounds(self.first).0, bounds(self.last).1)
-    }
-
-    /// Its stores as SQL (numbers: safe to spell out).
-    fn store_list(&self) -> String {
-        self.stores.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
     }
 }
 
@@ -366,7 +344,12 @@ pub(crate) fn month_rows<'a>(days: impl Iterator<Item = MonthDay<'a>>) -> Result
 const LINE_COLS: &str =
     "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
 
-async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
+async fn sqlite_rows(
+    conn: &mut SqliteConnection,
+    data: &SalesData,
+    months: &[MonthRow],
+    packs: &[(i64, i64, Vec<u8>)],
+) -> Result<()> {
     use crate::sqlite_bulk::{Value, insert};
     let one_row = |head: &str, n: usize| format!("{head} VALUES ({})", vec!["?"; n].join(","));
     insert(conn, &one_row(MONTH_COLS, 11), months, |r, v| {
@@ -386,23 +369,8 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[Mo
         ])
     })
     .await?;
-    insert(conn, &one_row(DAY_COLS, 14), &data.days, |r, v| {
-        v.extend([
-            Value::Int(r.key.store),
-            Value::Date(r.key.date),
-            Value::Int(month_key(r.key.date)),
-            Value::Int(iso_week_key(r.key.date)),
-            Value::Int(r.revenue),
-            Value::Int(r.cost),
-            Value::OptInt(r.qty),
-            Value::Int(r.tickets),
-            Value::OptInt(r.member_revenue),
-            Value::OptInt(r.member_tickets),
-            Value::OptInt(r.returns),
-            Value::OptInt(r.lines),
-            Value::Text(r.source.as_str()),
-            Value::Int(batch_id),
-        ])
+    insert(conn, &one_row(PACK_COLS, 3), packs, |(month, store, days), v| {
+        v.extend([Value::Int(*month), Value::Int(*store), Value::Blob(Some(days))])
     })
     .await?;
     let details: Vec<&DayRow> = data.days.iter().filter(|r| detail(r).is_some()).collect();
@@ -435,7 +403,12 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[Mo
     Ok(())
 }
 
-async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow], batch_id: i64) -> Result<()> {
+async fn pg_rows(
+    conn: &mut PgConnection,
+    data: &SalesData,
+    months: &[MonthRow],
+    packs: &[(i64, i64, Vec<u8>)],
+) -> Result<()> {
     let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
     pg_copy(conn, &copy(MONTH_COLS), months, |b, r| {
         let f = &r.figures;
@@ -457,32 +430,16 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow],
         b.push('\n');
     })
     .await?;
-    pg_copy(conn, &copy(DAY_COLS), &data.days, |b, r| {
-        let _ = write!(
-            b,
-            "{}\t{}\t{}\t{}\t{}\t{}\t",
-            r.key.store,
-            r.key.date,
-            month_key(r.key.date),
-            iso_week_key(r.key.date),
-            r.revenue,
-            r.cost
-        );
-        copy_opt(b, r.qty);
-        let _ = write!(b, "\t{}\t", r.tickets);
-        copy_opt(b, r.member_revenue);
-        b.push('\t');
-        copy_opt(b, r.member_tickets);
-        b.push('\t');
-        copy_opt(b, r.returns);
-        b.push('\t');
-        copy_opt(b, r.lines);
-        let _ = writeln!(b, "\t{}\t{batch_id}", r.source.as_str());
+    let binary = |head: &str| format!("{} (FORMAT binary)", copy(head));
+    pg_copy_binary(conn, &binary(PACK_COLS), packs, |b, (month, store, days)| {
+        bin_fields(b, 3);
+        bin_i64(b, *month);
+        bin_i64(b, *store);
+        bin_bytes(b, days);
     })
     .await?;
     let details: Vec<&DayRow> = data.days.iter().filter(|r| detail(r).is_some()).collect();
-    let binary = format!("{} (FORMAT binary)", copy(DETAIL_COLS));
-    pg_copy_binary(conn, &binary, &details, |b, r| {
+    pg_copy_binary(conn, &binary(DETAIL_COLS), &details, |b, r| {
         let (cats, members) = detail(r).unwrap_or_default();
         bin_fields(b, 5);
         bin_i64(b, r.key.store);
@@ -510,59 +467,21 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow],
     Ok(())
 }
 
-/// A stored store-day as read back for adding to it.
-type StoredDay = (
-    i64,
-    NaiveDate,
-    i64,
-    i64,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    String,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-);
-
-/// The file's store-days with the stored figures of the same store-days added.
-fn add_to_stored(stored: Vec<StoredDay>, data: &SalesData) -> Result<SalesData> {
-    let mut by_key: std::collections::HashMap<DayKey, DayRow> = std::collections::HashMap::new();
-    for (
-        store,
-        date,
-        revenue,
-        cost,
-        qty,
-        tickets,
-        member_revenue,
-        member_tickets,
-        returns,
-        lines,
-        source,
-        cats,
-        members,
-    ) in stored
-    {
-        let key = DayKey { store, date };
-        let source = if source == "summary" { DaySource::Summary } else { DaySource::Lines };
-        let row = DayRow {
-            key,
-            revenue,
-            cost,
-            qty,
-            tickets,
-            member_revenue,
-            member_tickets,
-            returns,
-            lines,
-            source,
-            categories: cats,
-            members,
-        };
-        by_key.insert(key, row);
+/// The store-days a batch adds to: the stored days of its keys, with the
+/// categories and members of those from lines, the batch's figures added.
+fn add_to_stored(
+    stored: &[StoredDay],
+    detail: &mut FxHashMap<DayKey, (Vec<u8>, Vec<u8>)>,
+    data: &SalesData,
+) -> Result<SalesData> {
+    let mut by_key: FxHashMap<DayKey, DayRow> = FxHashMap::default();
+    for d in stored {
+        let mut row = d.to_row();
+        if let Some((cats, members)) = detail.remove(&d.key()) {
+            row.categories = Some(cats);
+            row.members = Some(members);
+        }
+        by_key.insert(d.key(), row);
     }
     let mut days = Vec::with_capacity(data.days.len());
     for new in &data.days {
@@ -577,6 +496,34 @@ fn add_to_stored(stored: Vec<StoredDay>, data: &SalesData) -> Result<SalesData> 
     Ok(SalesData { days, lines: data.lines.clone() })
 }
 
+/// The (store, month) pairs of a batch's days, which are sorted: the
+/// store-months whose packs it rewrites.
+fn touched_pairs(days: &[DayRow]) -> Vec<(StoreId, i64)> {
+    let mut pairs: Vec<(StoreId, i64)> = days.iter().map(|d| (d.key.store, month_key(d.key.date))).collect();
+    pairs.dedup();
+    pairs
+}
+
+/// The packs of the store-months a batch touches, as (month, store, days):
+/// each its stored days the batch leaves (`kept`) and the batch's own.
+fn month_packs(
+    days: &[DayRow],
+    kept: &FxHashMap<(StoreId, i64), Vec<PackedDay>>,
+    batch: i64,
+) -> Vec<(i64, i64, Vec<u8>)> {
+    days.chunk_by(|a, b| (a.key.store, month_key(a.key.date)) == (b.key.store, month_key(b.key.date)))
+        .map(|part| {
+            let (store, month) = (part[0].key.store, month_key(part[0].key.date));
+            let mut month_days: Vec<PackedDay> = part.iter().map(|d| packed(d, batch)).collect();
+            if let Some(old) = kept.get(&(store, month)) {
+                month_days.extend_from_slice(old);
+                month_days.sort_unstable_by_key(|d| d.day);
+            }
+            (month, store, pack_days(&month_days))
+        })
+        .collect()
+}
+
 /// The steps both backends share once a write transaction holds the lock:
 /// the replaced pairs, the batch row, the deletes, the rows, and last the
 /// already-imported check (the file's fingerprint is computed while the rows
@@ -585,44 +532,53 @@ fn add_to_stored(stored: Vec<StoredDay>, data: &SalesData) -> Result<SalesData> 
 /// fingerprint (returning early when already imported).
 macro_rules! replace_partitions {
     ($tx:ident, $db:ident, $scope:ident, $meta:ident, $data:ident, $fingerprint:ident, $insert_rows:ident) => {{
+        let pairs = touched_pairs(&$data.days);
+        let (first, last) = match ($data.days.iter().map(|d| d.key.date).min(), $data.days.iter().map(|d| d.key.date).max()) {
+            (Some(a), Some(b)) => (a, b),
+            _ => (NaiveDate::MIN, NaiveDate::MIN),
+        };
+        // Every stored store-day of the file's months.
+        let stored: Vec<StoredDay> = if pairs.is_empty() {
+            Vec::new()
+        } else {
+            let rows: Vec<(i64, i64, Vec<u8>)> =
+                sqlx::query_as("SELECT store_id, month, days FROM sales_days WHERE month BETWEEN $1 AND $2")
+                    .bind(month_key(first))
+                    .bind(month_key(last))
+                    .fetch_all(&mut *$tx)
+                    .await?;
+            let mut days = Vec::new();
+            for (store, month, packed) in &rows {
+                unpack_month(*store, *month, packed, (NaiveDate::MIN, NaiveDate::MAX), |d| days.push(d))?;
+            }
+            days
+        };
         // The stored store-days in the file's dates, and how many of them
         // each batch owns.
         let mut owners: HashMap<i64, i64> = HashMap::new();
-        let existing: HashSet<DayKey> = match ($data.days.first(), $data.days.iter().map(|d| d.key.date).max()) {
-            (Some(_), Some(last)) => {
-                let first = $data.days.iter().map(|d| d.key.date).min().unwrap_or(last);
-                let rows: Vec<(i64, NaiveDate, i64)> =
-                    sqlx::query_as("SELECT store_id, d, batch_id FROM sales_day WHERE d BETWEEN $1 AND $2")
-                        .bind(first)
-                        .bind(last)
-                        .fetch_all(&mut *$tx)
-                        .await?;
-                rows.into_iter()
-                    .map(|(store, date, batch)| {
-                        *owners.entry(batch).or_default() += 1;
-                        DayKey { store, date }
-                    })
-                    .collect()
-            }
-            _ => HashSet::new(),
-        };
+        let existing: HashSet<DayKey> = stored
+            .iter()
+            .filter(|d| d.date >= first && d.date <= last)
+            .map(|d| {
+                *owners.entry(d.day.batch).or_default() += 1;
+                d.key()
+            })
+            .collect();
         let replaced = $data.days.iter().filter(|d| existing.contains(&d.key)).count() as i64;
         // Adding: the stored store-days the file touches are read, the file's
         // figures added to them, and the sums written back in their place.
         let added: Option<SalesData> = if $meta.add && replaced > 0 {
-            let first = $data.days.first().map(|d| d.key.date).unwrap_or_default();
-            let last = $data.days.iter().map(|d| d.key.date).max().unwrap_or(first);
-            let rows: Vec<StoredDay> = sqlx::query_as(
-                "SELECT s.store_id, s.d, s.revenue_c, s.cost_c, s.qty, s.tickets, s.member_revenue_c, s.member_tickets,
-                        s.returns_c, s.lines, s.source, x.categories, x.members
-                 FROM sales_day s LEFT JOIN sales_day_detail x ON x.store_id = s.store_id AND x.d = s.d
-                 WHERE s.d BETWEEN $1 AND $2",
+            let rows: Vec<(i64, NaiveDate, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT store_id, d, categories, members FROM sales_day_detail WHERE d BETWEEN $1 AND $2",
             )
             .bind(first)
             .bind(last)
             .fetch_all(&mut *$tx)
             .await?;
-            Some(add_to_stored(rows, $data)?)
+            let mut detail: FxHashMap<DayKey, (Vec<u8>, Vec<u8>)> =
+                rows.into_iter().map(|(store, date, c, m)| (DayKey { store, date }, (c, m))).collect();
+            let touched: Vec<StoredDay> = stored.iter().filter(|d| existing.contains(&d.key())).copied().collect();
+            Some(add_to_stored(&touched, &mut detail, $data)?)
         } else {
             None
         };
@@ -633,36 +589,54 @@ macro_rules! replace_partitions {
             .await?;
         for (store, a, b) in replaced_runs(&$data.days, &existing) {
             // Adding keeps the lines already stored; the file's lines come on top.
-            let tables: &[&str] = if $meta.add { &["sales_day", "sales_day_detail"] } else { &["sales_day", "sales_day_detail", "sales_line"] };
+            let tables: &[&str] = if $meta.add { &["sales_day_detail"] } else { &["sales_day_detail", "sales_line"] };
             for table in tables {
                 let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE store_id = $1 AND d BETWEEN $2 AND $3"));
                 sqlx::query(sql).bind(store).bind(a).bind(b).execute(&mut *$tx).await?;
             }
         }
-        // The month rollup of every store and month the batch touches: its
-        // own days (written next) and the other days stored, summed again.
-        let months: Vec<MonthRow> = match MonthSpan::of(&$data.days) {
-            Some(span) => {
-                let (a, b) = span.dates();
-                let stored: Vec<StoredMonthDay> =
-                    sqlx::query_as(AssertSqlSafe(format!("{STORED_MONTH_DAYS} WHERE s.d BETWEEN $1 AND $2")))
-                        .bind(a)
-                        .bind(b)
-                        .fetch_all(&mut *$tx)
-                        .await?;
-                let sql = format!(
-                    "DELETE FROM sales_month WHERE month BETWEEN $1 AND $2 AND store_id IN ({})",
-                    span.store_list()
-                );
-                sqlx::query(AssertSqlSafe(sql)).bind(span.first).bind(span.last).execute(&mut *$tx).await?;
-                let stored =
-                    stored.iter().filter(|r| span.stores.binary_search(&r.0).is_ok()).map(MonthDay::stored);
-                let own = $data.days.iter().map(MonthDay::of);
-                month_rows(stored.chain(own))?
+        // The stored days of the store-months the batch touches that it
+        // leaves: they go back into those months' packs and month rollup.
+        let mut kept: FxHashMap<(StoreId, i64), Vec<PackedDay>> = FxHashMap::default();
+        let mut kept_days: Vec<StoredDay> = Vec::new();
+        if !stored.is_empty() {
+            let touched: HashSet<(StoreId, i64)> = pairs.iter().copied().collect();
+            let batch_keys: HashSet<DayKey> = $data.days.iter().map(|d| d.key).collect();
+            for d in &stored {
+                let pair = (d.store, month_key(d.date));
+                if touched.contains(&pair) {
+                    if !batch_keys.contains(&d.key()) {
+                        kept.entry(pair).or_default().push(d.day);
+                        kept_days.push(*d);
+                    }
+                }
             }
-            None => Vec::new(),
+            let had: HashSet<(StoreId, i64)> = stored.iter().map(|d| (d.store, month_key(d.date))).collect();
+            for (store, month) in pairs.iter().filter(|p| had.contains(p)) {
+                for table in ["sales_days", "sales_month"] {
+                    let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE month = $1 AND store_id = $2"));
+                    sqlx::query(sql).bind(*month).bind(*store).execute(&mut *$tx).await?;
+                }
+            }
+        }
+        // The month rollup of those store-months: the kept days (with their
+        // categories, still stored) and the batch's.
+        let kept_categories: FxHashMap<DayKey, Vec<u8>> = if kept_days.is_empty() {
+            FxHashMap::default()
+        } else {
+            let (a, b) = (kept_days.iter().map(|d| d.date).min(), kept_days.iter().map(|d| d.date).max());
+            let rows: Vec<(i64, NaiveDate, Vec<u8>)> =
+                sqlx::query_as("SELECT store_id, d, categories FROM sales_day_detail WHERE d BETWEEN $1 AND $2")
+                    .bind(a)
+                    .bind(b)
+                    .fetch_all(&mut *$tx)
+                    .await?;
+            rows.into_iter().map(|(store, date, c)| (DayKey { store, date }, c)).collect()
         };
-        $insert_rows(&mut *$tx, $data, &months, batch_id).await?;
+        let kept_month_days = kept_days.iter().map(|d| MonthDay::kept(d, kept_categories.get(&d.key())));
+        let months = month_rows(kept_month_days.chain($data.days.iter().map(MonthDay::of)))?;
+        let packs = month_packs(&$data.days, &kept, batch_id);
+        $insert_rows(&mut *$tx, $data, &months, &packs).await?;
         let sha256 = $fingerprint().map_err(DbError::Rule)?;
         let prior: Option<(i64, i64)> = sqlx::query_as(
             "SELECT id, pairs_new + pairs_replaced FROM import_batch
@@ -740,15 +714,29 @@ impl Db {
     pub async fn rollup_snapshot(&self, scope: &Scope) -> Result<RollupSnapshot> {
         let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
         type Packed = (i64, NaiveDate, Option<Vec<u8>>, Option<Vec<u8>>);
-        let (days, packed): (Vec<DaySnap>, Vec<Packed>) = on_pool!(self, p => (
-            sqlx::query_as("SELECT store_id, d, revenue_c, cost_c, qty, tickets, member_revenue_c, member_tickets,
-                returns_c, lines, source FROM sales_day ORDER BY store_id, d").fetch_all(p).await?,
-            sqlx::query_as("SELECT store_id, d, categories, members FROM sales_day_detail ORDER BY store_id, d").fetch_all(p).await?,
-        ));
-        let mut snap = RollupSnapshot {
-            days: days.into_iter().filter(|r| allowed.contains(&r.store_id)).collect(),
-            ..RollupSnapshot::default()
-        };
+        let packed: Vec<Packed> = on_pool!(self, p =>
+            sqlx::query_as("SELECT store_id, d, categories, members FROM sales_day_detail ORDER BY store_id, d").fetch_all(p).await?);
+        let mut days: Vec<DaySnap> = self
+            .stored_days(NaiveDate::MIN, NaiveDate::MAX)
+            .await?
+            .into_iter()
+            .filter(|d| allowed.contains(&d.store))
+            .map(|d| DaySnap {
+                store_id: d.store,
+                d: d.date,
+                revenue_c: d.day.revenue,
+                cost_c: d.day.cost,
+                qty: d.day.qty,
+                tickets: d.day.tickets,
+                member_revenue_c: d.day.member_revenue,
+                member_tickets: d.day.member_tickets,
+                returns_c: d.day.returns,
+                lines: d.day.lines,
+                source: d.day.source.as_str().to_string(),
+            })
+            .collect();
+        days.sort_unstable_by_key(|d| (d.store_id, d.d));
+        let mut snap = RollupSnapshot { days, ..RollupSnapshot::default() };
         let damaged = |_| DbError::Rule("a packed rollup value is damaged".into());
         type Stored = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, Vec<u8>);
         let months: Vec<Stored> = on_pool!(self, p => sqlx::query_as(
@@ -809,7 +797,7 @@ impl Db {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DaySnap {
     pub store_id: i64,
     pub d: NaiveDate,

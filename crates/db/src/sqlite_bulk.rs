@@ -20,7 +20,6 @@ use crate::{DbError, Result};
 /// One value of a row.
 pub(crate) enum Value<'a> {
     Int(i64),
-    OptInt(Option<i64>),
     Text(&'a str),
     OptText(Option<&'a str>),
     Blob(Option<&'a [u8]>),
@@ -102,8 +101,8 @@ pub(crate) async fn insert<T>(
             // at the end of this row (SQLITE_STATIC), and lengths match.
             let rc = unsafe {
                 match v {
-                    Value::Int(n) | Value::OptInt(Some(n)) => ffi::sqlite3_bind_int64(s, col, *n),
-                    Value::OptInt(None) | Value::OptText(None) | Value::Blob(None) => ffi::sqlite3_bind_null(s, col),
+                    Value::Int(n) => ffi::sqlite3_bind_int64(s, col, *n),
+                    Value::OptText(None) | Value::Blob(None) => ffi::sqlite3_bind_null(s, col),
                     Value::Text(t) | Value::OptText(Some(t)) => {
                         ffi::sqlite3_bind_text(s, col, t.as_ptr().cast(), t.len() as c_int, ffi::SQLITE_STATIC())
                     }

@@ -33,6 +33,14 @@ pub fn pg_admin_url() -> Option<String> {
     std::env::var("OPSDESK_TEST_PG").ok().filter(|s| !s.is_empty() && s != "off")
 }
 
+/// Creates the database at `url` as opsdesk's schema `version` left it: to
+/// test what the steps after it do to data stored before them.
+pub async fn init_at(url: &str, version: i64) -> crate::Result<Db> {
+    let db = Db::connect(url, true).await?;
+    db.migrate_to(version).await?;
+    Ok(db)
+}
+
 /// A URL naming another database on the same server.
 pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

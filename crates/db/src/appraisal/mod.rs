@@ -84,15 +84,10 @@ impl Db {
         let Some(store) = employee.store_id else { return Ok(None) };
         let Some((first, last)) = month_bounds(month) else { return Ok(None) };
         let sums = |from, to| async move {
-            let rows: Vec<(i64, i64, i64)> = self
-                .fetch_rows(
-                    "SELECT CAST(COALESCE(SUM(revenue_c), 0) AS BIGINT), CAST(COALESCE(SUM(cost_c), 0) AS BIGINT),
-                            CAST(COALESCE(SUM(tickets), 0) AS BIGINT)
-                     FROM sales_day WHERE store_id = $1 AND d BETWEEN $2 AND $3",
-                    &[Arg::Int(store), Arg::Date(from), Arg::Date(to)],
-                )
-                .await?;
-            Ok::<_, DbError>(rows.into_iter().next().unwrap_or((0, 0, 0)))
+            let days = self.stored_days_of(store, from, to).await?;
+            let sum =
+                |f: fn(&opsdesk_domain::sales::codec::PackedDay) -> i64| days.iter().map(|d| f(&d.day)).sum::<i64>();
+            Ok::<_, DbError>((sum(|d| d.revenue), sum(|d| d.cost), sum(|d| d.tickets)))
         };
         let (revenue, cost, tickets) = sums(first, last).await?;
         let plan_target = |metric: &'static str| async move {

@@ -412,19 +412,27 @@ impl Db {
         row.map(|r| self.plan_of(r, &metrics)).transpose()
     }
 
+    /// Each store's `measure` summed over its days from `from` to `to`.
+    pub(crate) async fn measure_by_store(
+        &self,
+        measure: Measure,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<HashMap<i64, i64>> {
+        let mut out: HashMap<i64, i64> = HashMap::new();
+        for d in self.stored_days(from, to).await? {
+            *out.entry(d.store).or_default() += day_measure(measure, &d.day);
+        }
+        Ok(out)
+    }
+
     /// The history a plan is shaped by: every open store with its basis
     /// measure per day over the window, ordered by store id.
     async fn plan_basis(&self, measure: Measure, from: NaiveDate, to: NaiveDate) -> Result<Vec<StoreBasis>> {
         let stores = self.stores(&Scope::system("targets")).await?;
-        let rows: Vec<(i64, NaiveDate, i64, i64, i64, Option<i64>)> = self
-            .fetch_rows(
-                "SELECT store_id, d, revenue_c, cost_c, tickets, member_revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2",
-                &[Arg::Date(from), Arg::Date(to)],
-            )
-            .await?;
         let mut days: HashMap<i64, Vec<(NaiveDate, i64)>> = HashMap::new();
-        for (store, d, revenue, cost, tickets, member) in rows {
-            days.entry(store).or_default().push((d, measure.of(revenue, cost, tickets, member.unwrap_or(0))));
+        for d in self.stored_days(from, to).await? {
+            days.entry(d.store).or_default().push((d.date, day_measure(measure, &d.day)));
         }
         let mut out: Vec<StoreBasis> = stores
             .into_iter()
@@ -566,4 +574,9 @@ mod tests {
         assert_eq!(basis_window(2027, Some(date("2026-11-27"))), (date("2025-11-01"), date("2026-10-31")));
         assert_eq!(basis_window(2027, Some(date("2026-11-30"))), (date("2025-12-01"), date("2026-11-30")));
     }
+}
+
+/// A stored day's `measure` (a day without member revenue counts none).
+pub(crate) fn day_measure(measure: Measure, d: &opsdesk_domain::sales::codec::PackedDay) -> i64 {
+    measure.of(d.revenue, d.cost, d.tickets, d.member_revenue.unwrap_or(0))
 }

@@ -98,17 +98,7 @@ impl Db {
             .await?;
         let targets: HashMap<i64, i64> = targets.into_iter().collect();
         let actuals: HashMap<i64, i64> = match plan.metric.actual {
-            Some(measure) => {
-                let rows: Vec<(i64, i64, i64, i64, i64)> = self
-                    .fetch_rows(
-                        "SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT),
-                                CAST(SUM(tickets) AS BIGINT), CAST(SUM(COALESCE(member_revenue_c, 0)) AS BIGINT)
-                         FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id",
-                        &[Arg::Date(first), Arg::Date(last)],
-                    )
-                    .await?;
-                rows.into_iter().map(|(s, r, c, t, m)| (s, measure.of(r, c, t, m))).collect()
-            }
+            Some(measure) => self.measure_by_store(measure, first, last).await?,
             None => HashMap::new(),
         };
         let managers = self.store_managers().await?;

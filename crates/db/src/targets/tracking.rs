@@ -93,14 +93,8 @@ impl Db {
             .await?;
         let year: Vec<(i64, i64, i64)> =
             self.fetch_rows("SELECT store_id, baseline, stretch FROM target_store WHERE plan_id = $1", &[id]).await?;
-        let actual_sql = "SELECT store_id, CAST(SUM(revenue_c) AS BIGINT), CAST(SUM(cost_c) AS BIGINT),
-                CAST(SUM(tickets) AS BIGINT), CAST(SUM(COALESCE(member_revenue_c, 0)) AS BIGINT)
-                FROM sales_day WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
-        let actual = |rows: Vec<(i64, i64, i64, i64, i64)>| -> HashMap<i64, i64> {
-            rows.into_iter().map(|(s, r, c, t, m)| (s, measure.of(r, c, t, m))).collect()
-        };
-        let month_actual = actual(self.fetch_rows(actual_sql, &[Arg::Date(month_first), Arg::Date(date)]).await?);
-        let year_actual = actual(self.fetch_rows(actual_sql, &[Arg::Date(year_first), Arg::Date(date)]).await?);
+        let month_actual = self.measure_by_store(measure, month_first, date).await?;
+        let year_actual = self.measure_by_store(measure, year_first, date).await?;
         let month_t: HashMap<i64, (i64, i64, i64, i64)> =
             month_targets.into_iter().map(|(s, b, st, bd, sd)| (s, (b, st, bd, sd))).collect();
         let ytd: HashMap<i64, (i64, i64)> = year_to_date.into_iter().map(|(s, b, st)| (s, (b, st))).collect();
@@ -178,18 +172,13 @@ impl Db {
         }
         let last_sales = self.last_sales_date(scope).await?;
         if let Some(measure) = plan.metric.actual {
-            let rows: Vec<(i64, NaiveDate, i64, i64, i64, Option<i64>)> = self
-                .fetch_rows(
-                    "SELECT store_id, d, revenue_c, cost_c, tickets, member_revenue_c FROM sales_day WHERE d BETWEEN $1 AND $2",
-                    &[Arg::Date(first), Arg::Date(last)],
-                )
-                .await?;
+            let stored = self.stored_days(first, last).await?;
             for day in days.values_mut().filter(|d| last_sales.is_some_and(|l| d.date <= l)) {
                 day.actual = Some(0);
             }
-            for (s, d, r, c, t, m) in rows {
-                if let Some(day) = days.get_mut(&d).filter(|_| allowed.contains(&s)) {
-                    *day.actual.get_or_insert(0) += measure.of(r, c, t, m.unwrap_or(0));
+            for d in stored {
+                if let Some(day) = days.get_mut(&d.date).filter(|_| allowed.contains(&d.store)) {
+                    *day.actual.get_or_insert(0) += day_measure(measure, &d.day);
                 }
             }
         }

@@ -8,7 +8,7 @@
 //! name in byte order: the name's length and UTF-8 bytes, then the figures.
 //! Counts and lengths are LEB128 varints; signed figures are zigzag varints.
 
-use super::{CategoryTotals, MemberDay};
+use super::{CategoryTotals, DaySource, MemberDay};
 
 const VERSION: u8 = 1;
 
@@ -215,6 +215,100 @@ pub fn for_each_member_prefixed<'a>(
     for_each_prefixed(b, prefix_len, Reader::member_bytes, f)
 }
 
+/// One day of a store-month as stored: its figures, where they came from,
+/// and the import batch that wrote it. A store-month's days are packed into
+/// one value ([`pack_days`]): a month is one row to write instead of thirty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackedDay {
+    /// The day of the month, 1 to 31.
+    pub day: u8,
+    pub revenue: i64,
+    pub cost: i64,
+    pub tickets: i64,
+    pub qty: Option<i64>,
+    pub member_revenue: Option<i64>,
+    pub member_tickets: Option<i64>,
+    pub returns: Option<i64>,
+    pub lines: Option<i64>,
+    pub source: DaySource,
+    pub batch: i64,
+}
+
+const HAS_QTY: u8 = 1;
+const HAS_MEMBER_REVENUE: u8 = 2;
+const HAS_MEMBER_TICKETS: u8 = 4;
+const HAS_RETURNS: u8 = 8;
+const HAS_LINES: u8 = 16;
+const SUMMARY: u8 = 32;
+
+/// Packs a store-month's days, which must be in day order, one per day.
+/// Layout: the version byte, then per day its day of the month, a byte of
+/// flags (which optional figures follow, and whether it is a summary), the
+/// revenue, cost and tickets, the optional figures present, and the batch.
+pub fn pack_days(days: &[PackedDay]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + days.len() * 24);
+    out.push(VERSION);
+    for d in days {
+        let opts = [d.qty, d.member_revenue, d.member_tickets, d.returns, d.lines];
+        let mut flags = if d.source == DaySource::Summary { SUMMARY } else { 0 };
+        for (bit, v) in [HAS_QTY, HAS_MEMBER_REVENUE, HAS_MEMBER_TICKETS, HAS_RETURNS, HAS_LINES].iter().zip(opts) {
+            if v.is_some() {
+                flags |= bit;
+            }
+        }
+        out.extend([d.day, flags]);
+        put_i(&mut out, d.revenue);
+        put_i(&mut out, d.cost);
+        put_i(&mut out, d.tickets);
+        for v in opts.into_iter().flatten() {
+            put_i(&mut out, v);
+        }
+        put_i(&mut out, d.batch);
+    }
+    out
+}
+
+/// Calls `f` for each day of a packed store-month, in day order.
+pub fn for_each_day(b: &[u8], mut f: impl FnMut(PackedDay)) -> Result<(), CodecError> {
+    let mut r = Reader::new(b)?;
+    let mut last = 0u8;
+    while r.at < b.len() {
+        let (&day, &flags) = (r.b.get(r.at).ok_or(CodecError)?, r.b.get(r.at + 1).ok_or(CodecError)?);
+        r.at += 2;
+        if day <= last || day > 31 || flags >= SUMMARY << 1 {
+            return Err(CodecError);
+        }
+        last = day;
+        let (revenue, cost, tickets) = (r.i()?, r.i()?, r.i()?);
+        let mut opt = |bit: u8| if flags & bit != 0 { r.i().map(Some) } else { Ok(None) };
+        let (qty, member_revenue, member_tickets) = (opt(HAS_QTY)?, opt(HAS_MEMBER_REVENUE)?, opt(HAS_MEMBER_TICKETS)?);
+        let (returns, lines) = (opt(HAS_RETURNS)?, opt(HAS_LINES)?);
+        let source = if flags & SUMMARY != 0 { DaySource::Summary } else { DaySource::Lines };
+        let batch = r.i()?;
+        f(PackedDay {
+            day,
+            revenue,
+            cost,
+            tickets,
+            qty,
+            member_revenue,
+            member_tickets,
+            returns,
+            lines,
+            source,
+            batch,
+        });
+    }
+    Ok(())
+}
+
+/// The days of a packed store-month, in day order.
+pub fn unpack_days(b: &[u8]) -> Result<Vec<PackedDay>, CodecError> {
+    let mut out = Vec::with_capacity(31);
+    for_each_day(b, |d| out.push(d))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +336,68 @@ mod tests {
             let _ = unpack_members(&b);
             let _ = unpack_categories(&b);
         }
+    }
+
+    fn arb_day() -> impl Strategy<Value = PackedDay> {
+        let opt = || proptest::option::of(any::<i64>());
+        ((any::<i64>(), any::<i64>(), any::<i64>(), any::<bool>(), any::<i64>()), (opt(), opt(), opt(), opt(), opt()))
+            .prop_map(
+                |((revenue, cost, tickets, summary, batch), (qty, member_revenue, member_tickets, returns, lines))| {
+                    PackedDay {
+                        day: 1,
+                        revenue,
+                        cost,
+                        tickets,
+                        qty,
+                        member_revenue,
+                        member_tickets,
+                        returns,
+                        lines,
+                        source: if summary { DaySource::Summary } else { DaySource::Lines },
+                        batch,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn days_round_trip(days in proptest::collection::btree_map(1u8..=31, arb_day(), 0..31)) {
+            let days: Vec<PackedDay> = days.into_iter().map(|(day, d)| PackedDay { day, ..d }).collect();
+            prop_assert_eq!(unpack_days(&pack_days(&days)).unwrap(), days);
+        }
+
+        #[test]
+        fn damaged_days_are_an_error_never_a_panic(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = unpack_days(&b);
+        }
+    }
+
+    #[test]
+    fn days_out_of_order_or_beyond_the_month_are_damage() {
+        let day = |day| PackedDay {
+            day,
+            revenue: 100,
+            cost: 60,
+            tickets: 2,
+            qty: Some(3),
+            member_revenue: None,
+            member_tickets: None,
+            returns: Some(0),
+            lines: Some(4),
+            source: DaySource::Lines,
+            batch: 7,
+        };
+        let good = pack_days(&[day(1), day(31)]);
+        assert_eq!(unpack_days(&good).unwrap(), vec![day(1), day(31)]);
+        // Day, flags, five figures and the batch: ten bytes a day here.
+        assert_eq!(good.len(), 1 + 2 * 10);
+        assert_eq!(unpack_days(&pack_days(&[day(2), day(2)])), Err(CodecError));
+        assert_eq!(unpack_days(&pack_days(&[day(5), day(3)])), Err(CodecError));
+        assert_eq!(unpack_days(&pack_days(&[day(32)])), Err(CodecError));
+        assert_eq!(unpack_days(&pack_days(&[day(0)])), Err(CodecError));
+        assert_eq!(unpack_days(&good[..good.len() - 1]), Err(CodecError));
+        assert_eq!(unpack_days(&[1]), Ok(vec![]));
     }
 
     #[test]
