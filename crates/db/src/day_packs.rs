@@ -100,16 +100,38 @@ pub(crate) fn unpack_month(
 pub(crate) type DayTableRow =
     (i64, NaiveDate, i64, i64, Option<i64>, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, String, i64);
 
-/// Every row of that table, in store and date order.
+/// The rows of that table of store `$1`, in date order.
 pub(crate) const DAY_TABLE_ROWS: &str = "SELECT store_id, d, revenue_c, cost_c, qty, tickets, member_revenue_c,
-    member_tickets, returns_c, lines, source, batch_id FROM sales_day ORDER BY store_id, d";
+    member_tickets, returns_c, lines, source, batch_id FROM sales_day WHERE store_id = $1 ORDER BY d";
 
-/// Those rows packed: (month, store, days) per store-month.
-pub(crate) fn packs_of_table_rows(rows: &[DayTableRow]) -> Vec<(i64, i64, Vec<u8>)> {
+/// A row of the table of a store-day's categories and members that
+/// `sales_detail` replaced (schema step 12): date, categories, members.
+pub(crate) type DetailTableRow = (NaiveDate, Vec<u8>, Vec<u8>);
+
+/// The rows of that table of store `$1`, in date order.
+pub(crate) const DETAIL_TABLE_ROWS: &str =
+    "SELECT d, categories, members FROM sales_day_detail WHERE store_id = $1 ORDER BY d";
+
+/// One store's rows of that table packed: (month, members, categories) per month.
+pub(crate) fn detail_packs_of_table_rows(rows: &[DetailTableRow]) -> Vec<(i64, Vec<u8>, Vec<u8>)> {
+    use chrono::Datelike;
+    use opsdesk_domain::sales::codec::join_sections;
+    rows.chunk_by(|a, b| month_key(a.0) == month_key(b.0))
+        .map(|part| {
+            let day = |r: &DetailTableRow| r.0.day() as u8;
+            let members = join_sections(part.iter().map(|r| (day(r), r.2.as_slice())));
+            let categories = join_sections(part.iter().map(|r| (day(r), r.1.as_slice())));
+            (month_key(part[0].0), members, categories)
+        })
+        .collect()
+}
+
+/// One store's rows of the day table packed: (month, days) per month.
+pub(crate) fn packs_of_table_rows(rows: &[DayTableRow]) -> Vec<(i64, Vec<u8>)> {
     use opsdesk_domain::sales::DaySource;
     use opsdesk_domain::sales::codec::pack_days;
     let mut out = Vec::new();
-    for part in rows.chunk_by(|a, b| (a.0, month_key(a.1)) == (b.0, month_key(b.1))) {
+    for part in rows.chunk_by(|a, b| month_key(a.1) == month_key(b.1)) {
         let days: Vec<PackedDay> = part
             .iter()
             .map(|r| {
@@ -131,7 +153,7 @@ pub(crate) fn packs_of_table_rows(rows: &[DayTableRow]) -> Vec<(i64, i64, Vec<u8
                 packed(&row, r.11)
             })
             .collect();
-        out.push((month_key(part[0].1), part[0].0, pack_days(&days)));
+        out.push((month_key(part[0].1), pack_days(&days)));
     }
     out
 }

@@ -23,8 +23,9 @@ enum Derive {
     Nothing,
     /// The month rollup, from the store-days.
     MonthCategories,
-    /// The store-days packed by month, from `sales_day`, which goes.
-    DayPacks,
+    /// The store-days and their detail packed by month, from the tables of
+    /// a row per store-day, which go.
+    MonthPacks,
 }
 
 /// Fills `sales_month` from every stored store-day, in `$tx`.
@@ -57,20 +58,37 @@ macro_rules! derive_month_categories {
     }};
 }
 
-/// Packs every row of `sales_day` into `sales_days` and drops `sales_day`, in `$tx`.
-macro_rules! derive_day_packs {
+/// Packs the rows of `sales_day` and `sales_day_detail` by store and month
+/// into `sales_days` and `sales_detail`, store by store (a store's rows at
+/// a time in memory), and drops the two tables, in `$tx`.
+macro_rules! derive_month_packs {
     ($tx:ident) => {{
-        let rows: Vec<crate::day_packs::DayTableRow> =
-            sqlx::query_as(crate::day_packs::DAY_TABLE_ROWS).fetch_all(&mut *$tx).await?;
-        for (month, store, days) in crate::day_packs::packs_of_table_rows(&rows) {
-            sqlx::query("INSERT INTO sales_days (month, store_id, days) VALUES ($1, $2, $3)")
-                .bind(month)
-                .bind(store)
-                .bind(days)
-                .execute(&mut *$tx)
-                .await?;
+        use crate::day_packs::{DAY_TABLE_ROWS, DETAIL_TABLE_ROWS, DayTableRow, DetailTableRow};
+        let stores: Vec<i64> =
+            sqlx::query_scalar("SELECT DISTINCT store_id FROM sales_day").fetch_all(&mut *$tx).await?;
+        for store in stores {
+            let rows: Vec<DayTableRow> = sqlx::query_as(DAY_TABLE_ROWS).bind(store).fetch_all(&mut *$tx).await?;
+            for (month, days) in crate::day_packs::packs_of_table_rows(&rows) {
+                sqlx::query("INSERT INTO sales_days (month, store_id, days) VALUES ($1, $2, $3)")
+                    .bind(month)
+                    .bind(store)
+                    .bind(days)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let rows: Vec<DetailTableRow> = sqlx::query_as(DETAIL_TABLE_ROWS).bind(store).fetch_all(&mut *$tx).await?;
+            for (month, members, categories) in crate::day_packs::detail_packs_of_table_rows(&rows) {
+                sqlx::query("INSERT INTO sales_detail (month, store_id, members, categories) VALUES ($1, $2, $3, $4)")
+                    .bind(month)
+                    .bind(store)
+                    .bind(members)
+                    .bind(categories)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
         }
         sqlx::query("DROP TABLE sales_day").execute(&mut *$tx).await?;
+        sqlx::query("DROP TABLE sales_day_detail").execute(&mut *$tx).await?;
     }};
 }
 
@@ -186,7 +204,7 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0012_sales_days.sql"),
         postgres: include_str!("../../../migrations/postgres/0012_sales_days.sql"),
         seed: no_seed,
-        derive: Derive::DayPacks,
+        derive: Derive::MonthPacks,
     },
 ];
 
@@ -282,7 +300,7 @@ impl Db {
                     match m.derive {
                         Derive::Nothing => {}
                         Derive::MonthCategories => derive_month_categories!(tx),
-                        Derive::DayPacks => derive_day_packs!(tx),
+                        Derive::MonthPacks => derive_month_packs!(tx),
                     }
                     record_step!(tx, m);
                     tx.commit().await?;
@@ -303,7 +321,7 @@ impl Db {
                     match m.derive {
                         Derive::Nothing => {}
                         Derive::MonthCategories => derive_month_categories!(tx),
-                        Derive::DayPacks => derive_day_packs!(tx),
+                        Derive::MonthPacks => derive_month_packs!(tx),
                     }
                     record_step!(tx, m);
                     tx.commit().await?;

@@ -80,7 +80,7 @@ impl Db {
     }
 }
 
-use opsdesk_domain::calendar::parse_date;
+use opsdesk_domain::calendar::month_key;
 use opsdesk_domain::reports::category::CategoryMonth;
 use opsdesk_domain::reports::monthly::StoreMonth;
 use opsdesk_domain::reports::rfm::MemberWindow;
@@ -200,37 +200,43 @@ impl Db {
     async fn members_in_window(&self, scope: &Scope, asof: NaiveDate) -> Result<Members> {
         let from = asof - chrono::Duration::days(364);
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
+        let sql = "SELECT store_id, month, members FROM sales_detail WHERE month BETWEEN $1 AND $2";
+        let months = [Arg::Int(month_key(from)), Arg::Int(month_key(asof))];
         if matches!(self.pool, Pool::Sqlite(_)) {
-            // Row by row as SQLite steps them, store by store along the key,
-            // each store-day handed to a worker: a year of packed members is
-            // read once, never held, and decoded on every core.
+            // Row by row as SQLite steps them, each store-month handed to a
+            // worker: a year of packed members is read once, never held, and
+            // decoded on every core.
             let mut workers = MemberWorkers::start();
-            let sql = format!("SELECT store_id, d, members FROM sales_day_detail WHERE {SQLITE_DETAIL_RANGE}");
-            self.sqlite_each(&sql, &[Arg::Date(from), Arg::Date(asof)], |s| {
+            self.sqlite_each(sql, &months, |s| {
                 let store = <i64 as crate::fetch::Col>::read(s, 0)?;
                 if allowed.contains(&store) {
-                    let day = <NaiveDate as crate::fetch::Col>::read(s, 1)?;
-                    workers.push(store, day, crate::fetch::bytes(s, 2));
+                    let month = <i64 as crate::fetch::Col>::read(s, 1)?;
+                    let part = window_part(store, month, (from, asof)).ok_or_else(|| damaged(CodecError))?;
+                    workers.push(part, crate::fetch::bytes(s, 2));
                 }
                 Ok(())
             })
             .await?;
             workers.finish()
         } else {
-            // One row per store with its days' packed members end to end,
-            // each preceded by the day as `YYYY-MM-DD`.
-            const POSTGRES: &str =
-                "SELECT store_id, string_agg(convert_to(to_char(d, 'YYYY-MM-DD'), 'UTF8') || members, ''::bytea)
-                FROM sales_day_detail WHERE d BETWEEN $1 AND $2 GROUP BY store_id";
-            let rows: Vec<(i64, Vec<u8>)> = self.fetch_rows(POSTGRES, &[Arg::Date(from), Arg::Date(asof)]).await?;
-            let rows: Vec<&(i64, Vec<u8>)> = rows.iter().filter(|r| allowed.contains(&r.0)).collect();
+            let rows: Vec<(i64, i64, Vec<u8>)> = self.fetch_rows(sql, &months).await?;
+            let mut rows: Vec<&(i64, i64, Vec<u8>)> = rows.iter().filter(|r| allowed.contains(&r.0)).collect();
+            rows.sort_unstable_by_key(|r| (r.0, r.1));
             // The stores dealt out to a thread per core.
             let n = member_threads();
             std::thread::scope(|s| {
                 let parts: Vec<_> = (0..n)
                     .map(|i| {
-                        let mine: Vec<&(i64, Vec<u8>)> = rows.iter().skip(i).step_by(n).copied().collect();
-                        s.spawn(move || store_years(&mine, from))
+                        let mine: Vec<&(i64, i64, Vec<u8>)> =
+                            rows.iter().filter(|r| r.0.rem_euclid(n as i64) as usize == i).copied().collect();
+                        s.spawn(move || {
+                            let mut acc = MemberAcc::new();
+                            for (store, month, packed) in mine {
+                                let part = window_part(*store, *month, (from, asof)).ok_or(CodecError)?;
+                                add_month(&mut acc, &part, packed)?;
+                            }
+                            Ok(acc.sorted())
+                        })
                     })
                     .collect();
                 merged(parts.into_iter().map(|p| p.join()))
@@ -257,31 +263,40 @@ fn member_threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4)
 }
 
-/// The members of stores whose days' packed members come end to end in one
-/// value each, every day's preceded by its date as `YYYY-MM-DD`
-/// (PostgreSQL's `string_agg`).
-fn store_years(rows: &[&(i64, Vec<u8>)], from: NaiveDate) -> std::result::Result<Members, CodecError> {
-    let mut acc = MemberAcc::new();
-    let mut day: (&[u8], NaiveDate) = (&[], from);
-    for (store, packed) in rows.iter().map(|r| (r.0, &r.1)) {
-        acc.store(store);
-        let mut bad_date = false;
-        for_each_member_prefixed(packed, 10, |d, member, m| {
-            // A day's members share its prefix: the same bytes, most often
-            // the very same slice.
-            if !std::ptr::eq(d, day.0) && d != day.0 {
-                match std::str::from_utf8(d).ok().and_then(|t| parse_date(t).ok()) {
-                    Some(date) => day = (d, date),
-                    None => bad_date = true,
-                }
-            }
-            acc.add(day.1, member, m);
-        })?;
-        if bad_date {
-            return Err(CodecError);
+/// A store-month of packed members to sum: its store, its first date, and
+/// its first and last days of the month within the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MonthPart {
+    store: i64,
+    first: NaiveDate,
+    days: (u8, u8),
+}
+
+/// The part of `store`'s month `month` (`YYYYMM`) within `from..=to`.
+fn window_part(store: i64, month: i64, (from, to): (NaiveDate, NaiveDate)) -> Option<MonthPart> {
+    use chrono::Datelike;
+    let (first, last) = month_bounds(month)?;
+    let days = (first.max(from).day() as u8, last.min(to).day() as u8);
+    Some(MonthPart { store, first, days })
+}
+
+/// Adds a store-month's packed members (each day's behind its day of the
+/// month) within its part of the window.
+fn add_month(acc: &mut MemberAcc, part: &MonthPart, packed: &[u8]) -> std::result::Result<(), CodecError> {
+    acc.store(part.store);
+    let (lo, hi) = part.days;
+    let mut day: (u8, NaiveDate) = (0, part.first);
+    for_each_member_prefixed(packed, 1, |prefix, member, m| {
+        let d = prefix[0];
+        if d < lo || d > hi {
+            return;
         }
-    }
-    Ok(acc.sorted())
+        if d != day.0 {
+            // Within the month: lo is at least 1, hi at most its last day.
+            day = (d, part.first + chrono::Days::new(u64::from(d - 1)));
+        }
+        acc.add(day.1, member, m);
+    })
 }
 
 /// Last purchase date, purchase tickets, net amount: 16 bytes, so that a
@@ -431,19 +446,19 @@ impl Members {
     }
 }
 
-/// Store-days of packed members gathered into batches for one worker.
+/// Store-months of packed members gathered into batches for one worker.
 #[derive(Default)]
 struct Batch {
-    /// Store, day and where the day's members end in `bytes`.
-    days: Vec<(i64, NaiveDate, usize)>,
+    /// Each store-month's part of the window, and where its members end in `bytes`.
+    months: Vec<(MonthPart, usize)>,
     bytes: Vec<u8>,
 }
 
 /// Bytes of packed members a batch gathers before it is handed over.
 const BATCH_BYTES: usize = 1 << 16;
 
-/// Threads, one per core, that decode and sum store-days of packed members.
-/// A store's days always go to the same worker, so that a member's days
+/// Threads, one per core, that decode and sum store-months of packed
+/// members. A store's months always go to the same worker, so that a member's days
 /// mostly meet in one worker's maps; each worker sorts its members at the
 /// end and the sorted lists are merged.
 struct MemberWorkers {
@@ -462,10 +477,9 @@ impl MemberWorkers {
                 let mut acc = MemberAcc::new();
                 for batch in rx {
                     let mut start = 0;
-                    for &(store, day, end) in &batch.days {
-                        acc.store(store);
-                        for_each_member_prefixed(&batch.bytes[start..end], 0, |_, member, m| acc.add(day, member, m))?;
-                        start = end;
+                    for (part, end) in &batch.months {
+                        add_month(&mut acc, part, &batch.bytes[start..*end])?;
+                        start = *end;
                     }
                 }
                 Ok(acc.sorted())
@@ -476,11 +490,11 @@ impl MemberWorkers {
         w
     }
 
-    fn push(&mut self, store: i64, day: NaiveDate, members: &[u8]) {
-        let i = store.rem_euclid(self.senders.len() as i64) as usize;
+    fn push(&mut self, part: MonthPart, members: &[u8]) {
+        let i = part.store.rem_euclid(self.senders.len() as i64) as usize;
         let batch = &mut self.filling[i];
         batch.bytes.extend_from_slice(members);
-        batch.days.push((store, day, batch.bytes.len()));
+        batch.months.push((part, batch.bytes.len()));
         if batch.bytes.len() >= BATCH_BYTES {
             // A worker that stopped has met damaged bytes; `finish` says so.
             let _ = self.senders[i].send(std::mem::take(batch));
@@ -513,12 +527,6 @@ fn short_code(k: u128) -> ([u8; 16], usize) {
     let w = k.to_be_bytes();
     (w, usize::from(w[15]).min(15))
 }
-
-/// The rows of the packed detail from `$1` to `$2`, store by store, as SQLite
-/// should read them: one seek per store along the key (store_id, d). Left to
-/// itself the planner scans the whole key for a long range, or for a short
-/// one reads through a date index and sorts the rows' blobs by store.
-const SQLITE_DETAIL_RANGE: &str = "store_id IN (SELECT id FROM store) AND d BETWEEN $1 AND $2";
 
 use opsdesk_domain::reports::period::PeriodSums;
 use opsdesk_domain::reports::weekly::{IsoWeek, WeeklyInput};
@@ -555,7 +563,6 @@ impl Db {
     pub async fn period_sums(&self, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, PeriodSums>> {
         // Whole months come from the month rollup, one row per store and month.
         use chrono::Datelike;
-        use opsdesk_domain::calendar::month_key;
         let whole = from.day() == 1 && to.succ_opt().is_some_and(|n| n.day() == 1) && from <= to;
         let rows: Vec<PeriodRow> = if whole {
             let months: Vec<MonthSumRow> = self
@@ -795,5 +802,28 @@ mod tests {
                 (long('2'), 3, 3, 110),
             ]
         );
+    }
+
+    #[test]
+    fn a_months_members_count_only_within_the_window() {
+        use opsdesk_domain::sales::MemberDay;
+        use opsdesk_domain::sales::codec::{join_sections, pack_members};
+        let oct = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let m = |net| pack_members(&[("M1", MemberDay { tickets: 1, net })]);
+        let (a, b, c) = (m(100), m(20), m(3));
+        let packed = join_sections([(1, a.as_slice()), (15, b.as_slice()), (31, c.as_slice())]);
+        // The window's first month from its 15th; its last month to its 30th.
+        let part = window_part(7, 202610, (oct(15), oct(30))).unwrap();
+        assert_eq!(part, MonthPart { store: 7, first: oct(1), days: (15, 30) });
+        let mut acc = MemberAcc::new();
+        add_month(&mut acc, &part, &packed).unwrap();
+        let w = acc.sorted().windows(oct(30)).unwrap();
+        let got: Vec<_> = w.iter().map(|w| (w.member.as_str(), w.recency_days, w.frequency, w.monetary)).collect();
+        assert_eq!(got, [("M1", 15, 1, 20)]);
+        // February 2026 ends on the 28th: a window through March keeps it whole.
+        let feb = window_part(7, 202602, (oct(1) - chrono::Days::new(365), oct(30))).unwrap();
+        assert_eq!(feb.days, (1, 28));
+        assert_eq!(window_part(7, 202613, (oct(1), oct(30))), None);
+        assert_eq!(add_month(&mut MemberAcc::new(), &part, &packed[..packed.len() - 1]), Err(CodecError));
     }
 }

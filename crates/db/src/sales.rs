@@ -12,14 +12,16 @@ use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use opsdesk_domain::calendar::month_key;
-use opsdesk_domain::sales::codec::{PackedDay, pack_days, unpack_categories, unpack_members};
+use opsdesk_domain::sales::codec::{
+    PackedDay, category_sections, join_sections, member_sections, pack_days, unpack_categories, unpack_members,
+};
 use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
 use rustc_hash::FxHashMap;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
 use crate::audit::audit;
-use crate::day_packs::{StoredDay, packed, unpack_month};
+use crate::day_packs::{StoredDay, damaged, packed, unpack_month};
 use crate::imports::{BatchMeta, ImportResult, bind_batch};
 use crate::{Db, DbError, Pool, Result, Scope, on_pool};
 
@@ -153,12 +155,6 @@ fn bin_i64(buf: &mut Vec<u8>, v: i64) {
 }
 
 /// A `date`: days since 2000-01-01.
-fn bin_date(buf: &mut Vec<u8>, d: NaiveDate) {
-    let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid date");
-    let days = i32::try_from((d - epoch).num_days()).expect("a date within PostgreSQL's range");
-    buf.extend_from_slice(&4i32.to_be_bytes());
-    buf.extend_from_slice(&days.to_be_bytes());
-}
 
 fn bin_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     let n = i32::try_from(b.len()).expect("a packed value under 2 GB");
@@ -193,7 +189,7 @@ fn copy_bytes(buf: &mut String, v: Option<&[u8]>) {
 }
 
 const PACK_COLS: &str = "INSERT INTO sales_days (month, store_id, days)";
-const DETAIL_COLS: &str = "INSERT INTO sales_day_detail (store_id, d, month, categories, members)";
+const DETAIL_COLS: &str = "INSERT INTO sales_detail (month, store_id, members, categories)";
 
 /// A day's packed categories and members, when it has them.
 fn detail(r: &DayRow) -> Option<(&[u8], &[u8])> {
@@ -263,9 +259,9 @@ impl<'a> MonthDay<'a> {
         }
     }
 
-    /// A stored day that a batch leaves in a month it writes, with its
-    /// packed categories if it came from lines.
-    fn kept(d: &StoredDay, categories: Option<&'a Vec<u8>>) -> MonthDay<'a> {
+    /// A stored day that a batch leaves in a month it writes.
+    fn kept(k: &'a KeptDay) -> MonthDay<'a> {
+        let d = &k.day;
         MonthDay {
             store: d.store,
             month: month_key(d.date),
@@ -274,7 +270,7 @@ impl<'a> MonthDay<'a> {
             tickets: d.day.tickets,
             qty: d.day.qty,
             member_revenue: d.day.member_revenue,
-            categories: categories.map(Vec::as_slice),
+            categories: k.detail.as_ref().map(|(c, _)| c.as_slice()),
         }
     }
 
@@ -344,12 +340,7 @@ pub(crate) fn month_rows<'a>(days: impl Iterator<Item = MonthDay<'a>>) -> Result
 const LINE_COLS: &str =
     "INSERT INTO sales_line (store_id, d, ticket_no, sold_at, member, sku, category, qty, amount_c, cost_c)";
 
-async fn sqlite_rows(
-    conn: &mut SqliteConnection,
-    data: &SalesData,
-    months: &[MonthRow],
-    packs: &[(i64, i64, Vec<u8>)],
-) -> Result<()> {
+async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[MonthRow], packs: &Packs) -> Result<()> {
     use crate::sqlite_bulk::{Value, insert};
     let one_row = |head: &str, n: usize| format!("{head} VALUES ({})", vec!["?"; n].join(","));
     insert(conn, &one_row(MONTH_COLS, 11), months, |r, v| {
@@ -369,20 +360,12 @@ async fn sqlite_rows(
         ])
     })
     .await?;
-    insert(conn, &one_row(PACK_COLS, 3), packs, |(month, store, days), v| {
+    insert(conn, &one_row(PACK_COLS, 3), &packs.0, |(month, store, days), v| {
         v.extend([Value::Int(*month), Value::Int(*store), Value::Blob(Some(days))])
     })
     .await?;
-    let details: Vec<&DayRow> = data.days.iter().filter(|r| detail(r).is_some()).collect();
-    insert(conn, &one_row(DETAIL_COLS, 5), &details, |r, v| {
-        let (cats, members) = detail(r).unwrap_or_default();
-        v.extend([
-            Value::Int(r.key.store),
-            Value::Date(r.key.date),
-            Value::Int(month_key(r.key.date)),
-            Value::Blob(Some(cats)),
-            Value::Blob(Some(members)),
-        ])
+    insert(conn, &one_row(DETAIL_COLS, 4), &packs.1, |(month, store, members, categories), v| {
+        v.extend([Value::Int(*month), Value::Int(*store), Value::Blob(Some(members)), Value::Blob(Some(categories))])
     })
     .await?;
     insert(conn, &one_row(LINE_COLS, 10), &data.lines, |r, v| {
@@ -403,12 +386,7 @@ async fn sqlite_rows(
     Ok(())
 }
 
-async fn pg_rows(
-    conn: &mut PgConnection,
-    data: &SalesData,
-    months: &[MonthRow],
-    packs: &[(i64, i64, Vec<u8>)],
-) -> Result<()> {
+async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow], packs: &Packs) -> Result<()> {
     let copy = |head: &str| format!("COPY {} FROM STDIN", head.trim_start_matches("INSERT INTO "));
     pg_copy(conn, &copy(MONTH_COLS), months, |b, r| {
         let f = &r.figures;
@@ -431,22 +409,19 @@ async fn pg_rows(
     })
     .await?;
     let binary = |head: &str| format!("{} (FORMAT binary)", copy(head));
-    pg_copy_binary(conn, &binary(PACK_COLS), packs, |b, (month, store, days)| {
+    pg_copy_binary(conn, &binary(PACK_COLS), &packs.0, |b, (month, store, days)| {
         bin_fields(b, 3);
         bin_i64(b, *month);
         bin_i64(b, *store);
         bin_bytes(b, days);
     })
     .await?;
-    let details: Vec<&DayRow> = data.days.iter().filter(|r| detail(r).is_some()).collect();
-    pg_copy_binary(conn, &binary(DETAIL_COLS), &details, |b, r| {
-        let (cats, members) = detail(r).unwrap_or_default();
-        bin_fields(b, 5);
-        bin_i64(b, r.key.store);
-        bin_date(b, r.key.date);
-        bin_i64(b, month_key(r.key.date));
-        bin_bytes(b, cats);
+    pg_copy_binary(conn, &binary(DETAIL_COLS), &packs.1, |b, (month, store, members, categories)| {
+        bin_fields(b, 4);
+        bin_i64(b, *month);
+        bin_i64(b, *store);
         bin_bytes(b, members);
+        bin_bytes(b, categories);
     })
     .await?;
     pg_copy(conn, &copy(LINE_COLS), &data.lines, |b, r| {
@@ -504,24 +479,69 @@ fn touched_pairs(days: &[DayRow]) -> Vec<(StoreId, i64)> {
     pairs
 }
 
-/// The packs of the store-months a batch touches, as (month, store, days):
-/// each its stored days the batch leaves (`kept`) and the batch's own.
-fn month_packs(
-    days: &[DayRow],
-    kept: &FxHashMap<(StoreId, i64), Vec<PackedDay>>,
-    batch: i64,
-) -> Vec<(i64, i64, Vec<u8>)> {
-    days.chunk_by(|a, b| (a.key.store, month_key(a.key.date)) == (b.key.store, month_key(b.key.date)))
-        .map(|part| {
-            let (store, month) = (part[0].key.store, month_key(part[0].key.date));
-            let mut month_days: Vec<PackedDay> = part.iter().map(|d| packed(d, batch)).collect();
-            if let Some(old) = kept.get(&(store, month)) {
-                month_days.extend_from_slice(old);
-                month_days.sort_unstable_by_key(|d| d.day);
+/// A stored day that a batch leaves in a store-month it rewrites, with its
+/// categories and members if it came from lines.
+struct KeptDay {
+    day: StoredDay,
+    /// (categories, members), packed.
+    detail: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Adds the days of a store-month's packed members and categories to `out`.
+fn unpack_detail(
+    store: StoreId,
+    month: i64,
+    members: &[u8],
+    categories: &[u8],
+    out: &mut FxHashMap<DayKey, (Vec<u8>, Vec<u8>)>,
+) -> Result<()> {
+    let (first, _) = opsdesk_domain::calendar::month_bounds(month).ok_or_else(damaged)?;
+    let members = member_sections(members).map_err(|_| damaged())?;
+    let categories = category_sections(categories).map_err(|_| damaged())?;
+    if members.len() != categories.len() {
+        return Err(damaged());
+    }
+    for ((day, m), (cday, c)) in members.into_iter().zip(categories) {
+        let date = first.checked_add_days(chrono::Days::new(u64::from(day).saturating_sub(1)));
+        match date {
+            Some(date) if day == cday && day >= 1 && month_key(date) == month => {
+                out.insert(DayKey { store, date }, (c.to_vec(), m.to_vec()));
             }
-            (month, store, pack_days(&month_days))
-        })
-        .collect()
+            _ => return Err(damaged()),
+        }
+    }
+    Ok(())
+}
+
+/// A store-month's packs: (month, store, days) and, when any of its days
+/// came from lines, (month, store, members, categories).
+type Packs = (Vec<(i64, i64, Vec<u8>)>, Vec<(i64, i64, Vec<u8>, Vec<u8>)>);
+
+/// The packs of the store-months a batch touches: each its stored days the
+/// batch leaves (`kept`) and the batch's own.
+fn month_packs(days: &[DayRow], kept: &FxHashMap<(StoreId, i64), Vec<KeptDay>>, batch: i64) -> Packs {
+    let (mut figures, mut detail) = (Vec::new(), Vec::new());
+    for part in days.chunk_by(|a, b| (a.key.store, month_key(a.key.date)) == (b.key.store, month_key(b.key.date))) {
+        let (store, month) = (part[0].key.store, month_key(part[0].key.date));
+        // Each day's figures, and its (categories, members) if it has them.
+        let mut month_days: Vec<(PackedDay, Option<(&[u8], &[u8])>)> =
+            part.iter().map(|d| (packed(d, batch), self::detail(d))).collect();
+        if let Some(old) = kept.get(&(store, month)) {
+            month_days
+                .extend(old.iter().map(|k| (k.day.day, k.detail.as_ref().map(|(c, m)| (c.as_slice(), m.as_slice())))));
+            month_days.sort_unstable_by_key(|d| d.0.day);
+        }
+        let packed_days: Vec<PackedDay> = month_days.iter().map(|d| d.0).collect();
+        figures.push((month, store, pack_days(&packed_days)));
+        let with_detail: Vec<(u8, &[u8], &[u8])> =
+            month_days.iter().filter_map(|(d, x)| x.map(|(c, m)| (d.day, c, m))).collect();
+        if !with_detail.is_empty() {
+            let members = join_sections(with_detail.iter().map(|&(day, _, m)| (day, m)));
+            let categories = join_sections(with_detail.iter().map(|&(day, c, _)| (day, c)));
+            detail.push((month, store, members, categories));
+        }
+    }
+    (figures, detail)
 }
 
 /// The steps both backends share once a write transaction holds the lock:
@@ -565,20 +585,27 @@ macro_rules! replace_partitions {
             })
             .collect();
         let replaced = $data.days.iter().filter(|d| existing.contains(&d.key)).count() as i64;
+        // The categories and members of the stored days of the store-months
+        // the file touches.
+        let mut stored_detail: FxHashMap<DayKey, (Vec<u8>, Vec<u8>)> = FxHashMap::default();
+        if !stored.is_empty() {
+            let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT store_id, month, members, categories FROM sales_detail WHERE month BETWEEN $1 AND $2",
+            )
+            .bind(month_key(first))
+            .bind(month_key(last))
+            .fetch_all(&mut *$tx)
+            .await?;
+            let touched: HashSet<(StoreId, i64)> = pairs.iter().copied().collect();
+            for (store, month, members, categories) in rows.iter().filter(|r| touched.contains(&(r.0, r.1))) {
+                unpack_detail(*store, *month, members, categories, &mut stored_detail)?;
+            }
+        }
         // Adding: the stored store-days the file touches are read, the file's
         // figures added to them, and the sums written back in their place.
         let added: Option<SalesData> = if $meta.add && replaced > 0 {
-            let rows: Vec<(i64, NaiveDate, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-                "SELECT store_id, d, categories, members FROM sales_day_detail WHERE d BETWEEN $1 AND $2",
-            )
-            .bind(first)
-            .bind(last)
-            .fetch_all(&mut *$tx)
-            .await?;
-            let mut detail: FxHashMap<DayKey, (Vec<u8>, Vec<u8>)> =
-                rows.into_iter().map(|(store, date, c, m)| (DayKey { store, date }, (c, m))).collect();
             let touched: Vec<StoredDay> = stored.iter().filter(|d| existing.contains(&d.key())).copied().collect();
-            Some(add_to_stored(&touched, &mut detail, $data)?)
+            Some(add_to_stored(&touched, &mut stored_detail, $data)?)
         } else {
             None
         };
@@ -587,53 +614,39 @@ macro_rules! replace_partitions {
         let batch_id: i64 = bind_batch!($meta, $scope.actor(), ImportResult::Imported, new, replaced)
             .fetch_one(&mut *$tx)
             .await?;
-        for (store, a, b) in replaced_runs(&$data.days, &existing) {
+        if !$meta.add {
             // Adding keeps the lines already stored; the file's lines come on top.
-            let tables: &[&str] = if $meta.add { &["sales_day_detail"] } else { &["sales_day_detail", "sales_line"] };
-            for table in tables {
-                let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE store_id = $1 AND d BETWEEN $2 AND $3"));
-                sqlx::query(sql).bind(store).bind(a).bind(b).execute(&mut *$tx).await?;
+            for (store, a, b) in replaced_runs(&$data.days, &existing) {
+                sqlx::query("DELETE FROM sales_line WHERE store_id = $1 AND d BETWEEN $2 AND $3")
+                    .bind(store)
+                    .bind(a)
+                    .bind(b)
+                    .execute(&mut *$tx)
+                    .await?;
             }
         }
         // The stored days of the store-months the batch touches that it
-        // leaves: they go back into those months' packs and month rollup.
-        let mut kept: FxHashMap<(StoreId, i64), Vec<PackedDay>> = FxHashMap::default();
-        let mut kept_days: Vec<StoredDay> = Vec::new();
+        // leaves: they go back into those months' packs and month rollup,
+        // which are written anew.
+        let mut kept: FxHashMap<(StoreId, i64), Vec<KeptDay>> = FxHashMap::default();
         if !stored.is_empty() {
             let touched: HashSet<(StoreId, i64)> = pairs.iter().copied().collect();
             let batch_keys: HashSet<DayKey> = $data.days.iter().map(|d| d.key).collect();
             for d in &stored {
                 let pair = (d.store, month_key(d.date));
-                if touched.contains(&pair) {
-                    if !batch_keys.contains(&d.key()) {
-                        kept.entry(pair).or_default().push(d.day);
-                        kept_days.push(*d);
-                    }
+                if touched.contains(&pair) && !batch_keys.contains(&d.key()) {
+                    kept.entry(pair).or_default().push(KeptDay { day: *d, detail: stored_detail.remove(&d.key()) });
                 }
             }
             let had: HashSet<(StoreId, i64)> = stored.iter().map(|d| (d.store, month_key(d.date))).collect();
             for (store, month) in pairs.iter().filter(|p| had.contains(p)) {
-                for table in ["sales_days", "sales_month"] {
+                for table in ["sales_days", "sales_detail", "sales_month"] {
                     let sql = AssertSqlSafe(format!("DELETE FROM {table} WHERE month = $1 AND store_id = $2"));
                     sqlx::query(sql).bind(*month).bind(*store).execute(&mut *$tx).await?;
                 }
             }
         }
-        // The month rollup of those store-months: the kept days (with their
-        // categories, still stored) and the batch's.
-        let kept_categories: FxHashMap<DayKey, Vec<u8>> = if kept_days.is_empty() {
-            FxHashMap::default()
-        } else {
-            let (a, b) = (kept_days.iter().map(|d| d.date).min(), kept_days.iter().map(|d| d.date).max());
-            let rows: Vec<(i64, NaiveDate, Vec<u8>)> =
-                sqlx::query_as("SELECT store_id, d, categories FROM sales_day_detail WHERE d BETWEEN $1 AND $2")
-                    .bind(a)
-                    .bind(b)
-                    .fetch_all(&mut *$tx)
-                    .await?;
-            rows.into_iter().map(|(store, date, c)| (DayKey { store, date }, c)).collect()
-        };
-        let kept_month_days = kept_days.iter().map(|d| MonthDay::kept(d, kept_categories.get(&d.key())));
+        let kept_month_days = kept.values().flatten().map(MonthDay::kept);
         let months = month_rows(kept_month_days.chain($data.days.iter().map(MonthDay::of)))?;
         let packs = month_packs(&$data.days, &kept, batch_id);
         $insert_rows(&mut *$tx, $data, &months, &packs).await?;
@@ -713,9 +726,14 @@ impl Db {
     /// unpacked: what tests and checks compare.
     pub async fn rollup_snapshot(&self, scope: &Scope) -> Result<RollupSnapshot> {
         let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
-        type Packed = (i64, NaiveDate, Option<Vec<u8>>, Option<Vec<u8>>);
-        let packed: Vec<Packed> = on_pool!(self, p =>
-            sqlx::query_as("SELECT store_id, d, categories, members FROM sales_day_detail ORDER BY store_id, d").fetch_all(p).await?);
+        let packs: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = on_pool!(self, p =>
+            sqlx::query_as("SELECT store_id, month, members, categories FROM sales_detail").fetch_all(p).await?);
+        let mut detail: FxHashMap<DayKey, (Vec<u8>, Vec<u8>)> = FxHashMap::default();
+        for (store, month, members, categories) in packs.iter().filter(|r| allowed.contains(&r.0)) {
+            unpack_detail(*store, *month, members, categories, &mut detail)?;
+        }
+        let mut detail: Vec<(DayKey, (Vec<u8>, Vec<u8>))> = detail.into_iter().collect();
+        detail.sort_unstable_by_key(|d| d.0);
         let mut days: Vec<DaySnap> = self
             .stored_days(NaiveDate::MIN, NaiveDate::MAX)
             .await?
@@ -771,8 +789,8 @@ impl Db {
         }
         snap.months.sort();
         snap.month_totals.sort();
-        for (store_id, d, cats, members) in packed.into_iter().filter(|r| allowed.contains(&r.0)) {
-            for (category, t) in unpack_categories(cats.as_deref().unwrap_or(EMPTY)).map_err(damaged)? {
+        for (DayKey { store: store_id, date: d }, (cats, members)) in detail {
+            for (category, t) in unpack_categories(&cats).map_err(damaged)? {
                 let (revenue_c, cost_c, qty, lines) = (t.revenue, t.cost, t.qty, t.lines);
                 snap.categories.push(CategorySnap {
                     store_id,
@@ -784,7 +802,7 @@ impl Db {
                     lines,
                 });
             }
-            for (member, m) in unpack_members(members.as_deref().unwrap_or(EMPTY)).map_err(damaged)? {
+            for (member, m) in unpack_members(&members).map_err(damaged)? {
                 snap.members.push(MemberSnap { store_id, d, member: member.into(), tickets: m.tickets, net_c: m.net });
             }
         }
@@ -811,9 +829,6 @@ pub struct DaySnap {
     pub lines: Option<i64>,
     pub source: String,
 }
-
-/// The packed form of "no entries".
-const EMPTY: &[u8] = &[1, 0];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategorySnap {

@@ -215,6 +215,53 @@ pub fn for_each_member_prefixed<'a>(
     for_each_prefixed(b, prefix_len, Reader::member_bytes, f)
 }
 
+/// The packed values laid end to end, each preceded by a one-byte prefix
+/// (the day of the month, in a store-month's detail), as (prefix, value)
+/// slices; `entry` reads one entry of a value.
+fn sections<'a>(
+    b: &'a [u8],
+    entry: impl Fn(&mut Reader<'a>) -> Result<(), CodecError>,
+) -> Result<Vec<(u8, &'a [u8])>, CodecError> {
+    let mut out = Vec::new();
+    let mut r = Reader { b, at: 0 };
+    while r.at < b.len() {
+        let prefix = b[r.at];
+        let start = r.at + 1;
+        r.at = start;
+        r.version()?;
+        for _ in 0..r.count()? {
+            entry(&mut r)?;
+        }
+        out.push((prefix, &b[start..r.at]));
+    }
+    Ok(out)
+}
+
+/// The days of a store-month's packed categories: (day of the month, the
+/// day's packed categories).
+pub fn category_sections(b: &[u8]) -> Result<Vec<(u8, &[u8])>, CodecError> {
+    sections(b, |r| r.category().map(drop))
+}
+
+/// The days of a store-month's packed members: (day of the month, the day's
+/// packed members).
+pub fn member_sections(b: &[u8]) -> Result<Vec<(u8, &[u8])>, CodecError> {
+    sections(b, |r| r.member_bytes().map(drop))
+}
+
+/// Lays days' packed values end to end, each behind its day of the month:
+/// the form [`category_sections`] and [`member_sections`] read, and
+/// [`for_each_category_prefixed`] and [`for_each_member_prefixed`] walk with
+/// a prefix of one byte.
+pub fn join_sections<'a>(days: impl IntoIterator<Item = (u8, &'a [u8])>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (day, packed) in days {
+        out.push(day);
+        out.extend_from_slice(packed);
+    }
+    out
+}
+
 /// One day of a store-month as stored: its figures, where they came from,
 /// and the import batch that wrote it. A store-month's days are packed into
 /// one value ([`pack_days`]): a month is one row to write instead of thirty.
@@ -371,6 +418,22 @@ mod tests {
         fn damaged_days_are_an_error_never_a_panic(b in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = unpack_days(&b);
         }
+    }
+
+    #[test]
+    fn a_months_sections_split_back_into_its_days() {
+        let c1 = pack_categories(&[("母婴", CategoryTotals { revenue: 1, cost: 2, qty: 3, lines: 4 })]);
+        let c9 = pack_categories(&[]);
+        let month = join_sections([(1, c1.as_slice()), (9, c9.as_slice())]);
+        assert_eq!(category_sections(&month).unwrap(), vec![(1, c1.as_slice()), (9, c9.as_slice())]);
+        let mut seen = Vec::new();
+        for_each_category_prefixed(&month, 1, |d, n, t| seen.push((d[0], n, t.qty))).unwrap();
+        assert_eq!(seen, vec![(1, "母婴", 3)]);
+        let m = pack_members(&[("M1", MemberDay { tickets: 2, net: 300 })]);
+        let members = join_sections([(30, m.as_slice())]);
+        assert_eq!(member_sections(&members).unwrap(), vec![(30, m.as_slice())]);
+        assert_eq!(member_sections(&members[..members.len() - 1]), Err(CodecError));
+        assert_eq!(category_sections(&[]).unwrap(), vec![]);
     }
 
     #[test]
