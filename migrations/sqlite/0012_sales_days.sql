@@ -17,10 +17,14 @@ CREATE TABLE sales_days (
     PRIMARY KEY (month, store_id)
 ) WITHOUT ROWID;
 
+-- With rowids: a store-month's detail runs to kilobytes, which a table
+-- without rowids keeps on its page only up to a quarter of it and sends the
+-- rest to an overflow page of its own (the 1 M-line file's database grew by
+-- 40 %); a rowid table keeps a row of up to a page on its page.
 CREATE TABLE sales_detail (
     month      INTEGER NOT NULL,
     store_id   INTEGER NOT NULL,
     members    BLOB NOT NULL,
     categories BLOB NOT NULL,
     PRIMARY KEY (month, store_id)
-) WITHOUT ROWID;
+);
