@@ -544,6 +544,44 @@ fn month_packs(days: &[DayRow], kept: &FxHashMap<(StoreId, i64), Vec<KeptDay>>, 
     (figures, detail)
 }
 
+/// The month rollup and the packs of the store-months a batch touches, each
+/// half of its stores on a thread of its own (at 1,000 stores, 730 k
+/// store-days: 0.4 and 0.3 s one after the other), both in key order.
+fn months_and_packs(
+    days: &[DayRow],
+    kept: &FxHashMap<(StoreId, i64), Vec<KeptDay>>,
+    batch: i64,
+) -> Result<(Vec<MonthRow>, Packs)> {
+    let work = |part: &[DayRow]| -> Result<(Vec<MonthRow>, Packs)> {
+        let (Some(a), Some(b)) = (part.first(), part.last()) else { return Ok(Default::default()) };
+        let stores = a.key.store..=b.key.store;
+        let kept_days = kept.iter().filter(|(pair, _)| stores.contains(&pair.0)).flat_map(|(_, v)| v);
+        let months = month_rows(kept_days.map(MonthDay::kept).chain(part.iter().map(MonthDay::of)))?;
+        Ok((months, month_packs(part, kept, batch)))
+    };
+    // The halves split where a store ends: a store-month is never in both.
+    let mut mid = days.len() / 2;
+    while mid > 0 && mid < days.len() && days[mid].key.store == days[mid - 1].key.store {
+        mid += 1;
+    }
+    let (first, second) = days.split_at(mid);
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| work(second));
+        let own = work(first);
+        (own, other.join())
+    });
+    let (mut months, (mut figures, mut detail)) = a?;
+    let (more_months, (more_figures, more_detail)) =
+        b.map_err(|_| DbError::Rule("the month rollup's thread failed".into()))??;
+    months.extend(more_months);
+    figures.extend(more_figures);
+    detail.extend(more_detail);
+    months.sort_unstable_by_key(|r| (r.month, r.store));
+    figures.sort_unstable_by_key(|r| (r.0, r.1));
+    detail.sort_unstable_by_key(|r| (r.0, r.1));
+    Ok((months, (figures, detail)))
+}
+
 /// The steps both backends share once a write transaction holds the lock:
 /// the replaced pairs, the batch row, the deletes, the rows, and last the
 /// already-imported check (the file's fingerprint is computed while the rows
@@ -646,9 +684,7 @@ macro_rules! replace_partitions {
                 }
             }
         }
-        let kept_month_days = kept.values().flatten().map(MonthDay::kept);
-        let months = month_rows(kept_month_days.chain($data.days.iter().map(MonthDay::of)))?;
-        let packs = month_packs(&$data.days, &kept, batch_id);
+        let (months, packs) = months_and_packs(&$data.days, &kept, batch_id)?;
         $insert_rows(&mut *$tx, $data, &months, &packs).await?;
         let sha256 = $fingerprint().map_err(DbError::Rule)?;
         let prior: Option<(i64, i64)> = sqlx::query_as(

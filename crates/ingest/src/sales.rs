@@ -19,8 +19,6 @@ use opsdesk_db::settings::KEEP_LINE_DETAIL;
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::sales::{DayKey, DayRow, Rollup, StoreId, TicketSums};
-use rustc_hash::FxHashMap;
-use std::collections::hash_map::Entry;
 
 use crate::errors::RejectsWriter;
 use crate::options::{ImportOptions, ImportSummary, blocking};
@@ -370,7 +368,9 @@ fn process_chunk(ctx: &Ctx<'_>, m: &Mapping, chunk: Chunk, position: (u64, u64),
 
 /// Everything the parse of a file yields.
 struct Parsed {
-    days: FxHashMap<DayKey, DayRow>,
+    /// The chunks' store-days in file order; a store-day cut by a chunk's
+    /// end comes in parts.
+    days: Vec<DayRow>,
     errors: ErrorReport,
     /// Lines of one ticket found in two places: the file is refused whatever
     /// the options, since its tickets cannot be told apart.
@@ -463,7 +463,7 @@ fn merge(
     opts: &ImportOptions<'_>,
 ) -> Result<Parsed, IngestError> {
     let mut p = Parsed {
-        days: FxHashMap::default(),
+        days: Vec::new(),
         errors: ErrorReport::default(),
         scattered_tickets: 0,
         rows: 0,
@@ -531,17 +531,8 @@ fn merge(
                 }
                 p.rejected += out.rejects.len() as u64;
             }
-            for row in out.days {
-                match p.days.entry(row.key) {
-                    Entry::Occupied(mut e) => e
-                        .get_mut()
-                        .merge(&row)
-                        .map_err(|e| IngestError::file(&path.display().to_string(), e.to_string()))?,
-                    Entry::Vacant(e) => {
-                        e.insert(row);
-                    }
-                }
-            }
+            // Parts of one store-day from two chunks merge once all are in.
+            p.days.extend(out.days);
             p.lines.extend(out.lines);
             p.first_date = match (p.first_date, out.first_date) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -559,12 +550,28 @@ fn merge(
     Ok(p)
 }
 
-/// The store-days and lines, sorted, for the database.
-pub fn sales_data(days: FxHashMap<DayKey, DayRow>, mut lines: Vec<LineRow>) -> SalesData {
-    let mut days: Vec<DayRow> = days.into_values().collect();
-    days.sort_unstable_by_key(|d| d.key);
+/// The store-days and lines, sorted, for the database; the parts of a
+/// store-day read in separate chunks merged into one.
+pub fn sales_data(
+    days: Vec<DayRow>,
+    mut lines: Vec<LineRow>,
+) -> Result<SalesData, opsdesk_domain::sales::codec::CodecError> {
+    // Sorted by key through a list of (key, place): a store-day is ten
+    // times the size of its key, and moving each once, not at every step of
+    // a sort, saved most of the time (730 k store-days: 0.45 → 0.15 s).
+    let mut order: Vec<(DayKey, u32)> = days.iter().enumerate().map(|(i, d)| (d.key, i as u32)).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<DayRow>> = days.into_iter().map(Some).collect();
+    let mut sorted: Vec<DayRow> = Vec::with_capacity(order.len());
+    for (key, i) in order {
+        let Some(row) = slots[i as usize].take() else { continue };
+        match sorted.last_mut() {
+            Some(last) if last.key == key => last.merge(&row)?,
+            _ => sorted.push(row),
+        }
+    }
     lines.sort_unstable_by(|a, b| (a.key, &a.ticket_no, &a.sku).cmp(&(b.key, &b.ticket_no, &b.sku)));
-    SalesData { days, lines }
+    Ok(SalesData { days: sorted, lines })
 }
 
 /// Imports a file of POS lines (CSV or XLSX).
@@ -602,6 +609,28 @@ pub async fn import_sales(
     let Some(fingerprint) = fingerprint else {
         return run.refuse(db, scope, summary).await;
     };
-    let data = sales_data(parsed.days, parsed.lines);
+    let data = sales_data(parsed.days, parsed.lines)
+        .map_err(|e| IngestError::file(&path.display().to_string(), e.to_string()))?;
     run.write_days_then_fingerprint(db, scope, summary, &data, parsed.good, fingerprint).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+    use opsdesk_domain::sales::DayTotals;
+
+    fn part(store: StoreId, day: u32, revenue: i64) -> DayRow {
+        let key = DayKey { store, date: NaiveDate::from_ymd_opt(2026, 10, day).unwrap() };
+        DayRow::from_totals(key, &DayTotals { revenue, tickets: 1, lines: 1, ..DayTotals::default() })
+    }
+
+    #[test]
+    fn store_days_come_sorted_with_their_parts_merged() {
+        // File order: day by day, a chunk's end cutting store 2's 1 October in two.
+        let days = vec![part(1, 1, 10), part(2, 1, 20), part(2, 1, 5), part(1, 2, 30), part(2, 2, 40), part(2, 1, 1)];
+        let data = sales_data(days, Vec::new()).unwrap();
+        let got: Vec<_> = data.days.iter().map(|d| (d.key.store, d.key.date.day(), d.revenue, d.tickets)).collect();
+        assert_eq!(got, vec![(1, 1, 10, 1), (1, 2, 30, 1), (2, 1, 26, 3), (2, 2, 40, 1)]);
+    }
 }
