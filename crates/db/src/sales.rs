@@ -154,8 +154,6 @@ fn bin_i64(buf: &mut Vec<u8>, v: i64) {
     buf.extend_from_slice(&v.to_be_bytes());
 }
 
-/// A `date`: days since 2000-01-01.
-
 fn bin_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     let n = i32::try_from(b.len()).expect("a packed value under 2 GB");
     buf.extend_from_slice(&n.to_be_bytes());
@@ -192,7 +190,7 @@ const PACK_COLS: &str = "INSERT INTO sales_days (month, store_id, days)";
 const DETAIL_COLS: &str = "INSERT INTO sales_detail (month, store_id, members, categories)";
 
 /// A day's packed categories and members, when it has them.
-fn detail(r: &DayRow) -> Option<(&[u8], &[u8])> {
+fn detail(r: &DayRow) -> DayDetail<'_> {
     r.categories.as_deref().zip(r.members.as_deref())
 }
 
@@ -444,11 +442,7 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow],
 
 /// The store-days a batch adds to: the stored days of its keys, with the
 /// categories and members of those from lines, the batch's figures added.
-fn add_to_stored(
-    stored: &[StoredDay],
-    detail: &mut FxHashMap<DayKey, (Vec<u8>, Vec<u8>)>,
-    data: &SalesData,
-) -> Result<SalesData> {
+fn add_to_stored(stored: &[StoredDay], detail: &mut FxHashMap<DayKey, Detail>, data: &SalesData) -> Result<SalesData> {
     let mut by_key: FxHashMap<DayKey, DayRow> = FxHashMap::default();
     for d in stored {
         let mut row = d.to_row();
@@ -479,12 +473,14 @@ fn touched_pairs(days: &[DayRow]) -> Vec<(StoreId, i64)> {
     pairs
 }
 
+/// A stored day's categories and members, packed.
+type Detail = (Vec<u8>, Vec<u8>);
+
 /// A stored day that a batch leaves in a store-month it rewrites, with its
 /// categories and members if it came from lines.
 struct KeptDay {
     day: StoredDay,
-    /// (categories, members), packed.
-    detail: Option<(Vec<u8>, Vec<u8>)>,
+    detail: Option<Detail>,
 }
 
 /// Adds the days of a store-month's packed members and categories to `out`.
@@ -493,7 +489,7 @@ fn unpack_detail(
     month: i64,
     members: &[u8],
     categories: &[u8],
-    out: &mut FxHashMap<DayKey, (Vec<u8>, Vec<u8>)>,
+    out: &mut FxHashMap<DayKey, Detail>,
 ) -> Result<()> {
     let (first, _) = opsdesk_domain::calendar::month_bounds(month).ok_or_else(damaged)?;
     let members = member_sections(members).map_err(|_| damaged())?;
@@ -513,6 +509,9 @@ fn unpack_detail(
     Ok(())
 }
 
+/// A day's packed categories and members, if it has them.
+type DayDetail<'a> = Option<(&'a [u8], &'a [u8])>;
+
 /// A store-month's packs: (month, store, days) and, when any of its days
 /// came from lines, (month, store, members, categories).
 type Packs = (Vec<(i64, i64, Vec<u8>)>, Vec<(i64, i64, Vec<u8>, Vec<u8>)>);
@@ -524,7 +523,7 @@ fn month_packs(days: &[DayRow], kept: &FxHashMap<(StoreId, i64), Vec<KeptDay>>, 
     for part in days.chunk_by(|a, b| (a.key.store, month_key(a.key.date)) == (b.key.store, month_key(b.key.date))) {
         let (store, month) = (part[0].key.store, month_key(part[0].key.date));
         // Each day's figures, and its (categories, members) if it has them.
-        let mut month_days: Vec<(PackedDay, Option<(&[u8], &[u8])>)> =
+        let mut month_days: Vec<(PackedDay, DayDetail)> =
             part.iter().map(|d| (packed(d, batch), self::detail(d))).collect();
         if let Some(old) = kept.get(&(store, month)) {
             month_days
@@ -625,7 +624,7 @@ macro_rules! replace_partitions {
         let replaced = $data.days.iter().filter(|d| existing.contains(&d.key)).count() as i64;
         // The categories and members of the stored days of the store-months
         // the file touches.
-        let mut stored_detail: FxHashMap<DayKey, (Vec<u8>, Vec<u8>)> = FxHashMap::default();
+        let mut stored_detail: FxHashMap<DayKey, Detail> = FxHashMap::default();
         if !stored.is_empty() {
             let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
                 "SELECT store_id, month, members, categories FROM sales_detail WHERE month BETWEEN $1 AND $2",
@@ -764,11 +763,11 @@ impl Db {
         let allowed: HashSet<StoreId> = self.store_codes(scope).await?.into_values().collect();
         let packs: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = on_pool!(self, p =>
             sqlx::query_as("SELECT store_id, month, members, categories FROM sales_detail").fetch_all(p).await?);
-        let mut detail: FxHashMap<DayKey, (Vec<u8>, Vec<u8>)> = FxHashMap::default();
+        let mut detail: FxHashMap<DayKey, Detail> = FxHashMap::default();
         for (store, month, members, categories) in packs.iter().filter(|r| allowed.contains(&r.0)) {
             unpack_detail(*store, *month, members, categories, &mut detail)?;
         }
-        let mut detail: Vec<(DayKey, (Vec<u8>, Vec<u8>))> = detail.into_iter().collect();
+        let mut detail: Vec<(DayKey, Detail)> = detail.into_iter().collect();
         detail.sort_unstable_by_key(|d| d.0);
         let mut days: Vec<DaySnap> = self
             .stored_days(NaiveDate::MIN, NaiveDate::MAX)

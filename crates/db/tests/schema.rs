@@ -290,7 +290,7 @@ async fn store_days_are_checked_by_their_writer_not_by_foreign_keys() {
     for backend in TestDb::backends() {
         let (url, _guard) = TestDb::fresh_url(backend).await;
         let (db, _) = Db::init(&url).await.unwrap();
-        let mut keys = 0i64;
+        let keys: i64;
         on_raw_pool!(backend, &url, |p| {
             keys = if backend == Backend::Sqlite {
                 sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_list('sales_days')")

@@ -559,6 +559,11 @@ impl Db {
     }
 }
 
+/// A stored day's `measure` (a day without member revenue counts none).
+pub(crate) fn day_measure(measure: Measure, d: &opsdesk_domain::sales::codec::PackedDay) -> i64 {
+    measure.of(d.revenue, d.cost, d.tickets, d.member_revenue.unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,9 +579,4 @@ mod tests {
         assert_eq!(basis_window(2027, Some(date("2026-11-27"))), (date("2025-11-01"), date("2026-10-31")));
         assert_eq!(basis_window(2027, Some(date("2026-11-30"))), (date("2025-12-01"), date("2026-11-30")));
     }
-}
-
-/// A stored day's `measure` (a day without member revenue counts none).
-pub(crate) fn day_measure(measure: Measure, d: &opsdesk_domain::sales::codec::PackedDay) -> i64 {
-    measure.of(d.revenue, d.cost, d.tickets, d.member_revenue.unwrap_or(0))
 }
