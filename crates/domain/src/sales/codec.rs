@@ -1,11 +1,13 @@
-//! The packed form of a store-day's categories and members: one compact
-//! byte string each, stored beside the day's totals. A store-day has a dozen
-//! categories and tens to hundreds of members; packing them keeps one row per
-//! store-day instead of one per category or member, which makes imports and
-//! reports an order of magnitude faster (see `docs/storage.md`).
+//! The packed forms of the rollups. A store-day's categories and members
+//! are one compact byte string each; a store-month's days are one more, and
+//! its days' categories and members are laid end to end, each behind its
+//! day of the month. Packing keeps a row per store and month instead of one
+//! per store-day, category or member, which makes imports and reports an
+//! order of magnitude faster (see `docs/storage.md`).
 //!
-//! Layout: a version byte (1), the entry count, then per entry, sorted by
-//! name in byte order: the name's length and UTF-8 bytes, then the figures.
+//! Layout of a day's categories or members: a version byte (1), the entry
+//! count, then per entry, sorted by name in byte order: the name's length and
+//! UTF-8 bytes, then the figures. A store-month's days: see [`pack_days`].
 //! Counts and lengths are LEB128 varints; signed figures are zigzag varints.
 
 use super::{CategoryTotals, DaySource, MemberDay};
