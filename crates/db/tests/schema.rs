@@ -4,6 +4,47 @@ use opsdesk_db::testing::TestDb;
 use opsdesk_db::{Backend, Db, DbError, SCHEMA_VERSION, SchemaStatus};
 use opsdesk_domain::i18n::Lang;
 
+/// Runs `$body` with `$p` a plain pool on the test database of `$backend`.
+macro_rules! on_raw_pool {
+    ($backend:expr, $url:expr, |$p:ident| $body:block) => {
+        match $backend {
+            Backend::Sqlite => {
+                let $p = sqlx::SqlitePool::connect($url).await.unwrap();
+                $body;
+                $p.close().await;
+            }
+            Backend::Postgres => {
+                let $p = sqlx::PgPool::connect($url).await.unwrap();
+                $body;
+                $p.close().await;
+            }
+        }
+    };
+}
+
+/// The tables of a row per store-day that schema step 12 packed by month,
+/// still in the database at `url`.
+async fn day_tables(backend: Backend, url: &str) -> i64 {
+    let n: i64;
+    on_raw_pool!(backend, url, |p| {
+        n = if backend == Backend::Sqlite {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('sales_day', 'sales_day_detail')")
+                .fetch_one(&p)
+                .await
+                .unwrap()
+        } else {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_name IN ('sales_day', 'sales_day_detail')",
+            )
+            .fetch_one(&p)
+            .await
+            .unwrap()
+        };
+    });
+    n
+}
+
 #[tokio::test]
 async fn init_creates_the_schema_and_a_second_init_changes_nothing() {
     for backend in TestDb::backends() {
@@ -12,6 +53,7 @@ async fn init_creates_the_schema_and_a_second_init_changes_nothing() {
         assert_eq!(before, 0);
         assert_eq!(db.schema_status().await.unwrap(), SchemaStatus::Current);
         db.close().await;
+        assert_eq!(day_tables(backend, &url).await, 0, "{backend:?}");
         let (db, before) = Db::init(&url).await.unwrap();
         assert_eq!(before, SCHEMA_VERSION, "{backend:?}");
         assert_eq!(db.integrity_check().await.unwrap(), "ok");
@@ -76,24 +118,6 @@ async fn sqlite_files_use_the_write_ahead_log() {
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&p).await.unwrap();
     assert_eq!(mode, "wal");
     p.close().await;
-}
-
-/// Runs `$body` with `$p` a plain pool on the test database of `$backend`.
-macro_rules! on_raw_pool {
-    ($backend:expr, $url:expr, |$p:ident| $body:block) => {
-        match $backend {
-            Backend::Sqlite => {
-                let $p = sqlx::SqlitePool::connect($url).await.unwrap();
-                $body;
-                $p.close().await;
-            }
-            Backend::Postgres => {
-                let $p = sqlx::PgPool::connect($url).await.unwrap();
-                $body;
-                $p.close().await;
-            }
-        }
-    };
 }
 
 /// Store-days stored one row each, as before schema step 12, go through the
@@ -195,6 +219,7 @@ async fn upgrading_builds_the_month_rollup_and_packs_the_stored_days_by_month() 
 
         let (db, before) = Db::init(&url).await.unwrap();
         assert_eq!(before, 6, "{backend:?}");
+        assert_eq!(day_tables(backend, &url).await, 0, "{backend:?}");
         let snap = db.rollup_snapshot(&all).await.unwrap();
         let line_day = |d, revenue: i64| DaySnap {
             store_id: id,
