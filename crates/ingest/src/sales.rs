@@ -382,8 +382,25 @@ struct Parsed {
     first_date: Option<NaiveDate>,
     last_date: Option<NaiveDate>,
     encoding: Encoding,
-    /// The thread computing the file's sha256.
-    fingerprint: Option<std::thread::JoinHandle<Result<String, IngestError>>>,
+    fingerprint: Option<Fingerprint>,
+}
+
+/// A file's sha256: known once a CSV file is read; computed by a thread of
+/// its own for a workbook.
+enum Fingerprint {
+    Known(String),
+    Thread(std::thread::JoinHandle<Result<String, IngestError>>),
+}
+
+impl Fingerprint {
+    fn get(self, file: &str) -> Result<String, IngestError> {
+        match self {
+            Fingerprint::Known(sha) => Ok(sha),
+            Fingerprint::Thread(t) => {
+                t.join().unwrap_or_else(|_| Err(IngestError::file(file, "the fingerprint thread failed")))
+            }
+        }
+    }
 }
 
 fn parse_file(
@@ -401,12 +418,13 @@ fn parse_file(
         let reader = s.spawn(move || {
             let mapping: OnceCell<Arc<Mapping>> = OnceCell::new();
             let encoding = Cell::new(Encoding::Utf8);
-            // The fingerprint is computed while the store-days are written,
-            // on the core the write leaves idle, not here, where the workers
-            // need both.
-            read_chunks(
+            // A CSV file's sha256 is computed as it is read: the workers
+            // wait for the write anyway, and hashing the file again after
+            // the reading (on the core the write left idle) had the write
+            // wait for the hash at 10 M lines (0.4 s) and more beyond.
+            let inline = read_chunks(
                 path,
-                false,
+                true,
                 Lines::Relative,
                 |h, enc| {
                     encoding.set(enc);
@@ -420,11 +438,14 @@ fn parse_file(
                     chunk_tx.send((m, chunk, pos)).map_err(|_| IngestError::file(&file, "import stopped"))
                 },
             )?;
-            // The file's sha256, on a thread of its own from the moment the
-            // reading is done: the workers are finishing their last chunks
-            // and the write that follows uses one core.
-            let owned = path.to_path_buf();
-            let fingerprint = std::thread::spawn(move || crate::source::sha256_file(&owned));
+            let fingerprint = match inline {
+                Some(sha) => Fingerprint::Known(sha),
+                None => {
+                    // A workbook, read cell by cell: hashed anew meanwhile.
+                    let owned = path.to_path_buf();
+                    Fingerprint::Thread(std::thread::spawn(move || crate::source::sha256_file(&owned)))
+                }
+            };
             Ok::<_, IngestError>((encoding.get(), fingerprint))
         });
         for _ in 0..workers {
@@ -589,9 +610,9 @@ pub async fn import_sales(
     let parsed = blocking(|| parse_file(path, &ctx, opts, &run.saved))?;
     let refused = parsed.scattered_tickets > 0 || (!parsed.errors.is_empty() && !opts.skip_bad_rows);
     let sha256 = parsed.fingerprint;
-    let fingerprint = move || match sha256.map(|t| t.join()) {
-        Some(Ok(sha)) => sha,
-        _ => Err(IngestError::file(&file_name, "the fingerprint thread failed")),
+    let fingerprint = move || match sha256 {
+        Some(f) => f.get(&file_name),
+        None => Err(IngestError::file(&file_name, "the file has no fingerprint")),
     };
     // A refused file is recorded with its fingerprint; a written one gets it
     // at the end of the write.

@@ -9,6 +9,7 @@ use common::*;
 use opsdesk_db::Scope;
 use opsdesk_db::testing::TestDb;
 use opsdesk_ingest::{Encoding, ImportOptions, Outcome};
+use sha2::Digest;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_file_imports_every_line_exactly() {
@@ -43,6 +44,10 @@ async fn a_clean_file_imports_every_line_exactly() {
         let history = t.db.imports(&scope(), 10).await.unwrap();
         assert_eq!(history[0].result, "imported");
         assert_eq!(history[0].sha256, s.sha256);
+        // Hashed as it was read: the sha256 of the file's bytes.
+        let bytes = std::fs::read(data("small/sales_lines.csv")).unwrap();
+        let sha: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(s.sha256, sha);
         assert_eq!(history[0].rows_imported as u64, s.rows_imported);
     }
 }
