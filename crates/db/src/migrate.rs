@@ -237,6 +237,24 @@ macro_rules! record_step {
     };
 }
 
+/// Applies step `$m` (its SQL `$sql`, seed rows and derived rows) and notes
+/// it, inside the transaction `$tx`.
+macro_rules! apply_step {
+    ($tx:ident, $m:ident, $sql:expr) => {{
+        sqlx::raw_sql($sql).execute(&mut *$tx).await?;
+        let seed = ($m.seed)();
+        if !seed.is_empty() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *$tx).await?;
+        }
+        match $m.derive {
+            Derive::Nothing => {}
+            Derive::MonthCategories => derive_month_categories!($tx),
+            Derive::MonthPacks => derive_month_packs!($tx),
+        }
+        record_step!($tx, $m);
+    }};
+}
+
 impl Db {
     async fn schema_version(&self) -> Result<i64> {
         let exists: i64 = match &self.pool {
@@ -299,31 +317,11 @@ impl Db {
                 Pool::Sqlite(_) if fresh.is_some() => {
                     let Some(tx) = fresh.as_mut() else { continue };
                     let conn: &mut sqlx::SqliteConnection = tx;
-                    sqlx::raw_sql(m.sqlite).execute(&mut *conn).await?;
-                    let seed = (m.seed)();
-                    if !seed.is_empty() {
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *conn).await?;
-                    }
-                    match m.derive {
-                        Derive::Nothing => {}
-                        Derive::MonthCategories => derive_month_categories!(conn),
-                        Derive::MonthPacks => derive_month_packs!(conn),
-                    }
-                    record_step!(conn, m);
+                    apply_step!(conn, m, m.sqlite);
                 }
                 Pool::Sqlite(p) => {
                     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                    sqlx::raw_sql(m.sqlite).execute(&mut *tx).await?;
-                    let seed = (m.seed)();
-                    if !seed.is_empty() {
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
-                    }
-                    match m.derive {
-                        Derive::Nothing => {}
-                        Derive::MonthCategories => derive_month_categories!(tx),
-                        Derive::MonthPacks => derive_month_packs!(tx),
-                    }
-                    record_step!(tx, m);
+                    apply_step!(tx, m, m.sqlite);
                     tx.commit().await?;
                 }
                 Pool::Postgres(p) => {
@@ -334,17 +332,7 @@ impl Db {
                     if done.unwrap_or(0) >= m.version {
                         continue;
                     }
-                    sqlx::raw_sql(m.postgres).execute(&mut *tx).await?;
-                    let seed = (m.seed)();
-                    if !seed.is_empty() {
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *tx).await?;
-                    }
-                    match m.derive {
-                        Derive::Nothing => {}
-                        Derive::MonthCategories => derive_month_categories!(tx),
-                        Derive::MonthPacks => derive_month_packs!(tx),
-                    }
-                    record_step!(tx, m);
+                    apply_step!(tx, m, m.postgres);
                     tx.commit().await?;
                 }
             }
