@@ -590,6 +590,7 @@ fn months_and_packs(
 macro_rules! replace_partitions {
     ($tx:ident, $db:ident, $scope:ident, $meta:ident, $data:ident, $fingerprint:ident, $insert_rows:ident) => {{
         let pairs = touched_pairs(&$data.days);
+        let touched: HashSet<(StoreId, i64)> = pairs.iter().copied().collect();
         let (first, last) = match ($data.days.iter().map(|d| d.key.date).min(), $data.days.iter().map(|d| d.key.date).max()) {
             (Some(a), Some(b)) => (a, b),
             _ => (NaiveDate::MIN, NaiveDate::MIN),
@@ -633,7 +634,6 @@ macro_rules! replace_partitions {
             .bind(month_key(last))
             .fetch_all(&mut *$tx)
             .await?;
-            let touched: HashSet<(StoreId, i64)> = pairs.iter().copied().collect();
             for (store, month, members, categories) in rows.iter().filter(|r| touched.contains(&(r.0, r.1))) {
                 unpack_detail(*store, *month, members, categories, &mut stored_detail)?;
             }
@@ -641,8 +641,8 @@ macro_rules! replace_partitions {
         // Adding: the stored store-days the file touches are read, the file's
         // figures added to them, and the sums written back in their place.
         let added: Option<SalesData> = if $meta.add && replaced > 0 {
-            let touched: Vec<StoredDay> = stored.iter().filter(|d| existing.contains(&d.key())).copied().collect();
-            Some(add_to_stored(&touched, &mut stored_detail, $data)?)
+            let to_add: Vec<StoredDay> = stored.iter().filter(|d| existing.contains(&d.key())).copied().collect();
+            Some(add_to_stored(&to_add, &mut stored_detail, $data)?)
         } else {
             None
         };
@@ -667,7 +667,6 @@ macro_rules! replace_partitions {
         // which are written anew.
         let mut kept: FxHashMap<(StoreId, i64), Vec<KeptDay>> = FxHashMap::default();
         if !stored.is_empty() {
-            let touched: HashSet<(StoreId, i64)> = pairs.iter().copied().collect();
             let batch_keys: HashSet<DayKey> = $data.days.iter().map(|d| d.key).collect();
             for d in &stored {
                 let pair = (d.store, month_key(d.date));
