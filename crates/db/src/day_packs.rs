@@ -10,8 +10,9 @@
 
 use chrono::NaiveDate;
 use opsdesk_domain::calendar::{month_bounds, month_key};
-use opsdesk_domain::sales::codec::{PackedDay, for_each_day};
+use opsdesk_domain::sales::codec::{PackedDay, category_sections, for_each_day, member_sections};
 use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
+use rustc_hash::FxHashMap;
 
 use crate::fetch::{Arg, Col, bytes};
 use crate::{Db, DbError, Pool, Result};
@@ -71,6 +72,37 @@ pub(crate) fn packed(r: &DayRow, batch: i64) -> PackedDay {
     }
 }
 
+/// A stored day's categories and members, packed.
+pub(crate) type Detail = (Vec<u8>, Vec<u8>);
+
+/// Adds the days of `store`'s month `month` (`YYYYMM`) of packed members
+/// and categories to `out`.
+pub(crate) fn unpack_detail(
+    store: StoreId,
+    month: i64,
+    members: &[u8],
+    categories: &[u8],
+    out: &mut FxHashMap<DayKey, Detail>,
+) -> Result<()> {
+    let bounds = month_bounds(month).ok_or_else(damaged)?;
+    let members = member_sections(members).map_err(|_| damaged())?;
+    let categories = category_sections(categories).map_err(|_| damaged())?;
+    if members.len() != categories.len() {
+        return Err(damaged());
+    }
+    for ((day, m), (cday, c)) in members.into_iter().zip(categories) {
+        let date = date_in_month(bounds, day).filter(|_| day == cday).ok_or_else(damaged)?;
+        out.insert(DayKey { store, date }, (c.to_vec(), m.to_vec()));
+    }
+    Ok(())
+}
+
+/// The date of day `day` of the month from `first` to `last`, if it has one.
+fn date_in_month((first, last): (NaiveDate, NaiveDate), day: u8) -> Option<NaiveDate> {
+    let date = first.checked_add_days(chrono::Days::new(u64::from(day).checked_sub(1)?))?;
+    (date <= last).then_some(date)
+}
+
 /// Unpacks `store`'s month `month` (`YYYYMM`) and hands `f` its days from
 /// `from` to `to`.
 pub(crate) fn unpack_month(
@@ -80,15 +112,15 @@ pub(crate) fn unpack_month(
     (from, to): (NaiveDate, NaiveDate),
     mut f: impl FnMut(StoredDay),
 ) -> Result<()> {
-    let (first, last) = month_bounds(month).ok_or_else(damaged)?;
+    let bounds = month_bounds(month).ok_or_else(damaged)?;
     let mut bad = false;
-    for_each_day(packed, |day| match first.checked_add_days(chrono::Days::new(u64::from(day.day) - 1)) {
-        Some(date) if date <= last => {
+    for_each_day(packed, |day| match date_in_month(bounds, day.day) {
+        Some(date) => {
             if date >= from && date <= to {
                 f(StoredDay { store, date, day });
             }
         }
-        _ => bad = true,
+        None => bad = true,
     })
     .map_err(|_| damaged())?;
     if bad { Err(damaged()) } else { Ok(()) }
@@ -235,5 +267,32 @@ mod tests {
         assert!(matches!(r, Err(DbError::Rule(m)) if m.contains("damaged")));
         let r = unpack_month(7, 202413, &packed, (ymd(1, 1), ymd(12, 31)), |_| ());
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn a_months_detail_unpacks_to_its_dates_and_refuses_damage() {
+        use opsdesk_domain::sales::codec::{join_sections, pack_categories, pack_members};
+        let ymd = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let (c, m) = (pack_categories(&[]), pack_members(&[]));
+        let detail = |days: &[u8]| {
+            let members = join_sections(days.iter().map(|&d| (d, m.as_slice())));
+            let categories = join_sections(days.iter().map(|&d| (d, c.as_slice())));
+            (members, categories)
+        };
+        let mut out = FxHashMap::default();
+        let (ms, cs) = detail(&[1, 30]);
+        unpack_detail(7, 202609, &ms, &cs, &mut out).unwrap();
+        let mut keys: Vec<_> = out.keys().map(|k| (k.store, k.date)).collect();
+        keys.sort();
+        assert_eq!(keys, vec![(7, ymd(9, 1)), (7, ymd(9, 30))]);
+        // September has no 31st, no month a 0th; members and categories of
+        // different days, or of a different number of days, are damage.
+        for (members, categories) in [detail(&[31]), detail(&[0])] {
+            assert!(unpack_detail(7, 202609, &members, &categories, &mut out).is_err());
+        }
+        let (one, _) = detail(&[2]);
+        let (_, other) = detail(&[3]);
+        assert!(unpack_detail(7, 202609, &one, &other, &mut out).is_err());
+        assert!(unpack_detail(7, 202609, &ms, &other, &mut out).is_err());
     }
 }

@@ -12,16 +12,14 @@ use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use opsdesk_domain::calendar::month_key;
-use opsdesk_domain::sales::codec::{
-    PackedDay, category_sections, join_sections, member_sections, pack_days, unpack_categories, unpack_members,
-};
+use opsdesk_domain::sales::codec::{PackedDay, join_sections, pack_days, unpack_categories, unpack_members};
 use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
 use rustc_hash::FxHashMap;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
 use crate::audit::audit;
-use crate::day_packs::{StoredDay, damaged, packed, unpack_month};
+use crate::day_packs::{StoredDay, packed, unpack_detail, unpack_month};
 use crate::imports::{BatchMeta, ImportResult, bind_batch};
 use crate::{Db, DbError, Pool, Result, Scope, on_pool};
 
@@ -473,40 +471,13 @@ fn touched_pairs(days: &[DayRow]) -> Vec<(StoreId, i64)> {
     pairs
 }
 
-/// A stored day's categories and members, packed.
-type Detail = (Vec<u8>, Vec<u8>);
+use crate::day_packs::Detail;
 
 /// A stored day that a batch leaves in a store-month it rewrites, with its
 /// categories and members if it came from lines.
 struct KeptDay {
     day: StoredDay,
     detail: Option<Detail>,
-}
-
-/// Adds the days of a store-month's packed members and categories to `out`.
-fn unpack_detail(
-    store: StoreId,
-    month: i64,
-    members: &[u8],
-    categories: &[u8],
-    out: &mut FxHashMap<DayKey, Detail>,
-) -> Result<()> {
-    let (first, _) = opsdesk_domain::calendar::month_bounds(month).ok_or_else(damaged)?;
-    let members = member_sections(members).map_err(|_| damaged())?;
-    let categories = category_sections(categories).map_err(|_| damaged())?;
-    if members.len() != categories.len() {
-        return Err(damaged());
-    }
-    for ((day, m), (cday, c)) in members.into_iter().zip(categories) {
-        let date = first.checked_add_days(chrono::Days::new(u64::from(day).saturating_sub(1)));
-        match date {
-            Some(date) if day == cday && day >= 1 && month_key(date) == month => {
-                out.insert(DayKey { store, date }, (c.to_vec(), m.to_vec()));
-            }
-            _ => return Err(damaged()),
-        }
-    }
-    Ok(())
 }
 
 /// A day's packed categories and members, if it has them.
