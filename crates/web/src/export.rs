@@ -90,7 +90,8 @@ fn workbook(t: &ReportTable, lang: Lang, generated: Option<DateTime<Local>>) -> 
             }
             let c = c as u16;
             match cell {
-                Cell::Text(s) => {
+                Cell::Text(_) | Cell::Label(_) => {
+                    let s = cell.as_str().unwrap_or_default();
                     if risky(s) {
                         f = f.set_quote_prefix();
                     }

@@ -277,7 +277,7 @@ fn narrowed(t: &ReportTable, q: &ReportQuery) -> Option<ReportTable> {
     let col = t.columns.iter().position(|c| c.key == "segment")?;
     (t.name == "r5_rfm_members").then(|| {
         let mut n = t.clone();
-        n.rows.retain(|row| matches!(row.get(col), Some(Cell::Text(s)) if s == segment));
+        n.rows.retain(|row| row.get(col).and_then(Cell::as_str) == Some(segment));
         n
     })
 }

@@ -126,6 +126,30 @@ fn score_digit(score: i64) -> char {
     char::from_digit(u32::try_from(score).unwrap_or(0), 10).unwrap_or('?')
 }
 
+/// The 125 codes `111` … `555` end to end.
+static RFM_CODES: [u8; 375] = {
+    let mut out = [0u8; 375];
+    let mut i = 0;
+    while i < 125 {
+        out[3 * i] = b'1' + (i / 25) as u8;
+        out[3 * i + 1] = b'1' + (i / 5 % 5) as u8;
+        out[3 * i + 2] = b'1' + (i % 5) as u8;
+        i += 1;
+    }
+    out
+};
+
+/// The three scores as one code, e.g. `534`.
+fn rfm_code(scores: [i64; 3]) -> Cell {
+    if scores.iter().all(|s| (1..=5).contains(s)) {
+        let i = scores.iter().fold(0, |acc, s| acc * 5 + (s - 1) as usize);
+        if let Ok(code) = std::str::from_utf8(&RFM_CODES[3 * i..3 * i + 3]) {
+            return Cell::Label(code);
+        }
+    }
+    Cell::Text(scores.iter().map(|s| score_digit(*s)).collect())
+}
+
 /// R5 member list as a table.
 pub fn rfm_members_table(asof: chrono::NaiveDate, rows: Vec<RfmRow>) -> ReportTable {
     ReportTable {
@@ -154,8 +178,8 @@ pub fn rfm_members_table(asof: chrono::NaiveDate, rows: Vec<RfmRow>) -> ReportTa
                     Cell::Int(r.r_score),
                     Cell::Int(r.f_score),
                     Cell::Int(r.m_score),
-                    Cell::Text([r.r_score, r.f_score, r.m_score].iter().map(|s| score_digit(*s)).collect()),
-                    Cell::Text(SEGMENTS[r.segment_no - 1].1.into()),
+                    rfm_code([r.r_score, r.f_score, r.m_score]),
+                    Cell::Label(SEGMENTS[r.segment_no - 1].1),
                 ]
             })
             .collect(),
@@ -198,6 +222,21 @@ pub fn rfm_segments_table(asof: chrono::NaiveDate, rows: &[SegmentRow]) -> Repor
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_score_code_reads_as_its_three_digits() {
+        for r in 1..=5 {
+            for f in 1..=5 {
+                for m in 1..=5 {
+                    let code = rfm_code([r, f, m]);
+                    assert!(matches!(code, Cell::Label(_)));
+                    assert_eq!(code.text(), format!("{r}{f}{m}"));
+                }
+            }
+        }
+        assert_eq!(rfm_code([0, 3, 5]), Cell::Text("035".into()));
+        assert_eq!(rfm_code([1, 12, 5]), Cell::Text("1?5".into()));
+    }
+
     fn w(member: &str, recency_days: i64, frequency: i64, monetary: i64) -> MemberWindow {
         MemberWindow { member: member.into(), recency_days, frequency, monetary }
     }
@@ -236,7 +275,8 @@ mod tests {
     fn the_rfm_cell_is_the_three_scores() {
         let rows = rfm(vec![w("M1", 0, 5, 900), w("M2", 300, 1, 100)]);
         let t = rfm_members_table(chrono::NaiveDate::MIN, rows);
-        assert_eq!(t.rows[0][7], Cell::Text("333".into()));
-        assert_eq!(t.rows[1][7], Cell::Text("111".into()));
+        assert_eq!(t.rows[0][7].text(), "333");
+        assert_eq!(t.rows[1][7].text(), "111");
+        assert_eq!(t.rows[1][8].as_str(), Some("一般挽留客户"));
     }
 }

@@ -59,6 +59,9 @@ impl Column {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cell {
     Text(String),
+    /// Text known when the program is built (a segment's name, a score
+    /// code): no string of its own per row of a long table.
+    Label(&'static str),
     Date(NaiveDate),
     Int(i64),
     /// Hundredths (fen for money).
@@ -75,6 +78,7 @@ impl Cell {
     pub fn text(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
+            Cell::Label(s) => s.to_string(),
             Cell::Date(d) => d.to_string(),
             Cell::Int(n) => n.to_string(),
             Cell::Fixed2(n) => hundredths(*n),
@@ -83,6 +87,15 @@ impl Cell {
     }
 
     /// The number behind the cell, if any (for spreadsheets and charts).
+    /// The text of a text cell.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Cell::Text(s) => Some(s),
+            Cell::Label(s) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn number(&self) -> Option<f64> {
         match self {
             Cell::Int(n) => Some(*n as f64),
@@ -150,8 +163,14 @@ impl ReportTable {
                 }
                 // Numbers and dates never need quotes: written in place.
                 match cell {
-                    Cell::Text(t) if needs_neutralising(t) => csv_field(&neutralise(t), &mut out),
-                    Cell::Text(t) => csv_field(t, &mut out),
+                    Cell::Text(_) | Cell::Label(_) => {
+                        let t = cell.as_str().unwrap_or_default();
+                        if needs_neutralising(t) {
+                            csv_field(&neutralise(t), &mut out);
+                        } else {
+                            csv_field(t, &mut out);
+                        }
+                    }
                     Cell::Int(n) => crate::money::push_int(&mut out, *n),
                     Cell::Fixed2(n) => crate::money::push_hundredths(&mut out, *n),
                     Cell::Date(d) => {
