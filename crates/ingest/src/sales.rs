@@ -411,7 +411,7 @@ fn parse_file(
 ) -> Result<Parsed, IngestError> {
     let file = path.display().to_string();
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
-    // A chunk waiting per worker keeps them busy; each more is 4 MB of memory.
+    // A chunk waiting per worker keeps them busy; more only take memory.
     let (chunk_tx, chunk_rx) = sync_channel::<(Arc<Mapping>, Chunk, (u64, u64))>(workers);
     let chunk_rx: Mutex<Receiver<_>> = Mutex::new(chunk_rx);
     let (out_tx, out_rx) = sync_channel::<(Arc<Mapping>, ChunkOut)>(workers * 2);
