@@ -278,7 +278,7 @@ async fn upgrading_builds_the_month_rollup_and_packs_the_stored_days_by_month() 
             message: String::new(),
             add: false,
         };
-        db.write_sales(&all, &meta, &SalesData { days: vec![day], lines: Vec::new() }).await.unwrap();
+        db.write_sales(&all, &meta, SalesData { days: vec![day], lines: Vec::new() }).await.unwrap();
         let after = db.rollup_snapshot(&all).await.unwrap();
         let revenues: Vec<_> = after.days.iter().map(|d| (d.d, d.revenue_c, d.source.as_str())).collect();
         assert_eq!(
@@ -350,7 +350,7 @@ async fn store_days_are_checked_by_their_writer_not_by_foreign_keys() {
             message: String::new(),
             add: false,
         };
-        let err = db.write_sales(&all, &meta, &SalesData { days: vec![day], lines: Vec::new() }).await.unwrap_err();
+        let err = db.write_sales(&all, &meta, SalesData { days: vec![day], lines: Vec::new() }).await.unwrap_err();
         assert_eq!(err.to_string(), "store id 999 is outside the reach of test", "{backend:?}");
         assert!(db.rollup_snapshot(&all).await.unwrap().days.is_empty(), "{backend:?}");
         db.close().await;

@@ -140,5 +140,5 @@ pub async fn import_daily(
     }
     let rows = days.len() as u64;
     let data = SalesData { days, ..SalesData::default() };
-    run.write_days(db, scope, summary, &data, rows).await
+    run.write_days(db, scope, summary, data, rows).await
 }

@@ -125,7 +125,7 @@ impl Run {
         db: &Db,
         scope: &Scope,
         s: ImportSummary,
-        data: &SalesData,
+        data: SalesData,
         rows: u64,
     ) -> Result<ImportSummary, IngestError> {
         let sha256 = s.sha256.clone();
@@ -139,11 +139,12 @@ impl Run {
         db: &Db,
         scope: &Scope,
         mut s: ImportSummary,
-        data: &SalesData,
+        data: SalesData,
         rows: u64,
         fingerprint: impl FnOnce() -> Result<String, IngestError> + Send,
     ) -> Result<ImportSummary, IngestError> {
         let fingerprint = || fingerprint().map_err(|e| e.to_string());
+        let revenue = data.days.iter().map(|d| d.revenue).sum();
         let (outcome, sha256) = db.write_sales_then_fingerprint(scope, &self.meta(&s, rows), data, fingerprint).await?;
         s.sha256 = sha256;
         match outcome {
@@ -153,7 +154,7 @@ impl Run {
                 s.pairs_new = pairs_new;
                 s.pairs_replaced = pairs_replaced;
                 s.rows_imported = rows;
-                s.revenue = data.days.iter().map(|d| d.revenue).sum();
+                s.revenue = revenue;
             }
             WriteOutcome::AlreadyImported { batch_id } => {
                 s.outcome = Outcome::AlreadyImported;

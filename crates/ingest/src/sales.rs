@@ -633,7 +633,7 @@ pub async fn import_sales(
     };
     let data = sales_data(parsed.days, parsed.lines)
         .map_err(|e| IngestError::file(&path.display().to_string(), e.to_string()))?;
-    run.write_days_then_fingerprint(db, scope, summary, &data, parsed.good, fingerprint).await
+    run.write_days_then_fingerprint(db, scope, summary, data, parsed.good, fingerprint).await
 }
 
 #[cfg(test)]

@@ -362,7 +362,7 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
         message: "demo company".into(),
         add: false,
     };
-    let written = db.write_sales(scope, &meta, &data).await.map_err(err)?;
+    let written = db.write_sales(scope, &meta, data).await.map_err(err)?;
     // Plans for this year, and last year's too when the appraisal's months fall in it.
     let mut years = vec![end.year()];
     if end.month() <= 2 {
