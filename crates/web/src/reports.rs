@@ -404,10 +404,14 @@ pub fn table_json(t: &ReportTable) -> serde_json::Value {
     let row = |cells: &Vec<Cell>| -> Value {
         let mut m = Map::new();
         for (c, cell) in t.columns.iter().zip(cells) {
-            let v = match (c.kind, cell.number()) {
-                (Kind::Text | Kind::Date, _) | (_, None) if cell.text().is_empty() => Value::Null,
-                (Kind::Text | Kind::Date, _) | (_, None) => Value::String(cell.text()),
-                (_, Some(n)) => json!(n),
+            let text_column = matches!(c.kind, Kind::Text | Kind::Date);
+            let v = match cell {
+                // Counts stay whole numbers (17, not 17.0); amounts and
+                // percentages carry their two places.
+                Cell::Int(n) if !text_column => json!(n),
+                Cell::Fixed2(_) if !text_column => json!(cell.number()),
+                _ if cell.text().is_empty() => Value::Null,
+                _ => Value::String(cell.text()),
             };
             m.insert(c.key.to_string(), v);
         }

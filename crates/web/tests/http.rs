@@ -396,6 +396,7 @@ async fn api_tokens_made_in_the_desk_read_reports_within_their_owners_reach() {
             assert_eq!(stores, ["S0002"]);
             assert!(v["totals"].as_array().unwrap().iter().all(|t| t["store_code"] != "Σ"), "no company total");
             assert_eq!(v["rows"][0]["revenue"], serde_json::json!(1743.6));
+            assert_eq!(v["rows"][0]["tickets"], serde_json::json!(17), "a count is a whole number");
             let me: serde_json::Value = serde_json::from_slice(&call(&mut api, "/api/me", &token).body).unwrap();
             assert_eq!(me, serde_json::json!({"name": "s0002", "role": "store-manager", "sees_all_stores": false}));
             let trend = b.get("/reports/trend/download?format=csv&date=2026-10-31").text();
