@@ -92,7 +92,7 @@ pub(crate) fn unpack_detail(
     }
     for ((day, m), (cday, c)) in members.into_iter().zip(categories) {
         let date = date_in_month(bounds, day).filter(|_| day == cday).ok_or_else(damaged)?;
-        out.insert(DayKey { store, date }, (c.to_vec(), m.to_vec()));
+        out.insert(DayKey { store, date }, (c, m.to_vec()));
     }
     Ok(())
 }

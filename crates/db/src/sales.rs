@@ -12,7 +12,9 @@ use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use opsdesk_domain::calendar::month_key;
-use opsdesk_domain::sales::codec::{PackedDay, join_sections, pack_days, unpack_categories, unpack_members};
+use opsdesk_domain::sales::codec::{
+    PackedDay, join_category_days, join_sections, pack_days, unpack_categories, unpack_members,
+};
 use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
 use rustc_hash::FxHashMap;
 use serde_json::json;
@@ -492,7 +494,7 @@ type Packs = (Vec<(i64, i64, Vec<u8>)>, Vec<(i64, i64, Vec<u8>, Vec<u8>)>);
 /// are dropped once they are in their month's pack, so that the packs take
 /// the memory the days free (a 1 M-line import peaked at 97 MiB with both
 /// held, 142 k store-days).
-fn month_packs(days: &mut [DayRow], kept: &FxHashMap<(StoreId, i64), Vec<KeptDay>>, batch: i64) -> Packs {
+fn month_packs(days: &mut [DayRow], kept: &FxHashMap<(StoreId, i64), Vec<KeptDay>>, batch: i64) -> Result<Packs> {
     let (mut figures, mut detail) = (Vec::new(), Vec::new());
     for part in days.chunk_by_mut(|a, b| (a.key.store, month_key(a.key.date)) == (b.key.store, month_key(b.key.date))) {
         let (store, month) = (part[0].key.store, month_key(part[0].key.date));
@@ -510,14 +512,15 @@ fn month_packs(days: &mut [DayRow], kept: &FxHashMap<(StoreId, i64), Vec<KeptDay
             month_days.iter().filter_map(|(d, x)| x.map(|(c, m)| (d.day, c, m))).collect();
         if !with_detail.is_empty() {
             let members = join_sections(with_detail.iter().map(|&(day, _, m)| (day, m)));
-            let categories = join_sections(with_detail.iter().map(|&(day, c, _)| (day, c)));
+            let categories = join_category_days(with_detail.iter().map(|&(day, c, _)| (day, c)))
+                .map_err(|e| DbError::Rule(e.to_string()))?;
             detail.push((month, store, members, categories));
         }
         for d in part.iter_mut() {
             (d.categories, d.members) = (None, None);
         }
     }
-    (figures, detail)
+    Ok((figures, detail))
 }
 
 /// The month rollup and the packs of the store-months a batch touches, each
@@ -533,7 +536,7 @@ fn months_and_packs(
         let stores = a.key.store..=b.key.store;
         let kept_days = kept.iter().filter(|(pair, _)| stores.contains(&pair.0)).flat_map(|(_, v)| v);
         let months = month_rows(kept_days.map(MonthDay::kept).chain(part.iter().map(MonthDay::of)))?;
-        Ok((months, month_packs(part, kept, batch)))
+        Ok((months, month_packs(part, kept, batch)?))
     };
     // The halves split where a store ends: a store-month is never in both.
     let mut mid = days.len() / 2;
