@@ -238,22 +238,32 @@ macro_rules! record_step {
 }
 
 /// Applies step `$m` (its SQL `$sql`, seed rows and derived rows) and notes
-/// it, inside the transaction `$tx`.
+/// it, inside the transaction `$tx`, which holds the database's write lock
+/// (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's migration lock); nothing if the
+/// step is recorded already: processes that start on a new database at once
+/// wait for each other's steps and apply each once.
 macro_rules! apply_step {
     ($tx:ident, $m:ident, $sql:expr) => {{
-        sqlx::raw_sql($sql).execute(&mut *$tx).await?;
-        let seed = ($m.seed)();
-        if !seed.is_empty() {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *$tx).await?;
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM schema_migration").fetch_one(&mut *$tx).await?;
+        if done.unwrap_or(0) < $m.version {
+            sqlx::raw_sql($sql).execute(&mut *$tx).await?;
+            let seed = ($m.seed)();
+            if !seed.is_empty() {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(seed)).execute(&mut *$tx).await?;
+            }
+            match $m.derive {
+                Derive::Nothing => {}
+                Derive::MonthCategories => derive_month_categories!($tx),
+                Derive::MonthPacks => derive_month_packs!($tx),
+            }
+            record_step!($tx, $m);
         }
-        match $m.derive {
-            Derive::Nothing => {}
-            Derive::MonthCategories => derive_month_categories!($tx),
-            Derive::MonthPacks => derive_month_packs!($tx),
-        }
-        record_step!($tx, $m);
     }};
 }
+
+/// Taken by every transaction that changes PostgreSQL's schema.
+const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7402001)";
 
 impl Db {
     async fn schema_version(&self) -> Result<i64> {
@@ -305,7 +315,19 @@ impl Db {
         if before > SCHEMA_VERSION {
             return Err(crate::DbError::TooNew { found: before, known: SCHEMA_VERSION });
         }
-        on_pool!(self, p => { sqlx::query(CREATE_VERSION_TABLE).execute(p).await?; });
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query(CREATE_VERSION_TABLE).execute(p).await?;
+            }
+            Pool::Postgres(p) => {
+                // Two `CREATE TABLE IF NOT EXISTS` at once can collide in
+                // PostgreSQL's catalog: made under the lock.
+                let mut tx = p.begin().await?;
+                sqlx::query(PG_MIGRATION_LOCK).execute(&mut *tx).await?;
+                sqlx::query(CREATE_VERSION_TABLE).execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+        }
         // A new database takes every step in one transaction: one sync of
         // the log instead of one per step (`opsdesk init` on SQLite 40 →
         // 20 ms, on PostgreSQL 100 → 90 ms), and a schema built all or not
@@ -315,7 +337,7 @@ impl Db {
             (Pool::Sqlite(p), 0) => fresh = Some(p.begin_with("BEGIN IMMEDIATE").await?),
             (Pool::Postgres(p), 0) => {
                 let mut tx = p.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7402001)").execute(&mut *tx).await?;
+                sqlx::query(PG_MIGRATION_LOCK).execute(&mut *tx).await?;
                 fresh_pg = Some(tx);
             }
             _ => {}
@@ -330,13 +352,6 @@ impl Db {
                 Pool::Postgres(_) if fresh_pg.is_some() => {
                     let Some(tx) = fresh_pg.as_mut() else { continue };
                     let conn: &mut sqlx::PgConnection = tx;
-                    // Another process may have built the schema while this
-                    // one waited for the lock.
-                    let done: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(version) FROM schema_migration").fetch_one(&mut *conn).await?;
-                    if done.unwrap_or(0) >= m.version {
-                        continue;
-                    }
                     apply_step!(conn, m, m.postgres);
                 }
                 Pool::Sqlite(p) => {
@@ -346,12 +361,7 @@ impl Db {
                 }
                 Pool::Postgres(p) => {
                     let mut tx = p.begin().await?;
-                    sqlx::query("SELECT pg_advisory_xact_lock(7402001)").execute(&mut *tx).await?;
-                    let done: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(version) FROM schema_migration").fetch_one(&mut *tx).await?;
-                    if done.unwrap_or(0) >= m.version {
-                        continue;
-                    }
+                    sqlx::query(PG_MIGRATION_LOCK).execute(&mut *tx).await?;
                     apply_step!(tx, m, m.postgres);
                     tx.commit().await?;
                 }

@@ -62,6 +62,41 @@ async fn init_creates_the_schema_and_a_second_init_changes_nothing() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn inits_that_start_at_once_on_a_new_database_build_its_schema_once() {
+    for backend in TestDb::backends() {
+        let (url, _guard) = TestDb::fresh_url(backend).await;
+        if backend == Backend::Sqlite {
+            // The file exists and is in WAL mode, as after a first connection;
+            // the schema is what the inits race to build.
+            let opts = std::str::FromStr::from_str(&url).map(|o: sqlx::sqlite::SqliteConnectOptions| {
+                o.create_if_missing(true).journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            });
+            sqlx::SqlitePool::connect_with(opts.unwrap()).await.unwrap().close().await;
+        }
+        let inits: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { Db::init(&url).await })
+            })
+            .collect();
+        let mut built = 0;
+        for init in inits {
+            let (db, before) = init.await.unwrap().unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+            assert!(before == 0 || before == SCHEMA_VERSION, "{backend:?}: found {before}");
+            built += i64::from(before == 0);
+            assert_eq!(db.schema_status().await.unwrap(), SchemaStatus::Current);
+            db.close().await;
+        }
+        assert!(built >= 1, "{backend:?}");
+        let steps: i64;
+        on_raw_pool!(backend, &url, |p| {
+            steps = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migration").fetch_one(&p).await.unwrap();
+        });
+        assert_eq!(steps, SCHEMA_VERSION, "{backend:?}: each step recorded once");
+    }
+}
+
 #[tokio::test]
 async fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
     for backend in TestDb::backends() {
