@@ -195,16 +195,6 @@ fn for_each_prefixed<'a, N, T>(
     Ok(())
 }
 
-/// Calls `f(prefix, name, totals)` for every category of packed values laid
-/// end to end, each preceded by a `prefix_len`-byte prefix (the month as text).
-pub fn for_each_category_prefixed<'a>(
-    b: &'a [u8],
-    prefix_len: usize,
-    f: impl FnMut(&'a [u8], &'a str, CategoryTotals),
-) -> Result<(), CodecError> {
-    for_each_prefixed(b, prefix_len, Reader::category, f)
-}
-
 /// Calls `f(prefix, code, day)` for every member of packed values laid end to
 /// end, each preceded by a `prefix_len`-byte prefix (the store-day's date as
 /// text). The codes come as stored, not checked as UTF-8 (a check per
@@ -281,39 +271,97 @@ const NAMED_ONCE_VERSION: u8 = 2;
 /// every day were half of the bytes a 10 M-line import wrote (writing none
 /// of them made it 0.13 s quicker); [`category_sections`] reads this form
 /// and the one before.
-pub fn join_category_days<'a>(days: impl IntoIterator<Item = (u8, &'a [u8])>) -> Result<Vec<u8>, CodecError> {
-    let mut names: Vec<&'a str> = Vec::new();
+///
+/// The same reading sums the month: `totals` is the month's categories
+/// packed as a day's are, sorted by name.
+pub fn join_category_days<'a>(days: impl IntoIterator<Item = (u8, &'a [u8])>) -> Result<JoinedCategories, CodecError> {
+    let mut month = MonthCategories::default();
     let mut body = Vec::new();
     for (day, packed) in days {
+        body.push(day);
+        month.read_day(packed, Some(&mut body))?;
+    }
+    let mut joined = Vec::with_capacity(body.len() + 2 + month.names.len() * 16);
+    joined.extend([NAMED_ONCE, NAMED_ONCE_VERSION]);
+    put_u(&mut joined, month.names.len() as u64);
+    for name in &month.names {
+        put_str(&mut joined, name);
+    }
+    joined.extend_from_slice(&body);
+    Ok(JoinedCategories { joined, totals: month.packed_totals() })
+}
+
+/// What [`join_category_days`] makes of a store-month's days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinedCategories {
+    /// The days' categories, each name written once.
+    pub joined: Vec<u8>,
+    /// The month's categories summed, packed as a day's are.
+    pub totals: Vec<u8>,
+}
+
+/// Days' packed categories summed into one, packed as a day's are.
+pub fn sum_categories<'a>(days: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, CodecError> {
+    let mut month = MonthCategories::default();
+    for packed in days {
+        month.read_day(packed, None)?;
+    }
+    Ok(month.packed_totals())
+}
+
+/// The categories of a store-month's days as they are read: each name
+/// numbered once, in the order first seen, and its figures summed.
+#[derive(Default)]
+struct MonthCategories<'a> {
+    names: Vec<&'a str>,
+    totals: Vec<CategoryTotals>,
+}
+
+impl<'a> MonthCategories<'a> {
+    /// Reads a day's packed categories and, into `out`, writes them as the
+    /// joined form does: the entry count, then per entry the name's number
+    /// and the figures' bytes as they were. A name is checked as UTF-8 once,
+    /// when first seen, and looked up first where the day's entry before it
+    /// points: a day lists its categories sorted by name, mostly the same as
+    /// the month's first days, which numbered them.
+    fn read_day(&mut self, packed: &'a [u8], mut out: Option<&mut Vec<u8>>) -> Result<(), CodecError> {
         let mut r = Reader::new(packed)?;
         let n = r.count()?;
-        body.push(day);
-        put_u(&mut body, n as u64);
-        for _ in 0..n {
-            let (name, t) = r.category()?;
-            let i = match names.iter().position(|x| crate::text::same(x, name)) {
-                Some(i) => i,
-                None => {
-                    names.push(name);
-                    names.len() - 1
-                }
-            };
-            put_u(&mut body, i as u64);
-            put_i(&mut body, t.revenue);
-            put_i(&mut body, t.cost);
-            put_i(&mut body, t.qty);
-            put_i(&mut body, t.lines);
+        if let Some(out) = out.as_deref_mut() {
+            put_u(out, n as u64);
         }
-        r.done()?;
+        let mut next = 0;
+        for _ in 0..n {
+            let name = r.bytes()?;
+            let at = r.at;
+            let t = CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? };
+            let number = match self.names.get(next) {
+                Some(x) if x.as_bytes() == name => next,
+                _ => match self.names.iter().position(|x| x.as_bytes() == name) {
+                    Some(k) => k,
+                    None => {
+                        self.names.push(std::str::from_utf8(name).map_err(|_| CodecError)?);
+                        self.totals.push(CategoryTotals::default());
+                        self.names.len() - 1
+                    }
+                },
+            };
+            self.totals[number] += t;
+            if let Some(out) = out.as_deref_mut() {
+                put_u(out, number as u64);
+                out.extend_from_slice(&packed[at..r.at]);
+            }
+            next = number + 1;
+        }
+        r.done()
     }
-    let mut out = Vec::with_capacity(body.len() + 2 + names.len() * 16);
-    out.extend([NAMED_ONCE, NAMED_ONCE_VERSION]);
-    put_u(&mut out, names.len() as u64);
-    for name in names {
-        put_str(&mut out, name);
+
+    fn packed_totals(&self) -> Vec<u8> {
+        let mut cats: Vec<(&str, CategoryTotals)> =
+            self.names.iter().copied().zip(self.totals.iter().copied()).collect();
+        cats.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        pack_categories(&cats)
     }
-    out.extend_from_slice(&body);
-    Ok(out)
 }
 
 /// The days of a store-month's packed members: (day of the month, the day's
@@ -324,7 +372,7 @@ pub fn member_sections(b: &[u8]) -> Result<Vec<(u8, &[u8])>, CodecError> {
 
 /// Lays days' packed values end to end, each behind its day of the month:
 /// the form [`category_sections`] and [`member_sections`] read, and
-/// [`for_each_category_prefixed`] and [`for_each_member_prefixed`] walk with
+/// [`for_each_member_prefixed`] walks with
 /// a prefix of one byte.
 pub fn join_sections<'a>(days: impl IntoIterator<Item = (u8, &'a [u8])>) -> Vec<u8> {
     let mut out = Vec::new();
@@ -500,7 +548,7 @@ mod tests {
         let month = join_sections([(1, c1.as_slice()), (9, c9.as_slice())]);
         assert_eq!(category_sections(&month).unwrap(), vec![(1, c1.clone()), (9, c9.clone())]);
         let mut seen = Vec::new();
-        for_each_category_prefixed(&month, 1, |d, n, t| seen.push((d[0], n, t.qty))).unwrap();
+        for_each_prefixed(&month, 1, Reader::category, |d, n, t| seen.push((d[0], n, t.qty))).unwrap();
         assert_eq!(seen, vec![(1, "母婴", 3)]);
         let m = pack_members(&[("M1", MemberDay { tickets: 2, net: 300 })]);
         let members = join_sections([(30, m.as_slice())]);
@@ -516,8 +564,17 @@ mod tests {
         let d2 = pack_categories(&[]);
         let d3 = pack_categories(&[("保健品", t(3)), ("母婴", t(-4))]);
         let days = [(1, d1.as_slice()), (2, d2.as_slice()), (31, d3.as_slice())];
-        let month = join_category_days(days).unwrap();
+        let JoinedCategories { joined: month, totals } = join_category_days(days).unwrap();
         assert_eq!(month[0], NAMED_ONCE);
+        // The month summed in the same reading, sorted by name.
+        let sum = pack_categories(&[
+            ("中成药", t(1)),
+            ("保健品", t(3)),
+            ("母婴", CategoryTotals { revenue: -200, cost: 2, qty: -2, lines: 2 }),
+        ]);
+        assert_eq!(totals, sum);
+        assert_eq!(sum_categories(days.iter().map(|d| d.1)).unwrap(), sum);
+        assert_eq!(sum_categories([]).unwrap(), pack_categories(&[]));
         assert_eq!(month.windows("母婴".len()).filter(|w| *w == "母婴".as_bytes()).count(), 1, "each name once");
         let back = category_sections(&month).unwrap();
         assert_eq!(back, days.iter().map(|&(d, p)| (d, p.to_vec())).collect::<Vec<_>>());
@@ -525,6 +582,9 @@ mod tests {
         // A day's pack that cannot be read, a name's number beyond the names,
         // a cut value: refused, never a panic.
         assert_eq!(join_category_days([(1, &d1[..d1.len() - 1])]), Err(CodecError));
+        assert_eq!(sum_categories([&d1[..d1.len() - 1]]), Err(CodecError));
+        let not_utf8 = [VERSION, 1, 1, 0xff, 0, 0, 0, 0];
+        assert_eq!(join_category_days([(1, not_utf8.as_slice())]), Err(CodecError));
         // One name, "a"; day 1 has one entry naming the sixth.
         let beyond = [NAMED_ONCE, NAMED_ONCE_VERSION, 1, 1, b'a', 1, 1, 5, 0, 0, 0, 0];
         assert_eq!(category_sections(&beyond), Err(CodecError));
@@ -572,21 +632,6 @@ mod tests {
 
     #[test]
     fn values_laid_end_to_end_read_as_one() {
-        let a = pack_categories(&[("母婴", CategoryTotals { revenue: 1, cost: 2, qty: 3, lines: 4 })]);
-        let b = pack_categories(&[
-            ("处方药", CategoryTotals { revenue: -5, cost: 0, qty: 0, lines: 1 }),
-            ("母婴", CategoryTotals::default()),
-        ]);
-        let both = [a.clone(), b].concat();
-        let mut seen = Vec::new();
-        for_each_category_prefixed(&both, 0, |_, n, t| seen.push((n, t.revenue))).unwrap();
-        assert_eq!(seen, vec![("母婴", 1), ("处方药", -5), ("母婴", 0)]);
-        let damaged = [a.as_slice(), &[1]].concat();
-        assert_eq!(for_each_category_prefixed(&damaged, 0, |_, _, _| ()), Err(CodecError));
-        let monthly = [b"202610".as_slice(), &a].concat();
-        let mut months = Vec::new();
-        for_each_category_prefixed(&monthly, 6, |m, n, t| months.push((m, n, t.qty))).unwrap();
-        assert_eq!(months, vec![(b"202610".as_slice(), "母婴", 3)]);
         let m = pack_members(&[("M1", MemberDay { tickets: 2, net: 300 })]);
         let dated = [b"2026-10-30".as_slice(), &m, b"2026-10-31", &m].concat();
         let mut days = Vec::new();
@@ -595,6 +640,8 @@ mod tests {
             days,
             vec![(b"2026-10-30".as_slice(), b"M1".as_slice(), 300), (b"2026-10-31".as_slice(), b"M1".as_slice(), 300)]
         );
+        let cut = &dated[..dated.len() - 1];
+        assert_eq!(for_each_member_prefixed(cut, 10, |_, _, _| ()), Err(CodecError));
     }
 
     #[test]
