@@ -212,23 +212,43 @@ impl Db {
         Ok(days)
     }
 
+    /// Calls `f` for every stored store-day from `from` to `to`, of every
+    /// store (callers keep those within the user's reach), without holding
+    /// them: for a count over a year of a thousand stores.
+    pub(crate) async fn each_stored_day(&self, from: NaiveDate, to: NaiveDate, f: impl FnMut(StoredDay)) -> Result<()> {
+        let sql = "SELECT store_id, month, days FROM sales_days WHERE month BETWEEN $1 AND $2";
+        self.each_packed_day(sql, &[Arg::Int(month_key(from)), Arg::Int(month_key(to))], (from, to), f).await
+    }
+
     /// The days within `range` of the packs `sql` selects (store, month, days).
     async fn packs(&self, sql: &str, args: &[Arg], range: (NaiveDate, NaiveDate)) -> Result<Vec<StoredDay>> {
         let mut out = Vec::new();
+        self.each_packed_day(sql, args, range, |d| out.push(d)).await?;
+        Ok(out)
+    }
+
+    /// Calls `f` for each day within `range` of the packs `sql` selects.
+    async fn each_packed_day(
+        &self,
+        sql: &str,
+        args: &[Arg],
+        range: (NaiveDate, NaiveDate),
+        mut f: impl FnMut(StoredDay),
+    ) -> Result<()> {
         if matches!(self.pool, Pool::Sqlite(_)) {
             // Unpacked in place, as SQLite steps the rows: no copy of a pack.
             self.sqlite_each(sql, args, |s| {
                 let (store, month) = (i64::read(s, 0)?, i64::read(s, 1)?);
-                unpack_month(store, month, bytes(s, 2), range, |d| out.push(d))
+                unpack_month(store, month, bytes(s, 2), range, &mut f)
             })
-            .await?;
+            .await
         } else {
             let rows: Vec<(i64, i64, Vec<u8>)> = self.fetch_rows(sql, args).await?;
             for (store, month, packed) in rows {
-                unpack_month(store, month, &packed, range, |d| out.push(d))?;
+                unpack_month(store, month, &packed, range, &mut f)?;
             }
+            Ok(())
         }
-        Ok(out)
     }
 }
 

@@ -179,9 +179,14 @@ impl Db {
     /// imported as summaries, which lack categories and members.
     pub async fn summary_days(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<i64> {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
-        let days = self.stored_days(from, to).await?;
-        let summaries = days.iter().filter(|d| d.day.source == DaySource::Summary && allowed.contains(&d.store));
-        Ok(summaries.count() as i64)
+        let mut n = 0;
+        self.each_stored_day(from, to, |d| {
+            if d.day.source == DaySource::Summary && allowed.contains(&d.store) {
+                n += 1;
+            }
+        })
+        .await?;
+        Ok(n)
     }
 
     /// Each member's recency, frequency and spend over the 365 days to
