@@ -159,7 +159,12 @@ pub fn unpack_members(b: &[u8]) -> Result<Vec<(&str, MemberDay)>, CodecError> {
 impl<'a> Reader<'a> {
     fn category(&mut self) -> Result<(&'a str, CategoryTotals), CodecError> {
         let name = self.str()?;
-        Ok((name, CategoryTotals { revenue: self.i()?, cost: self.i()?, qty: self.i()?, lines: self.i()? }))
+        Ok((name, self.category_totals()?))
+    }
+
+    /// A category's figures, as every form of categories writes them.
+    fn category_totals(&mut self) -> Result<CategoryTotals, CodecError> {
+        Ok(CategoryTotals { revenue: self.i()?, cost: self.i()?, qty: self.i()?, lines: self.i()? })
     }
 
     fn member(&mut self) -> Result<(&'a str, MemberDay), CodecError> {
@@ -250,7 +255,7 @@ pub fn category_sections(b: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, CodecError> {
         let mut cats = Vec::with_capacity(n);
         for _ in 0..n {
             let name = *usize::try_from(r.u()?).ok().and_then(|i| names.get(i)).ok_or(CodecError)?;
-            cats.push((name, CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? }));
+            cats.push((name, r.category_totals()?));
         }
         out.push((day, pack_categories(&cats)));
     }
@@ -334,7 +339,7 @@ impl<'a> MonthCategories<'a> {
         for _ in 0..n {
             let name = r.bytes()?;
             let at = r.at;
-            let t = CategoryTotals { revenue: r.i()?, cost: r.i()?, qty: r.i()?, lines: r.i()? };
+            let t = r.category_totals()?;
             let number = match self.names.get(next) {
                 Some(x) if x.as_bytes() == name => next,
                 _ => match self.names.iter().position(|x| x.as_bytes() == name) {
@@ -632,6 +637,21 @@ mod tests {
 
     #[test]
     fn values_laid_end_to_end_read_as_one() {
+        let a = pack_categories(&[("母婴", CategoryTotals { revenue: 1, cost: 2, qty: 3, lines: 4 })]);
+        let b = pack_categories(&[
+            ("处方药", CategoryTotals { revenue: -5, cost: 0, qty: 0, lines: 1 }),
+            ("母婴", CategoryTotals::default()),
+        ]);
+        let both = [a.clone(), b].concat();
+        let mut seen = Vec::new();
+        for_each_prefixed(&both, 0, Reader::category, |_, n, t| seen.push((n, t.revenue))).unwrap();
+        assert_eq!(seen, vec![("母婴", 1), ("处方药", -5), ("母婴", 0)]);
+        let damaged = [a.as_slice(), &[1]].concat();
+        assert_eq!(for_each_prefixed(&damaged, 0, Reader::category, |_, _, _| ()), Err(CodecError));
+        let monthly = [b"202610".as_slice(), &a].concat();
+        let mut months = Vec::new();
+        for_each_prefixed(&monthly, 6, Reader::category, |m, n, t| months.push((m, n, t.qty))).unwrap();
+        assert_eq!(months, vec![(b"202610".as_slice(), "母婴", 3)]);
         let m = pack_members(&[("M1", MemberDay { tickets: 2, net: 300 })]);
         let dated = [b"2026-10-30".as_slice(), &m, b"2026-10-31", &m].concat();
         let mut days = Vec::new();
