@@ -11,7 +11,7 @@ use opsdesk_domain::reports::daily::{DailyReport, DailyRow, daily_report, daily_
 use opsdesk_domain::reports::efficiency::efficiency_table;
 use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table, prev_month};
 use opsdesk_domain::reports::regions::regions_table;
-use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, segments};
+use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, scored, segments};
 use opsdesk_domain::reports::table::{Cell, Column, Kind, ReportTable, col};
 use opsdesk_domain::reports::traffic::{Flag, TrafficRow, traffic_rows, traffic_table};
 use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
@@ -387,10 +387,9 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
                 _ => db.member_figures(scope, asof).await?,
             };
             let left_out = summary_days(db, scope, asof - Duration::days(364), asof, windows.is_empty()).await?;
-            let rows = rfm(windows);
             let table = match req {
-                ReportRequest::Rfm { .. } => rfm_members_table(asof, rows),
-                _ => rfm_segments_table(asof, &segments(&rows)),
+                ReportRequest::Rfm { .. } => rfm_members_table(asof, rfm(windows)),
+                _ => rfm_segments_table(asof, &segments(&scored(windows))),
             };
             Report { table, summary_days_left_out: left_out }
         }

@@ -94,6 +94,15 @@ pub fn rfm(mut members: Vec<MemberWindow>) -> Vec<RfmRow> {
     // Codes are unique: an unstable sort gives the one order, without a
     // buffer of half the members.
     members.sort_unstable_by(|a, b| a.member.as_bytes().cmp(b.member.as_bytes()));
+    scored(members)
+}
+
+/// The rows of [`rfm`] in the order the members come: a score is a rank,
+/// which no order changes. For the segments, which count members and sum
+/// their spend: sorting 68 k members by their (empty) codes only to count
+/// them took 8.7 ms of the segments' 25 at 1 M lines.
+pub fn scored(mut members: Vec<MemberWindow>) -> Vec<RfmRow> {
+    members.retain(|m| m.frequency > 0);
     // Recency ranks descending: more days ago, lower score. A window holds
     // 365 days, so the days counted back from the longest ago are small.
     let oldest = members.iter().map(|m| m.recency_days).max().unwrap_or(0);
@@ -285,6 +294,19 @@ mod tests {
         assert_eq!(seg[0].members, 1);
         assert_eq!(seg[0].member_share_pct, Some(2500));
         assert_eq!(seg[0].monetary_share_pct, Some(6000));
+    }
+
+    #[test]
+    fn members_scored_in_any_order_fall_into_the_same_segments() {
+        let members: Vec<MemberWindow> = (0..40)
+            .map(|i| w(&format!("M{:02}", (i * 7) % 40), (i * 13) % 365, (i * 5) % 9, (i * 37) % 500 - 60))
+            .collect();
+        let sorted = rfm(members.clone());
+        let mut unsorted = scored(members);
+        assert_ne!(unsorted, sorted, "the members come in another order");
+        assert_eq!(segments(&unsorted), segments(&sorted));
+        unsorted.sort_by(|a, b| a.member.cmp(&b.member));
+        assert_eq!(unsorted, sorted);
     }
 
     proptest::proptest! {
