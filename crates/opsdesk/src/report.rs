@@ -161,7 +161,11 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> 
     if let Some(note) = report.note(ui.lang) {
         eprintln!("{note}");
     }
-    emit(&report.table, output, ui)
+    emit(&report.table, output, ui)?;
+    // The command ends here: a long report's rows go back with the
+    // process's memory, not freed one by one.
+    std::mem::forget(report);
+    Ok(())
 }
 
 /// The report as an aligned terminal table, headings in the user's language.
