@@ -11,7 +11,7 @@
 use chrono::NaiveDate;
 use opsdesk_domain::calendar::{month_bounds, month_key};
 use opsdesk_domain::sales::codec::{PackedDay, category_sections, for_each_day, member_sections};
-use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
+use opsdesk_domain::sales::{DayKey, DayRow, DaySource, StoreId};
 use rustc_hash::FxHashMap;
 
 use crate::fetch::{Arg, Col, bytes};
@@ -124,6 +124,19 @@ pub(crate) fn unpack_month(
     })
     .map_err(|_| damaged())?;
     if bad { Err(damaged()) } else { Ok(()) }
+}
+
+/// How many of `store`'s days of month `month` (`YYYYMM`) from `from` to
+/// `to` came as daily summaries.
+pub(crate) fn summary_days_of_month(
+    store: StoreId,
+    month: i64,
+    packed: &[u8],
+    range: (NaiveDate, NaiveDate),
+) -> Result<i64> {
+    let mut n = 0;
+    unpack_month(store, month, packed, range, |d| n += i64::from(d.day.source == DaySource::Summary))?;
+    Ok(n)
 }
 
 /// A row of the table of one row per store-day that `sales_days` replaced

@@ -26,6 +26,8 @@ enum Derive {
     /// The store-days and their detail packed by month, from the tables of
     /// a row per store-day, which go.
     MonthPacks,
+    /// Each store-month's count of summary days, from its packed days.
+    MonthSummaryDays,
 }
 
 /// Fills `sales_month` from every stored store-day, in `$tx`.
@@ -89,6 +91,31 @@ macro_rules! derive_month_packs {
         }
         sqlx::query("DROP TABLE sales_day").execute(&mut *$tx).await?;
         sqlx::query("DROP TABLE sales_day_detail").execute(&mut *$tx).await?;
+    }};
+}
+
+/// Counts each store-month's summary days in `sales_month`, from the
+/// packed days of `sales_days`, in `$tx`.
+macro_rules! derive_month_summary_days {
+    ($tx:ident) => {{
+        let packs: Vec<(i64, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT store_id, month, days FROM sales_days").fetch_all(&mut *$tx).await?;
+        for (store, month, days) in packs {
+            let n = crate::day_packs::summary_days_of_month(
+                store,
+                month,
+                &days,
+                (chrono::NaiveDate::MIN, chrono::NaiveDate::MAX),
+            )?;
+            if n > 0 {
+                sqlx::query("UPDATE sales_month SET summary_days = $1 WHERE month = $2 AND store_id = $3")
+                    .bind(n)
+                    .bind(month)
+                    .bind(store)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
     }};
 }
 
@@ -206,6 +233,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::MonthPacks,
     },
+    Migration {
+        version: 13,
+        name: "month_summary_days",
+        sqlite: include_str!("../../../migrations/sqlite/0013_month_summary_days.sql"),
+        postgres: include_str!("../../../migrations/postgres/0013_month_summary_days.sql"),
+        seed: no_seed,
+        derive: Derive::MonthSummaryDays,
+    },
 ];
 
 /// The schema version this binary creates and expects.
@@ -256,6 +291,7 @@ macro_rules! apply_step {
                 Derive::Nothing => {}
                 Derive::MonthCategories => derive_month_categories!($tx),
                 Derive::MonthPacks => derive_month_packs!($tx),
+                Derive::MonthSummaryDays => derive_month_summary_days!($tx),
             }
             record_step!($tx, $m);
         }

@@ -175,17 +175,36 @@ impl Db {
             .collect())
     }
 
-    /// Whether the store-days within reach from `from` to `to` include days
-    /// imported as summaries, which lack categories and members.
+    /// How many store-days within reach from `from` to `to` were imported as
+    /// summaries, which lack categories and members.
     pub async fn summary_days(&self, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<i64> {
         let allowed: std::collections::HashSet<i64> = self.store_codes(scope).await?.into_values().collect();
+        // The store-months with summary days (an index holds only those):
+        // a month within the range adds its count; a month the range cuts
+        // (at most its first and its last) has its days unpacked and counted.
+        let sql = "SELECT store_id, month, summary_days FROM sales_month
+                   WHERE month BETWEEN $1 AND $2 AND summary_days > 0";
+        let months: Vec<(i64, i64, i64)> =
+            self.fetch_rows(sql, &[Arg::Int(month_key(from)), Arg::Int(month_key(to))]).await?;
         let mut n = 0;
-        self.each_stored_day(from, to, |d| {
-            if d.day.source == DaySource::Summary && allowed.contains(&d.store) {
-                n += 1;
+        let mut cut: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
+        for (store, month, count) in months.into_iter().filter(|m| allowed.contains(&m.0)) {
+            let (first, last) = month_bounds(month).ok_or_else(|| damaged(CodecError))?;
+            if first >= from && last <= to {
+                n += count;
+            } else {
+                cut.entry(month).or_default().insert(store);
             }
-        })
-        .await?;
+        }
+        for (month, stores) in cut {
+            let (first, last) = month_bounds(month).ok_or_else(|| damaged(CodecError))?;
+            self.each_stored_day(first.max(from), last.min(to), |d| {
+                if d.day.source == DaySource::Summary && stores.contains(&d.store) {
+                    n += 1;
+                }
+            })
+            .await?;
+        }
         Ok(n)
     }
 

@@ -16,7 +16,7 @@ use opsdesk_domain::sales::codec::{
     JoinedCategories, PackedDay, join_category_days, join_sections, pack_categories, pack_days, sum_categories,
     unpack_categories, unpack_members,
 };
-use opsdesk_domain::sales::{DayKey, DayRow, StoreId};
+use opsdesk_domain::sales::{DayKey, DayRow, DaySource, StoreId};
 use rustc_hash::FxHashMap;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
@@ -196,7 +196,7 @@ fn detail(r: &DayRow) -> DayDetail<'_> {
 }
 
 const MONTH_COLS: &str = "INSERT INTO sales_month (month, store_id, revenue_c, cost_c, tickets, qty, member_revenue_c,
-    days, days_with_qty, days_with_members, categories)";
+    days, days_with_qty, days_with_members, summary_days, categories)";
 
 /// A store-month's figures summed over its days.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -210,6 +210,8 @@ pub(crate) struct MonthFigures {
     pub(crate) days: i64,
     pub(crate) days_with_qty: i64,
     pub(crate) days_with_members: i64,
+    /// Days that came as daily summaries.
+    pub(crate) summary_days: i64,
 }
 
 /// A store-month summed over its days, with the categories (packed) of its
@@ -232,6 +234,7 @@ pub(crate) struct MonthDay<'a> {
     pub(crate) member_revenue: Option<i64>,
     /// None for a summary.
     pub(crate) categories: Option<&'a [u8]>,
+    pub(crate) summary: bool,
 }
 
 /// A store-day as schema step 7 read it to fill the month rollup (see
@@ -255,6 +258,8 @@ impl<'a> MonthDay<'a> {
             qty: r.5,
             member_revenue: r.6,
             categories: r.7.as_deref(),
+            // A day without detail came as a summary.
+            summary: r.7.is_none(),
         }
     }
 
@@ -270,6 +275,7 @@ impl<'a> MonthDay<'a> {
             qty: d.day.qty,
             member_revenue: d.day.member_revenue,
             categories: k.detail.as_ref().map(|(c, _)| c.as_slice()),
+            summary: d.day.source == DaySource::Summary,
         }
     }
 
@@ -283,6 +289,7 @@ impl<'a> MonthDay<'a> {
             qty: d.qty,
             member_revenue: d.member_revenue,
             categories: d.categories.as_deref(),
+            summary: d.source == DaySource::Summary,
         }
     }
 }
@@ -293,6 +300,7 @@ impl MonthFigures {
         self.cost += d.cost;
         self.tickets += d.tickets;
         self.days += 1;
+        self.summary_days += i64::from(d.summary);
         if let Some(q) = d.qty {
             self.qty += q;
             self.days_with_qty += 1;
@@ -328,7 +336,7 @@ const LINE_COLS: &str =
 async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[MonthRow], packs: &Packs) -> Result<()> {
     use crate::sqlite_bulk::{Value, insert};
     let one_row = |head: &str, n: usize| format!("{head} VALUES ({})", vec!["?"; n].join(","));
-    insert(conn, &one_row(MONTH_COLS, 11), months, |r, v| {
+    insert(conn, &one_row(MONTH_COLS, 12), months, |r, v| {
         let f = &r.figures;
         v.extend([
             Value::Int(r.month),
@@ -341,6 +349,7 @@ async fn sqlite_rows(conn: &mut SqliteConnection, data: &SalesData, months: &[Mo
             Value::Int(f.days),
             Value::Int(f.days_with_qty),
             Value::Int(f.days_with_members),
+            Value::Int(f.summary_days),
             Value::Blob(Some(&r.categories)),
         ])
     })
@@ -377,7 +386,7 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow],
         let f = &r.figures;
         let _ = write!(
             b,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
             r.month,
             r.store,
             f.revenue,
@@ -387,7 +396,8 @@ async fn pg_rows(conn: &mut PgConnection, data: &SalesData, months: &[MonthRow],
             f.member_revenue,
             f.days,
             f.days_with_qty,
-            f.days_with_members
+            f.days_with_members,
+            f.summary_days
         );
         copy_bytes(b, Some(&r.categories));
         b.push('\n');
@@ -772,12 +782,24 @@ impl Db {
         days.sort_unstable_by_key(|d| (d.store_id, d.d));
         let mut snap = RollupSnapshot { days, ..RollupSnapshot::default() };
         let damaged = |_| DbError::Rule("a packed rollup value is damaged".into());
-        type Stored = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, Vec<u8>);
+        type Stored = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, Vec<u8>);
         let months: Vec<Stored> = on_pool!(self, p => sqlx::query_as(
             "SELECT store_id, month, revenue_c, cost_c, tickets, qty, member_revenue_c, days, days_with_qty,
-                    days_with_members, categories FROM sales_month").fetch_all(p).await?);
-        for (store_id, month, revenue_c, cost_c, tickets, qty, member_revenue_c, days, with_qty, with_members, cats) in
-            months.into_iter().filter(|r| allowed.contains(&r.0))
+                    days_with_members, summary_days, categories FROM sales_month").fetch_all(p).await?);
+        for (
+            store_id,
+            month,
+            revenue_c,
+            cost_c,
+            tickets,
+            qty,
+            member_revenue_c,
+            days,
+            with_qty,
+            with_members,
+            summary_days,
+            cats,
+        ) in months.into_iter().filter(|r| allowed.contains(&r.0))
         {
             let (qty, member_revenue_c) =
                 ((with_qty == days).then_some(qty), (with_members == days).then_some(member_revenue_c));
@@ -790,6 +812,7 @@ impl Db {
                 qty,
                 member_revenue_c,
                 days,
+                summary_days,
             });
             for (category, t) in unpack_categories(&cats).map_err(damaged)? {
                 snap.months.push(MonthSnap {
@@ -902,6 +925,8 @@ pub struct MonthTotals {
     pub qty: Option<i64>,
     pub member_revenue_c: Option<i64>,
     pub days: i64,
+    /// Days that came as daily summaries.
+    pub summary_days: i64,
 }
 
 impl RollupSnapshot {
@@ -920,6 +945,7 @@ impl RollupSnapshot {
                 qty: Some(0),
                 member_revenue_c: Some(0),
                 days: 0,
+                summary_days: 0,
             });
             e.revenue_c += d.revenue_c;
             e.cost_c += d.cost_c;
@@ -927,6 +953,7 @@ impl RollupSnapshot {
             e.qty = e.qty.zip(d.qty).map(|(a, b)| a + b);
             e.member_revenue_c = e.member_revenue_c.zip(d.member_revenue_c).map(|(a, b)| a + b);
             e.days += 1;
+            e.summary_days += i64::from(d.source == "summary");
         }
         sums.into_values().collect()
     }

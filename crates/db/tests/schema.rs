@@ -287,6 +287,12 @@ async fn upgrading_builds_the_month_rollup_and_packs_the_stored_days_by_month() 
         assert_eq!(snap.days, expected, "{backend:?}");
         assert_eq!(snap.months, snap.months_from_days(), "{backend:?}");
         assert_eq!(snap.month_totals, snap.month_totals_from_days(), "{backend:?}");
+        // Step 13 counted September's summary day from the packed days.
+        let summaries: Vec<_> = snap.month_totals.iter().map(|m| (m.month, m.summary_days)).collect();
+        assert_eq!(summaries, vec![(202609, 1), (202610, 0)], "{backend:?}");
+        assert_eq!(db.summary_days(&all, sep(1), sep(30)).await.unwrap(), 1, "{backend:?}");
+        assert_eq!(db.summary_days(&all, sep(3), sep(3)).await.unwrap(), 1, "{backend:?}");
+        assert_eq!(db.summary_days(&all, sep(4), sep(30)).await.unwrap(), 0, "{backend:?}");
         let rx: Vec<_> = snap.months.iter().map(|m| (m.month, m.category.as_str(), m.revenue_c)).collect();
         assert_eq!(
             rx,
@@ -328,6 +334,7 @@ async fn upgrading_builds_the_month_rollup_and_packs_the_stored_days_by_month() 
         );
         assert_eq!(after.months, after.months_from_days(), "{backend:?}");
         assert_eq!(after.month_totals, after.month_totals_from_days(), "{backend:?}");
+        assert_eq!(after.month_totals[0].summary_days, 1, "the kept summary day, {backend:?}");
         let rx: Vec<_> = after.months.iter().map(|m| (m.month, m.category.as_str(), m.revenue_c)).collect();
         assert_eq!(
             rx,

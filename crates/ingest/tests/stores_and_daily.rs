@@ -149,6 +149,25 @@ async fn daily_summaries_replace_store_days_and_keep_what_they_lack_empty() {
         assert!(!after.categories.iter().any(|c| ids.contains(&c.store_id) && c.d == day.d));
         assert!(!after.members.iter().any(|m| ids.contains(&m.store_id) && m.d == day.d));
         assert!(before.categories.iter().any(|c| ids.contains(&c.store_id) && c.d == day.d));
+        // Counted by the month rollup for whole months, from the packed
+        // days for a month the range cuts; within reach only.
+        let counted = |from: &str, to: &str, scope: opsdesk_db::Scope| {
+            let db = &t.db;
+            let (from, to) = (d(from), d(to));
+            async move { db.summary_days(&scope, from, to).await.unwrap() }
+        };
+        let months: Vec<(i64, i64)> =
+            after.month_totals.iter().filter(|m| m.summary_days > 0).map(|m| (m.month, m.summary_days)).collect();
+        assert_eq!(months, vec![(202610, 1), (202610, 1)], "{backend:?}");
+        assert_eq!(counted("2026-10-01", "2026-10-31", scope()).await, 2, "{backend:?}");
+        assert_eq!(counted("1900-01-01", "9999-12-31", scope()).await, 2, "{backend:?}");
+        assert_eq!(counted("2026-10-30", "2026-10-30", scope()).await, 2, "{backend:?}");
+        assert_eq!(counted("2026-09-15", "2026-10-30", scope()).await, 2, "{backend:?}");
+        assert_eq!(counted("2026-10-31", "2026-11-30", scope()).await, 0, "{backend:?}");
+        assert_eq!(counted("2026-10-01", "2026-10-29", scope()).await, 0, "{backend:?}");
+        let own = opsdesk_db::Scope::new("sm", opsdesk_db::scope::Reach::Store(day.store_id));
+        assert_eq!(counted("2026-10-01", "2026-10-31", own.clone()).await, 1, "{backend:?}");
+        assert_eq!(counted("2026-10-30", "2026-10-31", own).await, 1, "{backend:?}");
     }
 }
 
