@@ -241,6 +241,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::MonthSummaryDays,
     },
+    Migration {
+        version: 14,
+        name: "sales_detail_by_store",
+        sqlite: include_str!("../../../migrations/sqlite/0014_sales_detail_by_store.sql"),
+        postgres: include_str!("../../../migrations/postgres/0014_sales_detail_by_store.sql"),
+        seed: no_seed,
+        derive: Derive::Nothing,
+    },
 ];
 
 /// The schema version this binary creates and expects.
