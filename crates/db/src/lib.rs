@@ -91,6 +91,38 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Begins a transaction that writes. SQLite's plain `BEGIN` takes the write
+/// lock at the first write; a transaction that has read by then fails at
+/// once with "database is locked" if another connection wrote meanwhile
+/// (its snapshot is stale, and no waiting mends that), whatever the busy
+/// timeout. `BEGIN IMMEDIATE` takes the lock first, waiting for it as long
+/// as the busy timeout allows. PostgreSQL's transactions need nothing of
+/// the kind.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>>> + Send {
+        self.begin()
+    }
+}
+
 /// A database URL with its password hidden, for messages and logs.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -207,6 +239,37 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A write transaction reads, another connection writes meanwhile, and
+    /// the first then writes: it waits for the other and both land. With
+    /// SQLite's plain `BEGIN` the first failed at once, "database is locked".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_read_first_waits_for_another_writer_instead_of_failing() {
+        use crate::testing::TestDb;
+        for backend in TestDb::backends() {
+            let t = TestDb::new(backend).await;
+            on_pool!(t.db, p => {
+                sqlx::query("CREATE TABLE probe (n BIGINT NOT NULL)").execute(p).await.unwrap();
+            });
+            let other = Db::open(&t.url).await.unwrap();
+            on_pool!(t.db, p => {
+                let mut tx = p.begin_write().await.unwrap();
+                let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM probe").fetch_one(&mut *tx).await.unwrap();
+                assert_eq!(before, 0);
+                let writer = tokio::spawn(async move {
+                    on_pool!(other, q => sqlx::query("INSERT INTO probe (n) VALUES (2)").execute(q).await.map(|_| ()))
+                });
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                sqlx::query("INSERT INTO probe (n) VALUES (1)").execute(&mut *tx).await.unwrap_or_else(|e| {
+                    panic!("{backend:?}: {e}")
+                });
+                tx.commit().await.unwrap();
+                writer.await.unwrap().unwrap();
+            });
+            let n: i64 = on_pool!(t.db, p => sqlx::query_scalar("SELECT CAST(SUM(n) AS BIGINT) FROM probe").fetch_one(p).await.unwrap());
+            assert_eq!(n, 3, "{backend:?}");
+        }
+    }
 
     #[test]
     fn urls_hide_passwords_and_name_sqlite_files() {

@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 
+use crate::BeginWrite;
 use crate::{Db, Pool, Result, on_pool};
 
 struct Migration {
@@ -366,7 +367,7 @@ impl Db {
             Pool::Postgres(p) => {
                 // Two `CREATE TABLE IF NOT EXISTS` at once can collide in
                 // PostgreSQL's catalog: made under the lock.
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 sqlx::query(PG_MIGRATION_LOCK).execute(&mut *tx).await?;
                 sqlx::query(CREATE_VERSION_TABLE).execute(&mut *tx).await?;
                 tx.commit().await?;
@@ -378,9 +379,9 @@ impl Db {
         // at all. PostgreSQL holds the migration lock for all of it.
         let (mut fresh, mut fresh_pg) = (None, None);
         match (&self.pool, before) {
-            (Pool::Sqlite(p), 0) => fresh = Some(p.begin_with("BEGIN IMMEDIATE").await?),
+            (Pool::Sqlite(p), 0) => fresh = Some(p.begin_write().await?),
             (Pool::Postgres(p), 0) => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 sqlx::query(PG_MIGRATION_LOCK).execute(&mut *tx).await?;
                 fresh_pg = Some(tx);
             }
@@ -399,12 +400,12 @@ impl Db {
                     apply_step!(conn, m, m.postgres);
                 }
                 Pool::Sqlite(p) => {
-                    let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                    let mut tx = p.begin_write().await?;
                     apply_step!(tx, m, m.sqlite);
                     tx.commit().await?;
                 }
                 Pool::Postgres(p) => {
-                    let mut tx = p.begin().await?;
+                    let mut tx = p.begin_write().await?;
                     sqlx::query(PG_MIGRATION_LOCK).execute(&mut *tx).await?;
                     apply_step!(tx, m, m.postgres);
                     tx.commit().await?;

@@ -6,6 +6,7 @@ use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::people::{ReachKind, Role, name_problem};
 use serde_json::json;
 
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::scope::Reach;
 use crate::{Db, DbError, Result, Scope, on_pool};
@@ -146,7 +147,7 @@ impl Db {
         }
         let now = Utc::now();
         let id: i64 = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO app_user (name, role, region_id, store_id, password_hash, active, created_at)
                  VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING id")
@@ -197,7 +198,7 @@ impl Db {
     pub async fn create_session(&self, user: &User, token_hash: &str, csrf: &str, ip: &str) -> Result<()> {
         let now = Utc::now();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO user_session (token_hash, user_id, csrf, created_at, seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)")
                 .bind(token_hash).bind(user.id).bind(csrf).bind(now).bind(ip).execute(&mut *tx).await?;
             audit!(&mut *tx, format!("user:{}", user.name), "sign-in", "app_user", user.id.to_string(), None, Some(json!({"ip": ip})));
@@ -234,7 +235,7 @@ impl Db {
     /// (rather than a timeout).
     pub async fn end_session(&self, session: &Session, signed_out: bool) -> Result<()> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM user_session WHERE token_hash = $1").bind(&session.token_hash).execute(&mut *tx).await?;
             let action = if signed_out { "sign-out" } else { "session-expired" };
             let u = &session.user;
@@ -247,7 +248,7 @@ impl Db {
     /// Records a refused sign-in (unknown name or wrong password).
     pub async fn record_failed_sign_in(&self, name: &str, ip: &str) -> Result<()> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             audit!(&mut *tx, "anonymous", "sign-in-failed", "app_user", name, None, Some(json!({"ip": ip})));
             tx.commit().await?;
         });
@@ -276,7 +277,7 @@ impl Db {
         }
         let now = Utc::now();
         Ok(on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
                 .bind(user.id).bind(name).bind(token_hash).bind(now).fetch_one(&mut *tx).await?;
@@ -307,7 +308,7 @@ impl Db {
     pub async fn revoke_api_token(&self, user: &User, id: i64) -> Result<bool> {
         let now = Utc::now();
         Ok(on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("UPDATE api_token SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
                 .bind(id).bind(user.id).bind(now).execute(&mut *tx).await?.rows_affected();
             if n > 0 {
@@ -347,7 +348,7 @@ impl Db {
         }
         let (region_id, store_id) = self.resolve_reach(role, reach).await?;
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE app_user SET role = $2, region_id = $3, store_id = $4 WHERE id = $1")
                 .bind(id).bind(role.key()).bind(region_id).bind(store_id).execute(&mut *tx).await?;
             let was = json!({"role": before.role.key(), "region_id": before.region_id, "store_id": before.store_id});
@@ -368,7 +369,7 @@ impl Db {
             return Err(DbError::refused("不能停用自己", "you cannot deactivate yourself"));
         }
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE app_user SET active = $2 WHERE id = $1").bind(id).bind(active).execute(&mut *tx).await?;
             if !active {
                 sqlx::query("DELETE FROM user_session WHERE user_id = $1").bind(id).execute(&mut *tx).await?;

@@ -21,6 +21,7 @@ use rustc_hash::FxHashMap;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::day_packs::{StoredDay, packed, unpack_detail, unpack_month};
 use crate::imports::{BatchMeta, ImportResult, bind_batch};
@@ -744,11 +745,11 @@ impl Db {
         debug_assert!(data.days.windows(2).all(|w| w[0].key < w[1].key), "days must be sorted");
         Ok(match &self.pool {
             Pool::Sqlite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = p.begin_write().await?;
                 replace_partitions!(tx, self, scope, meta, data, fingerprint, sqlite_rows)
             }
             Pool::Postgres(p) => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(7402002)").execute(&mut *tx).await?;
                 replace_partitions!(tx, self, scope, meta, data, fingerprint, pg_rows)
             }

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use opsdesk_domain::appraisal;
 
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::{Db, DbError, Result, Scope, on_pool};
 
@@ -57,7 +58,7 @@ impl Db {
         }
         let before = self.setting(key).await?;
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO setting (key, value) VALUES ($1, $2)
                          ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .bind(key)
@@ -82,7 +83,7 @@ impl Db {
 
     pub async fn save_column_mapping(&self, scope: &Scope, kind: &str, header: &str, field: &str) -> Result<()> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO column_mapping (kind, header, field) VALUES ($1, $2, $3)
                          ON CONFLICT (kind, header) DO UPDATE SET field = excluded.field")
                 .bind(kind)

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use opsdesk_domain::staff::{EmployeeRecord, PositionRecord, Unit};
 use serde_json::json;
 
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::{Db, DbError, RecordChanges, Result, Scope, on_pool};
 
@@ -84,7 +85,7 @@ impl Db {
             return Err(DbError::refused(format!("没有在用的用户 {h}"), format!("there is no active user {h}")));
         }
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE department SET head = $2 WHERE id = $1").bind(id).bind(head).execute(&mut *tx).await?;
             audit!(&mut *tx, scope.actor(), "update", "department", old.name.clone(),
                 Some(json!({ "head": old.head })), Some(json!({ "head": head })));
@@ -120,7 +121,7 @@ impl Db {
             self.positions().await?.into_iter().map(|p| (p.code.clone(), p)).collect();
         let mut changes = RecordChanges::default();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for r in records {
                 let after = json!({ "code": r.code, "name": r.name, "duties": r.duties });
                 match existing.get(&r.code) {
@@ -154,7 +155,7 @@ impl Db {
             self.employees(&Scope::system("staff")).await?.into_iter().map(|e| (e.code.clone(), e)).collect();
         let mut changes = RecordChanges::default();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut departments: HashMap<Vec<String>, i64> = HashMap::new();
             for r in records {
                 let (store_id, department_id) = match &r.unit {

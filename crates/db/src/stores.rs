@@ -7,6 +7,7 @@ use opsdesk_domain::sales::StoreId;
 use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus};
 use serde_json::json;
 
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::{Db, DbError, RecordChanges, Result, Scope, on_pool};
 
@@ -153,7 +154,7 @@ impl Db {
             self.stores(scope).await?.into_iter().map(|s| (s.code.clone(), s)).collect();
         let mut changes = RecordChanges::default();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let mut region_ids: HashMap<Vec<String>, i64> = HashMap::new();
             for rec in records {
                 let region_id = match region_ids.get(&rec.region_path) {

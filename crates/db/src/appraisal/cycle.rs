@@ -15,6 +15,7 @@ use opsdesk_domain::people::Role;
 use serde_json::json;
 
 use super::reach::Viewer;
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::staff::Employee;
 use crate::{Db, DbError, Result, Scope, on_pool};
@@ -128,7 +129,7 @@ impl Db {
         }
         let after = json!({ "month": month, "deadline": due.to_string(), "units": units });
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO appraisal_cycle (month, deadline, opened_by, opened_at) VALUES ($1, $2, $3, $4)")
                 .bind(month).bind(due).bind(scope.actor()).bind(Utc::now()).execute(&mut *tx).await?;
             for u in &units {
@@ -265,7 +266,7 @@ impl Db {
             rows.push((e, entry));
         }
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for (e, entry) in &rows {
                 sqlx::query("INSERT INTO appraisal_score (month, employee_id, indicator, points, comment) VALUES ($1, $2, $3, $4, $5)
                              ON CONFLICT (month, employee_id, indicator) DO UPDATE SET points = excluded.points, comment = excluded.comment")
@@ -390,7 +391,7 @@ impl Db {
         let after = json!({ "month": month, "unit": unit, "reason": reason, "scaled": scale,
             "grades": appraised.iter().map(|a| json!({"employee": a.employee, "grade": (!a.excluded).then(|| a.grade.label())})).collect::<Vec<_>>() });
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM appraisal_result WHERE month = $1 AND unit = $2").bind(month).bind(unit).execute(&mut *tx).await?;
             for ((e, a), score) in staff.iter().zip(&appraised).zip(&scores) {
                 let (grade, c) = if a.excluded { (None, 0) } else { (Some(a.grade.label()), coef(a.grade)) };
@@ -475,7 +476,7 @@ impl Db {
         };
         let after = json!({ "month": month, "unit": unit, "from": state.key(), "to": next.key(), "comment": comment });
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(month).bind(unit).bind(next.key()).bind(comment.trim());
             let q = if step == Step::SendBack { q } else { q.bind(scope.actor()).bind(Utc::now()) };
             q.execute(&mut *tx).await?;
@@ -667,7 +668,7 @@ impl Db {
         let late: Vec<Waiting> =
             self.appraisal_waiting(month).await?.into_iter().filter(|w| w.days_late(today) > 0).collect();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for w in &late {
                 let after = json!({ "state": w.state.key(), "deadline": w.deadline.to_string(),
                     "days_late": w.days_late(today), "to": w.holders });

@@ -8,6 +8,7 @@ use opsdesk_domain::calendar::month_bounds;
 use opsdesk_domain::targets::attainment;
 use serde_json::json;
 
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::fetch::Arg;
 use crate::staff::Employee;
@@ -64,7 +65,7 @@ impl Db {
                 .collect::<Vec<_>>()
         );
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM indicator WHERE position = $1").bind(position).execute(&mut *tx).await?;
             for i in items {
                 sqlx::query("INSERT INTO indicator (position, key, name, weight, source) VALUES ($1, $2, $3, $4, $5)")

@@ -351,7 +351,7 @@ impl Db {
         after["plan_stretch"] = json!(tree.stretch);
         match &self.pool {
             Pool::Sqlite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = p.begin_write().await?;
                 save_tree!(
                     tx,
                     sqlite_write,
@@ -366,7 +366,7 @@ impl Db {
                 );
             }
             Pool::Postgres(p) => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 sqlx::query("SELECT id FROM target_plan WHERE id = $1 FOR UPDATE")
                     .bind(plan.id)
                     .execute(&mut *tx)

@@ -17,6 +17,7 @@ use opsdesk_domain::targets::{
 use serde_json::json;
 use sqlx::{PgConnection, SqliteConnection};
 
+use crate::BeginWrite;
 use crate::audit::audit;
 use crate::fetch::Arg;
 use crate::{Db, DbError, Pool, Result, Scope, on_pool};
@@ -282,7 +283,7 @@ impl Db {
         let after = json!({ "key": m.key, "name_zh": m.name_zh, "name_en": m.name_en, "unit": m.unit.key(),
                             "basis": m.basis.key(), "actual": m.actual.map(|a| a.key()) });
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO target_metric (key, name_zh, name_en, unit, basis, actual, position)
                          VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(position), 0) + 1 FROM target_metric))
                          ON CONFLICT (key) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
@@ -334,7 +335,7 @@ impl Db {
         }
         let after = json!({ "date": day.date.to_string(), "kind": day.kind.key(), "name": day.name, "uplift_pm": day.uplift_pm });
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO holiday (d, kind, name, uplift_pm) VALUES ($1, $2, $3, $4)
                          ON CONFLICT (d) DO UPDATE SET kind = excluded.kind, name = excluded.name, uplift_pm = excluded.uplift_pm")
                 .bind(day.date).bind(day.kind.key()).bind(day.name.trim()).bind(day.uplift_pm)
@@ -349,7 +350,7 @@ impl Db {
     pub async fn delete_holiday(&self, scope: &Scope, date: NaiveDate) -> Result<bool> {
         may_plan(scope)?;
         Ok(on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("DELETE FROM holiday WHERE d = $1").bind(date).execute(&mut *tx).await?.rows_affected();
             if n > 0 {
                 audit!(&mut *tx, scope.actor(), "delete", "holiday", date.to_string(), None::<serde_json::Value>, None);
@@ -530,11 +531,11 @@ impl Db {
         }
         let id = match &self.pool {
             Pool::Sqlite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = p.begin_write().await?;
                 create!(tx, sqlite_write)
             }
             Pool::Postgres(p) => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 create!(tx, pg_write)
             }
         };
@@ -547,7 +548,7 @@ impl Db {
         let before =
             json!({ "year": plan.year, "metric": plan.metric.key, "baseline": plan.baseline, "stretch": plan.stretch });
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for table in ["target_payout_line", "target_payout", "target_day", "target_month", "target_store", "target_region", "target_plan"] {
                 let col = if table == "target_plan" { "id" } else { "plan_id" };
                 sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {col} = $1"))).bind(plan.id).execute(&mut *tx).await?;

@@ -152,7 +152,7 @@ impl Db {
         let total: i64 = sheet.lines.iter().map(|l| l.amount).sum();
         let after = json!({ "month": month, "stores": sheet.lines.len(), "total": total });
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO target_payout (plan_id, month, approved_by, approved_at) VALUES ($1, $2, $3, $4)")
                 .bind(plan.id).bind(month).bind(scope.actor()).bind(Utc::now()).execute(&mut *tx).await?;
             for l in &sheet.lines {
@@ -187,7 +187,7 @@ impl Db {
                     "penalty_per_point": r.penalty_per_point, "penalty_cap": r.penalty_cap })
         };
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE target_plan SET bonus_per_point = $2, bonus_cap = $3, penalty_floor = $4, penalty_per_point = $5, penalty_cap = $6 WHERE id = $1")
                 .bind(plan.id).bind(rule.bonus_per_point).bind(rule.bonus_cap).bind(rule.floor).bind(rule.penalty_per_point).bind(rule.penalty_cap)
                 .execute(&mut *tx).await?;
