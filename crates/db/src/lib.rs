@@ -180,14 +180,13 @@ impl Db {
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .pragma("temp_store", "memory")
-                // 4 MiB of pages: a bulk write spills its dirty pages to the
+                // 2 MiB of pages: a bulk write spills its dirty pages to the
                 // log as it goes instead of holding them all until the commit
                 // (a 10 M-line import peaked at 272 MiB with 64 MiB, 212 with
-                // 8, in the same time; with 4, 176–177 MiB against 180–181
-                // and 1.41–1.48 s against 1.49–1.55, the 1 M-line import
-                // 81–82 MiB against 82–87); reads are served by the mapping
-                // below.
-                .pragma("cache_size", "-4096")
+                // 8, 176–177 with 4, 174–175 with 2, each no slower than the
+                // last; the 1 M-line import 82–87, 81–82, 80 MiB); reads are
+                // served by the mapping below.
+                .pragma("cache_size", "-2048")
                 // Reads come straight from the file's pages in the kernel's
                 // cache instead of being copied into SQLite's: reading a year
                 // of packed members for the RFM segments at 10 M lines took
