@@ -35,14 +35,11 @@ pub fn same(a: &str, b: &str) -> bool {
 /// equal need comparing in full ([`sorted_by_name`]).
 pub fn prefix_key(s: &str) -> u128 {
     let b = s.as_bytes();
-    if let Some(head) = b.first_chunk::<16>() {
-        return u128::from_be_bytes(*head);
+    match b.first_chunk::<16>() {
+        Some(head) => u128::from_be_bytes(*head),
+        // A shorter text's short key, without the length in its lowest byte.
+        None => short_key(b).map_or(0, |k| k & !0xff),
     }
-    let mut w = [0u8; 16];
-    for (to, from) in w.iter_mut().zip(b) {
-        *to = *from;
-    }
-    u128::from_be_bytes(w)
 }
 
 /// Named entries sorted by name in byte order. Sorting a store-day's members
@@ -94,7 +91,7 @@ pub fn short_code(k: u128) -> ([u8; 16], usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{same, short_code, short_key};
+    use super::{prefix_key, same, short_code, short_key};
 
     fn text(k: u128) -> String {
         let (w, n) = short_code(k);
@@ -113,6 +110,13 @@ mod tests {
                 u128::from_be_bytes(w)
             });
             proptest::prop_assert_eq!(short_key(&code), want);
+            // A text's prefix key: its first 16 bytes, zero-padded.
+            let text = String::from_utf8_lossy(&code);
+            let mut padded = [0u8; 16];
+            for (to, from) in padded.iter_mut().zip(text.as_bytes()) {
+                *to = *from;
+            }
+            proptest::prop_assert_eq!(prefix_key(&text), u128::from_be_bytes(padded));
         }
     }
 
