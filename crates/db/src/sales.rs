@@ -790,39 +790,23 @@ impl Db {
         days.sort_unstable_by_key(|d| (d.store_id, d.d));
         let mut snap = RollupSnapshot { days, ..RollupSnapshot::default() };
         let damaged = |_| DbError::Rule("a packed rollup value is damaged".into());
-        type Stored = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, Vec<u8>);
-        let months: Vec<Stored> = on_pool!(self, p => sqlx::query_as(
+        let months: Vec<StoredMonth> = on_pool!(self, p => sqlx::query_as(
             "SELECT store_id, month, revenue_c, cost_c, tickets, qty, member_revenue_c, days, days_with_qty,
                     days_with_members, summary_days, categories FROM sales_month").fetch_all(p).await?);
-        for (
-            store_id,
-            month,
-            revenue_c,
-            cost_c,
-            tickets,
-            qty,
-            member_revenue_c,
-            days,
-            with_qty,
-            with_members,
-            summary_days,
-            cats,
-        ) in months.into_iter().filter(|r| allowed.contains(&r.0))
-        {
-            let (qty, member_revenue_c) =
-                ((with_qty == days).then_some(qty), (with_members == days).then_some(member_revenue_c));
+        for m in months.into_iter().filter(|m| allowed.contains(&m.store_id)) {
+            let (store_id, month) = (m.store_id, m.month);
             snap.month_totals.push(MonthTotals {
                 store_id,
                 month,
-                revenue_c,
-                cost_c,
-                tickets,
-                qty,
-                member_revenue_c,
-                days,
-                summary_days,
+                revenue_c: m.revenue_c,
+                cost_c: m.cost_c,
+                tickets: m.tickets,
+                qty: (m.days_with_qty == m.days).then_some(m.qty),
+                member_revenue_c: (m.days_with_members == m.days).then_some(m.member_revenue_c),
+                days: m.days,
+                summary_days: m.summary_days,
             });
-            for (category, t) in unpack_categories(&cats).map_err(damaged)? {
+            for (category, t) in unpack_categories(&m.categories).map_err(damaged)? {
                 snap.months.push(MonthSnap {
                     store_id,
                     month,
@@ -860,6 +844,23 @@ impl Db {
     pub async fn line_detail_count(&self) -> Result<i64> {
         Ok(on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM sales_line").fetch_one(p).await?))
     }
+}
+
+/// A row of `sales_month` as the snapshot reads it.
+#[derive(sqlx::FromRow)]
+struct StoredMonth {
+    store_id: i64,
+    month: i64,
+    revenue_c: i64,
+    cost_c: i64,
+    tickets: i64,
+    qty: i64,
+    member_revenue_c: i64,
+    days: i64,
+    days_with_qty: i64,
+    days_with_members: i64,
+    summary_days: i64,
+    categories: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
