@@ -4,8 +4,7 @@
 
 use chrono::Utc;
 
-use crate::BeginWrite;
-use crate::{Db, Pool, Result, on_pool};
+use crate::{BeginWrite, Db, Pool, Result, on_pool};
 
 struct Migration {
     version: i64,

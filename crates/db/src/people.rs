@@ -6,10 +6,9 @@ use opsdesk_domain::i18n::Lang;
 use opsdesk_domain::people::{ReachKind, Role, name_problem};
 use serde_json::json;
 
-use crate::BeginWrite;
 use crate::audit::audit;
 use crate::scope::Reach;
-use crate::{Db, DbError, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, Result, Scope, on_pool};
 
 /// Where a new user's reach is tied, as the person creating her names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

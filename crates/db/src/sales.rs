@@ -21,11 +21,10 @@ use rustc_hash::FxHashMap;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
-use crate::BeginWrite;
 use crate::audit::audit;
 use crate::day_packs::{StoredDay, packed, unpack_detail, unpack_month};
 use crate::imports::{BatchMeta, ImportResult, bind_batch};
-use crate::{Db, DbError, Pool, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, Pool, Result, Scope, on_pool};
 
 /// One POS line, kept when line detail is on.
 #[derive(Debug, Clone, PartialEq, Eq)]

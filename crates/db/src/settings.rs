@@ -4,9 +4,8 @@ use serde_json::json;
 
 use opsdesk_domain::appraisal;
 
-use crate::BeginWrite;
 use crate::audit::audit;
-use crate::{Db, DbError, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, Result, Scope, on_pool};
 
 /// Whether sales imports also keep every POS line (for drill-down). Off by
 /// default: reports read rollups only.

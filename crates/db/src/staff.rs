@@ -8,9 +8,8 @@ use chrono::NaiveDate;
 use opsdesk_domain::staff::{EmployeeRecord, PositionRecord, Unit};
 use serde_json::json;
 
-use crate::BeginWrite;
 use crate::audit::audit;
-use crate::{Db, DbError, RecordChanges, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, RecordChanges, Result, Scope, on_pool};
 
 /// A stored position.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -7,9 +7,8 @@ use opsdesk_domain::sales::StoreId;
 use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus};
 use serde_json::json;
 
-use crate::BeginWrite;
 use crate::audit::audit;
-use crate::{Db, DbError, RecordChanges, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, RecordChanges, Result, Scope, on_pool};
 
 /// A store as the desk shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,10 +15,9 @@ use opsdesk_domain::people::Role;
 use serde_json::json;
 
 use super::reach::Viewer;
-use crate::BeginWrite;
 use crate::audit::audit;
 use crate::staff::Employee;
-use crate::{Db, DbError, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, Result, Scope, on_pool};
 
 /// A unit's place in a cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,11 +8,10 @@ use opsdesk_domain::calendar::month_bounds;
 use opsdesk_domain::targets::attainment;
 use serde_json::json;
 
-use crate::BeginWrite;
 use crate::audit::audit;
 use crate::fetch::Arg;
 use crate::staff::Employee;
-use crate::{Db, DbError, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, Result, Scope, on_pool};
 
 impl Db {
     /// The appraisal policy as the settings have it now.

@@ -17,10 +17,9 @@ use opsdesk_domain::targets::{
 use serde_json::json;
 use sqlx::{PgConnection, SqliteConnection};
 
-use crate::BeginWrite;
 use crate::audit::audit;
 use crate::fetch::Arg;
-use crate::{Db, DbError, Pool, Result, Scope, on_pool};
+use crate::{BeginWrite, Db, DbError, Pool, Result, Scope, on_pool};
 
 mod cells;
 mod payouts;
