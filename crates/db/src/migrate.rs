@@ -249,6 +249,14 @@ const MIGRATIONS: &[Migration] = &[
         seed: no_seed,
         derive: Derive::Nothing,
     },
+    Migration {
+        version: 15,
+        name: "rfm_kept",
+        sqlite: include_str!("../../../migrations/sqlite/0015_rfm_kept.sql"),
+        postgres: include_str!("../../../migrations/postgres/0015_rfm_kept.sql"),
+        seed: no_seed,
+        derive: Derive::Nothing,
+    },
 ];
 
 /// The schema version this binary creates and expects.

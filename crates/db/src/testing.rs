@@ -94,6 +94,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Runs one statement as it is written: for tests that damage or look
+    /// at stored values directly.
+    pub async fn execute(&self, sql: &str) -> crate::Result<u64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        Ok(crate::on_pool!(self.db, p => sqlx::query(sql).execute(p).await?.rows_affected()))
+    }
+
+    /// The as-of dates R5 is kept for, with their member counts, by date.
+    pub async fn kept_rfm(&self) -> crate::Result<Vec<(chrono::NaiveDate, i64)>> {
+        const SQL: &str = "SELECT asof, members FROM rfm_kept ORDER BY asof";
+        Ok(crate::on_pool!(self.db, p => sqlx::query_as(SQL).fetch_all(p).await?))
+    }
+}
+
 /// Removes a test database when dropped.
 pub struct TestDbGuard(Option<Cleanup>);
 

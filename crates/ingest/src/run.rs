@@ -155,6 +155,10 @@ impl Run {
                 s.pairs_replaced = pairs_replaced;
                 s.rows_imported = rows;
                 s.revenue = revenue;
+                // R5 of the new last date, computed once now rather than at
+                // the first report. Failing here loses no data: the report
+                // then computes it itself, and says what is wrong.
+                let _ = db.keep_rfm().await;
             }
             WriteOutcome::AlreadyImported { batch_id } => {
                 s.outcome = Outcome::AlreadyImported;

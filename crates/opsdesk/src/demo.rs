@@ -363,6 +363,7 @@ async fn build(db: &Db, scope: &Scope, args: &DemoArgs, ui: &Ui) -> Result<(), F
         add: false,
     };
     let written = db.write_sales(scope, &meta, data).await.map_err(err)?;
+    db.keep_rfm().await.map_err(err)?;
     // Plans for this year, and last year's too when the appraisal's months fall in it.
     let mut years = vec![end.year()];
     if end.month() <= 2 {

@@ -11,7 +11,7 @@ use opsdesk_domain::reports::daily::{DailyReport, DailyRow, daily_report, daily_
 use opsdesk_domain::reports::efficiency::efficiency_table;
 use opsdesk_domain::reports::monthly::{month_label, monthly_report, monthly_table, prev_month};
 use opsdesk_domain::reports::regions::regions_table;
-use opsdesk_domain::reports::rfm::{rfm, rfm_members_table, rfm_segments_table, scored, segments};
+use opsdesk_domain::reports::rfm::{rfm_members_table, rfm_segments_table, segment_rows};
 use opsdesk_domain::reports::table::{Cell, Column, Kind, ReportTable, col};
 use opsdesk_domain::reports::traffic::{Flag, TrafficRow, traffic_rows, traffic_table};
 use opsdesk_domain::reports::weekly::{IsoWeek, weekly_table};
@@ -381,15 +381,18 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
                 Some(d) => d,
                 None => last_date(db, scope).await?,
             };
-            // The segments need every member's scores but no member's code.
-            let windows = match req {
-                ReportRequest::Rfm { .. } => db.member_windows(scope, asof).await?,
-                _ => db.member_figures(scope, asof).await?,
-            };
-            let left_out = summary_days(db, scope, asof - Duration::days(364), asof, windows.is_empty()).await?;
-            let table = match req {
-                ReportRequest::Rfm { .. } => rfm_members_table(asof, rfm(windows)),
-                _ => rfm_segments_table(asof, &segments(&scored(windows))),
+            let from = asof - Duration::days(364);
+            let (table, left_out) = match req {
+                ReportRequest::Rfm { .. } => {
+                    let rows = db.rfm_rows(scope, asof).await?;
+                    let left_out = summary_days(db, scope, from, asof, rows.is_empty()).await?;
+                    (rfm_members_table(asof, rows), left_out)
+                }
+                _ => {
+                    let sums = db.rfm_segment_sums(scope, asof).await?;
+                    let left_out = summary_days(db, scope, from, asof, sums.iter().all(|s| s.0 == 0)).await?;
+                    (rfm_segments_table(asof, &segment_rows(&sums)), left_out)
+                }
             };
             Report { table, summary_days_left_out: left_out }
         }

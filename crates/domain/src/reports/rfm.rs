@@ -40,7 +40,8 @@ pub const SEGMENTS: [(usize, &str, &str, bool, bool, bool); 8] = [
     (8, "一般挽留客户", "general win-back", false, false, false),
 ];
 
-fn segment_of(r: i64, f: i64, m: i64) -> usize {
+/// The segment (1–8) of three scores.
+pub fn segment_of(r: i64, f: i64, m: i64) -> usize {
     SEGMENTS.iter().find(|s| s.3 == (r >= 3) && s.4 == (f >= 3) && s.5 == (m >= 3)).map(|s| s.0).unwrap_or(8)
 }
 
@@ -136,24 +137,41 @@ pub struct SegmentRow {
     pub monetary_share_pct: Option<i64>,
 }
 
-/// All eight segments in order, empty ones included.
-pub fn segments(rows: &[RfmRow]) -> Vec<SegmentRow> {
-    let n = rows.len() as i64;
-    let total: i64 = rows.iter().map(|r| r.monetary).sum();
+/// Each segment's members and their spend, in segment order.
+pub type SegmentSums = [(i64, i64); 8];
+
+/// The members and spend of each segment, in one pass over the rows.
+pub fn segment_sums(rows: &[RfmRow]) -> SegmentSums {
+    let mut sums = [(0, 0); 8];
+    for r in rows {
+        let s = &mut sums[r.segment_no - 1];
+        s.0 += 1;
+        s.1 += r.monetary;
+    }
+    sums
+}
+
+/// All eight segments in order, empty ones included, with their shares of
+/// all listed members and of their spend.
+pub fn segment_rows(sums: &SegmentSums) -> Vec<SegmentRow> {
+    let n: i64 = sums.iter().map(|s| s.0).sum();
+    let total: i64 = sums.iter().map(|s| s.1).sum();
     SEGMENTS
         .iter()
-        .map(|s| {
-            let members = rows.iter().filter(|r| r.segment_no == s.0).count() as i64;
-            let monetary = rows.iter().filter(|r| r.segment_no == s.0).map(|r| r.monetary).sum();
-            SegmentRow {
-                segment_no: s.0,
-                members,
-                member_share_pct: crate::reports::daily::pct(members, n),
-                monetary,
-                monetary_share_pct: crate::reports::daily::pct(monetary, total),
-            }
+        .zip(sums)
+        .map(|(s, &(members, monetary))| SegmentRow {
+            segment_no: s.0,
+            members,
+            member_share_pct: crate::reports::daily::pct(members, n),
+            monetary,
+            monetary_share_pct: crate::reports::daily::pct(monetary, total),
         })
         .collect()
+}
+
+/// All eight segments in order, empty ones included.
+pub fn segments(rows: &[RfmRow]) -> Vec<SegmentRow> {
+    segment_rows(&segment_sums(rows))
 }
 
 /// A score (1–5) as its digit.

@@ -9,8 +9,10 @@
 //! count, then per entry, sorted by name in byte order: the name's length and
 //! UTF-8 bytes, then the figures. A store-month's days: see [`pack_days`].
 //! Counts and lengths are LEB128 varints; signed figures are zigzag varints.
+//! The kept R5 rows and segments: see [`pack_rfm_rows`].
 
 use super::{CategoryTotals, DaySource, MemberDay};
+use crate::reports::rfm::{RfmRow, SegmentSums, segment_of};
 
 const VERSION: u8 = 1;
 
@@ -482,6 +484,85 @@ pub fn unpack_days(b: &[u8]) -> Result<Vec<PackedDay>, CodecError> {
     Ok(out)
 }
 
+/// Packs scored RFM rows, which must be in member code order (the kept R5
+/// of `crates/db/src/rfm_kept.rs`): the row count, then per row the length
+/// of the code it shares with the row before, the rest of its code (length
+/// and bytes), recency, frequency, monetary, and its scores as one number,
+/// 25·(r − 1) + 5·(f − 1) + (m − 1).
+pub fn pack_rfm_rows(rows: &[RfmRow]) -> Vec<u8> {
+    let mut out = vec![VERSION];
+    put_u(&mut out, rows.len() as u64);
+    let mut before: &[u8] = &[];
+    for r in rows {
+        let code = r.member.as_bytes();
+        let shared = code.iter().zip(before).take_while(|(a, b)| a == b).count();
+        put_u(&mut out, shared as u64);
+        put_u(&mut out, (code.len() - shared) as u64);
+        out.extend_from_slice(&code[shared..]);
+        put_i(&mut out, r.recency_days);
+        put_i(&mut out, r.frequency);
+        put_i(&mut out, r.monetary);
+        put_u(&mut out, ((r.r_score - 1) * 25 + (r.f_score - 1) * 5 + (r.m_score - 1)) as u64);
+        before = code;
+    }
+    out
+}
+
+/// The rows [`pack_rfm_rows`] packed, each with its segment.
+pub fn unpack_rfm_rows(b: &[u8]) -> Result<Vec<RfmRow>, CodecError> {
+    let mut r = Reader::new(b)?;
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    let mut code: Vec<u8> = Vec::new();
+    for _ in 0..n {
+        let shared = usize::try_from(r.u()?).map_err(|_| CodecError)?;
+        if shared > code.len() {
+            return Err(CodecError);
+        }
+        code.truncate(shared);
+        code.extend_from_slice(r.bytes()?);
+        let member = std::str::from_utf8(&code).map_err(|_| CodecError)?.to_string();
+        let (recency_days, frequency, monetary) = (r.i()?, r.i()?, r.i()?);
+        let scores = r.u()?;
+        if scores >= 125 {
+            return Err(CodecError);
+        }
+        let (r_score, f_score, m_score) = (1 + scores as i64 / 25, 1 + scores as i64 / 5 % 5, 1 + scores as i64 % 5);
+        out.push(RfmRow {
+            member,
+            recency_days,
+            frequency,
+            monetary,
+            r_score,
+            f_score,
+            m_score,
+            segment_no: segment_of(r_score, f_score, m_score),
+        });
+    }
+    r.done()?;
+    Ok(out)
+}
+
+/// Packs the eight segments' members and spend.
+pub fn pack_segment_sums(sums: &SegmentSums) -> Vec<u8> {
+    let mut out = vec![VERSION];
+    for &(members, monetary) in sums {
+        put_i(&mut out, members);
+        put_i(&mut out, monetary);
+    }
+    out
+}
+
+pub fn unpack_segment_sums(b: &[u8]) -> Result<SegmentSums, CodecError> {
+    let mut r = Reader::new(b)?;
+    let mut sums = [(0, 0); 8];
+    for s in &mut sums {
+        *s = (r.i()?, r.i()?);
+    }
+    r.done()?;
+    Ok(sums)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,9 +586,37 @@ mod tests {
         }
 
         #[test]
+        fn rfm_rows_round_trip(
+            v in proptest::collection::btree_map("(M0{0,3}[0-9]{1,4}|会员[0-9]{0,3}|110101199001011234X)", (0i64..365, 1i64..400, any::<i64>(), 1i64..=5, 1i64..=5, 1i64..=5), 0..60)
+        ) {
+            let rows: Vec<RfmRow> = v
+                .into_iter()
+                .map(|(member, (recency_days, frequency, monetary, r_score, f_score, m_score))| RfmRow {
+                    member,
+                    recency_days,
+                    frequency,
+                    monetary,
+                    r_score,
+                    f_score,
+                    m_score,
+                    segment_no: segment_of(r_score, f_score, m_score),
+                })
+                .collect();
+            let packed = pack_rfm_rows(&rows);
+            prop_assert_eq!(unpack_rfm_rows(&packed).unwrap(), rows);
+        }
+
+        #[test]
+        fn segment_sums_round_trip(sums in proptest::array::uniform8((any::<i64>(), any::<i64>()))) {
+            prop_assert_eq!(unpack_segment_sums(&pack_segment_sums(&sums)).unwrap(), sums);
+        }
+
+        #[test]
         fn damaged_bytes_are_an_error_never_a_panic(b in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = unpack_members(&b);
             let _ = unpack_categories(&b);
+            let _ = unpack_rfm_rows(&b);
+            let _ = unpack_segment_sums(&b);
         }
     }
 

@@ -47,6 +47,14 @@ pub fn scratch_copy(rel: &str) -> (tempdir::Dir, PathBuf) {
     (dir, to)
 }
 
+/// A file holding `text` in a fresh temporary folder.
+pub fn scratch_file(name: &str, text: &str) -> (tempdir::Dir, PathBuf) {
+    let dir = tempdir::Dir::new();
+    let to = dir.path().join(name);
+    std::fs::write(&to, text).unwrap();
+    (dir, to)
+}
+
 pub mod tempdir {
     use std::path::{Path, PathBuf};
     use std::sync::atomic::{AtomicU64, Ordering};
