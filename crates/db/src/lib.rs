@@ -218,6 +218,18 @@ impl Db {
         redact(&self.url)
     }
 
+    /// Copies SQLite's write-ahead log into the database file now, on a
+    /// connection of its own, instead of when the last connection closes
+    /// (PostgreSQL: nothing to do). After a large import, while other work
+    /// goes on: the copy of a 1 M-line import's pages took some 40 ms of
+    /// closing the command line's database.
+    pub async fn checkpoint_log(&self) -> Result<()> {
+        if let Pool::Sqlite(p) = &self.pool {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(p).await?;
+        }
+        Ok(())
+    }
+
     /// Closes every connection (SQLite checkpoints its log).
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)

@@ -156,9 +156,11 @@ impl Run {
                 s.rows_imported = rows;
                 s.revenue = revenue;
                 // R5 of the new last date, computed once now rather than at
-                // the first report. Failing here loses no data: the report
-                // then computes it itself, and says what is wrong.
-                let _ = db.keep_rfm().await;
+                // the first report, while the batch's pages are copied from
+                // SQLite's log into the database file. Failing here loses no
+                // data: the report then computes R5 itself, and says what is
+                // wrong; the log is copied when the database closes.
+                let _ = tokio::join!(db.checkpoint_log(), db.keep_rfm());
             }
             WriteOutcome::AlreadyImported { batch_id } => {
                 s.outcome = Outcome::AlreadyImported;
