@@ -207,18 +207,8 @@ mod tests {
     use super::*;
     use crate::testing::TestDb;
 
-    fn row(member: &str, recency_days: i64, scores: (i64, i64, i64)) -> RfmRow {
-        let (r_score, f_score, m_score) = scores;
-        RfmRow {
-            member: member.into(),
-            recency_days,
-            frequency: 2,
-            monetary: -150,
-            r_score,
-            f_score,
-            m_score,
-            segment_no: opsdesk_domain::reports::rfm::segment_of(r_score, f_score, m_score),
-        }
+    fn row(member: &str, recency_days: i64, scores: [i64; 3]) -> RfmRow {
+        RfmRow::new(member.into(), recency_days, 2, -150, scores)
     }
 
     /// Figures summed before an import came (labelled with the version read
@@ -230,7 +220,7 @@ mod tests {
             let t = TestDb::new(backend).await;
             let asof = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
             let rows: Vec<RfmRow> =
-                (0..PART_ROWS + 3).map(|i| row(&format!("M{i:07}"), (i % 365) as i64, (1, 3, 5))).collect();
+                (0..PART_ROWS + 3).map(|i| row(&format!("M{i:07}"), (i % 365) as i64, [1, 3, 5])).collect();
             // No import yet: the version is 0.
             t.db.keep(asof, 7, &rows).await.unwrap();
             assert_eq!(t.kept_rfm().await.unwrap(), [], "{backend:?}: a version other than the last");

@@ -28,6 +28,23 @@ pub struct RfmRow {
     pub segment_no: usize,
 }
 
+impl RfmRow {
+    /// A member's row from her figures and scores (R, F, M), with the
+    /// segment they put her in.
+    pub fn new(member: String, recency_days: i64, frequency: i64, monetary: i64, [r, f, m]: [i64; 3]) -> RfmRow {
+        RfmRow {
+            member,
+            recency_days,
+            frequency,
+            monetary,
+            r_score: r,
+            f_score: f,
+            m_score: m,
+            segment_no: segment_of(r, f, m),
+        }
+    }
+}
+
 /// The eight segments: number, name, and whether R, F and M are high (≥ 3).
 pub const SEGMENTS: [(usize, &str, &str, bool, bool, bool); 8] = [
     (1, "重要价值客户", "important value", true, true, true),
@@ -113,16 +130,7 @@ pub fn scored(mut members: Vec<MemberWindow>) -> Vec<RfmRow> {
     members
         .into_iter()
         .enumerate()
-        .map(|(i, w)| RfmRow {
-            member: w.member,
-            recency_days: w.recency_days,
-            frequency: w.frequency,
-            monetary: w.monetary,
-            r_score: r[i],
-            f_score: f[i],
-            m_score: m[i],
-            segment_no: segment_of(r[i], f[i], m[i]),
-        })
+        .map(|(i, w)| RfmRow::new(w.member, w.recency_days, w.frequency, w.monetary, [r[i], f[i], m[i]]))
         .collect()
 }
 

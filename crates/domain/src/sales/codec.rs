@@ -12,7 +12,7 @@
 //! The kept R5 rows and segments: see [`pack_rfm_rows`].
 
 use super::{CategoryTotals, DaySource, MemberDay};
-use crate::reports::rfm::{RfmRow, SegmentSums, segment_of};
+use crate::reports::rfm::{RfmRow, SegmentSums};
 
 const VERSION: u8 = 1;
 
@@ -527,17 +527,8 @@ pub fn unpack_rfm_rows(b: &[u8]) -> Result<Vec<RfmRow>, CodecError> {
         if scores >= 125 {
             return Err(CodecError);
         }
-        let (r_score, f_score, m_score) = (1 + scores as i64 / 25, 1 + scores as i64 / 5 % 5, 1 + scores as i64 % 5);
-        out.push(RfmRow {
-            member,
-            recency_days,
-            frequency,
-            monetary,
-            r_score,
-            f_score,
-            m_score,
-            segment_no: segment_of(r_score, f_score, m_score),
-        });
+        let scores = [1 + scores as i64 / 25, 1 + scores as i64 / 5 % 5, 1 + scores as i64 % 5];
+        out.push(RfmRow::new(member, recency_days, frequency, monetary, scores));
     }
     r.done()?;
     Ok(out)
@@ -591,16 +582,7 @@ mod tests {
         ) {
             let rows: Vec<RfmRow> = v
                 .into_iter()
-                .map(|(member, (recency_days, frequency, monetary, r_score, f_score, m_score))| RfmRow {
-                    member,
-                    recency_days,
-                    frequency,
-                    monetary,
-                    r_score,
-                    f_score,
-                    m_score,
-                    segment_no: segment_of(r_score, f_score, m_score),
-                })
+                .map(|(member, (recency, frequency, monetary, r, f, m))| RfmRow::new(member, recency, frequency, monetary, [r, f, m]))
                 .collect();
             let packed = pack_rfm_rows(&rows);
             prop_assert_eq!(unpack_rfm_rows(&packed).unwrap(), rows);
