@@ -92,6 +92,9 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// How long a SQLite connection waits for another's write lock.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Begins a transaction that writes. SQLite's plain `BEGIN` takes the write
 /// lock at the first write; a transaction that has read by then fails at
 /// once with "database is locked" if another connection wrote meanwhile
@@ -178,7 +181,7 @@ impl Db {
                 .page_size(16384)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true)
                 .pragma("temp_store", "memory")
                 // 2 MiB of pages: a bulk write spills its dirty pages to the

@@ -21,6 +21,10 @@ use opsdesk_domain::sales::codec::{
     CodecError, pack_rfm_rows, pack_segment_sums, unpack_rfm_rows, unpack_segment_sums,
 };
 
+use std::time::Duration;
+
+use sqlx::Connection;
+
 use crate::{BeginWrite, Db, DbError, Pool, Result, Scope, on_pool};
 
 /// Members packed to a row of `rfm_kept_part`.
@@ -139,68 +143,122 @@ impl Db {
     /// Stores `rows`, computed for `asof` from the data of `version`, if that
     /// is still the last import; drops what other versions kept, and the
     /// oldest as-of dates beyond [`KEPT_DATES`].
+    ///
+    /// On SQLite it waits for the write lock [`KEEPER_WAIT`] at most and
+    /// otherwise keeps nothing: a report that keeps what it summed must not
+    /// wait behind an import, which holds the lock for seconds and then
+    /// makes the figures of no use anyway.
     async fn keep(&self, asof: NaiveDate, version: i64, rows: &[RfmRow]) -> Result<()> {
-        let segments = pack_segment_sums(&segment_sums(rows));
-        let parts: Vec<Vec<u8>> = rows.chunks(PART_ROWS).map(pack_rfm_rows).collect();
-        let postgres = matches!(self.pool, Pool::Postgres(_));
-        on_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            if postgres {
+        let kept = Kept {
+            asof,
+            version,
+            members: rows.len() as i64,
+            segments: pack_segment_sums(&segment_sums(rows)),
+            parts: rows.chunks(PART_ROWS).map(pack_rfm_rows).collect(),
+        };
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut conn = p.acquire().await?;
+                let wait = |d: Duration| sqlx::AssertSqlSafe(format!("PRAGMA busy_timeout = {}", d.as_millis()));
+                sqlx::query(wait(KEEPER_WAIT)).execute(&mut *conn).await?;
+                let written = async {
+                    let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
+                        Err(e) if is_busy(&e) => return Ok(()),
+                        begun => begun?,
+                    };
+                    write_kept!(tx, kept);
+                    Ok(())
+                }
+                .await;
+                if sqlx::query(wait(crate::BUSY_TIMEOUT)).execute(&mut *conn).await.is_err() {
+                    // Not back in the pool with the short wait.
+                    drop(conn.detach());
+                }
+                written
+            }
+            Pool::Postgres(p) => {
+                let mut tx = p.begin_write().await?;
                 // One keeper at a time (two could insert the same date).
                 sqlx::query("SELECT pg_advisory_xact_lock(7402003)").execute(&mut *tx).await?;
+                write_kept!(tx, kept);
+                Ok(())
             }
-            let now: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM import_batch WHERE result = 'imported'")
-                .fetch_one(&mut *tx)
-                .await?;
-            if now.unwrap_or(0) != version {
-                // An import came meanwhile: these figures may be of either.
-                return Ok(());
-            }
-            // Another version's rows, and this date's at this version (a
-            // keeper that came first), go.
-            sqlx::query(
-                "DELETE FROM rfm_kept_part WHERE kept_id IN (SELECT id FROM rfm_kept WHERE asof = $1 OR version <> $2)",
-            )
-            .bind(asof)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM rfm_kept WHERE asof = $1 OR version <> $2")
-                .bind(asof)
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO rfm_kept (asof, version, members, segments) VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(asof)
-            .bind(version)
-            .bind(rows.len() as i64)
-            .bind(&segments)
-            .fetch_one(&mut *tx)
-            .await?;
-            for (part, packed) in parts.iter().enumerate() {
-                sqlx::query("INSERT INTO rfm_kept_part (kept_id, part, members) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(part as i64)
-                    .bind(packed)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            const NEWEST: &str = "SELECT id FROM rfm_kept ORDER BY id DESC LIMIT $1";
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM rfm_kept_part WHERE kept_id NOT IN ({NEWEST})")))
-                .bind(KEPT_DATES)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM rfm_kept WHERE id NOT IN ({NEWEST})")))
-                .bind(KEPT_DATES)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        }
     }
 }
+
+/// How long a keeper waits for SQLite's write lock.
+const KEEPER_WAIT: Duration = Duration::from_millis(200);
+
+/// SQLite's "database is locked" (`SQLITE_BUSY`, with its extended codes).
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5)
+}
+
+/// R5 of one as-of date, packed to be stored.
+struct Kept {
+    asof: NaiveDate,
+    version: i64,
+    members: i64,
+    segments: Vec<u8>,
+    parts: Vec<Vec<u8>>,
+}
+
+/// Stores `$kept` in the write transaction `$tx` and commits, unless an
+/// import came since its version (then returns, which rolls back).
+macro_rules! write_kept {
+    ($tx:ident, $kept:ident) => {{
+        let now: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM import_batch WHERE result = 'imported'")
+            .fetch_one(&mut *$tx)
+            .await?;
+        if now.unwrap_or(0) != $kept.version {
+            // An import came meanwhile: these figures may be of either.
+            return Ok(());
+        }
+        // Another version's rows, and this date's at this version (a
+        // keeper that came first), go.
+        sqlx::query(
+            "DELETE FROM rfm_kept_part WHERE kept_id IN (SELECT id FROM rfm_kept WHERE asof = $1 OR version <> $2)",
+        )
+        .bind($kept.asof)
+        .bind($kept.version)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query("DELETE FROM rfm_kept WHERE asof = $1 OR version <> $2")
+            .bind($kept.asof)
+            .bind($kept.version)
+            .execute(&mut *$tx)
+            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO rfm_kept (asof, version, members, segments) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind($kept.asof)
+        .bind($kept.version)
+        .bind($kept.members)
+        .bind(&$kept.segments)
+        .fetch_one(&mut *$tx)
+        .await?;
+        for (part, packed) in $kept.parts.iter().enumerate() {
+            sqlx::query("INSERT INTO rfm_kept_part (kept_id, part, members) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(part as i64)
+                .bind(packed)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        const NEWEST: &str = "SELECT id FROM rfm_kept ORDER BY id DESC LIMIT $1";
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM rfm_kept_part WHERE kept_id NOT IN ({NEWEST})")))
+            .bind(KEPT_DATES)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM rfm_kept WHERE id NOT IN ({NEWEST})")))
+            .bind(KEPT_DATES)
+            .execute(&mut *$tx)
+            .await?;
+        $tx.commit().await?;
+    }};
+}
+use write_kept;
 
 #[cfg(test)]
 mod tests {
@@ -231,5 +289,35 @@ mod tests {
             assert_eq!(t.db.kept_rows(id).await.unwrap(), rows, "{backend:?}: two parts, in order");
             assert_eq!(t.db.kept(asof, 1).await.unwrap(), None);
         }
+    }
+
+    /// While another connection holds SQLite's write lock (an import), a
+    /// keeper gives up within its short wait instead of the 30 s every
+    /// other writer waits, which would have made it fail "database is
+    /// locked"; once the lock is free it keeps.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_keeper_does_not_wait_behind_a_writer() {
+        let t = TestDb::new(crate::Backend::Sqlite).await;
+        let asof = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+        let rows = vec![row("M1", 3, [5, 1, 2])];
+        let other = Db::open(&t.url).await.unwrap();
+        let Pool::Sqlite(p) = &other.pool else { unreachable!() };
+        let mut writer = p.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO setting (key, value) VALUES ('probe', '1')").execute(&mut *writer).await.unwrap();
+        t.db.keep(asof, 0, &rows).await.unwrap();
+        assert_eq!(t.kept_rfm().await.unwrap(), [], "nothing kept while the lock is held");
+        writer.rollback().await.unwrap();
+        t.db.keep(asof, 0, &rows).await.unwrap();
+        assert_eq!(t.kept_rfm().await.unwrap(), [(asof, 1)]);
+        // The connection went back to the pool waiting as long as before.
+        let waits: Vec<i64> = {
+            let Pool::Sqlite(p) = &t.db.pool else { unreachable!() };
+            let mut all = Vec::new();
+            for _ in 0..4 {
+                all.push(sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(p).await.unwrap());
+            }
+            all
+        };
+        assert!(waits.iter().all(|w| *w == crate::BUSY_TIMEOUT.as_millis() as i64), "{waits:?}");
     }
 }
