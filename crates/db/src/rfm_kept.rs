@@ -15,14 +15,13 @@
 //! their label says; such a row is never stored (the write checks the
 //! version again under the write lock) and never read.
 
+use std::time::Duration;
+
 use chrono::NaiveDate;
 use opsdesk_domain::reports::rfm::{RfmRow, SegmentSums, rfm, scored, segment_sums};
 use opsdesk_domain::sales::codec::{
     CodecError, pack_rfm_rows, pack_segment_sums, unpack_rfm_rows, unpack_segment_sums,
 };
-
-use std::time::Duration;
-
 use sqlx::Connection;
 
 use crate::{BeginWrite, Db, DbError, Pool, Result, Scope, on_pool};
@@ -45,8 +44,8 @@ impl Db {
             return Ok(rfm(self.member_windows(scope, asof).await?));
         }
         let version = self.import_version().await?;
-        if let Some((id, _)) = self.kept(asof, version).await? {
-            return self.kept_rows(id).await;
+        if let Some(head) = self.kept(asof, version).await? {
+            return self.kept_rows(&head).await;
         }
         let rows = rfm(self.member_windows(scope, asof).await?);
         self.keep(asof, version, &rows).await?;
@@ -60,8 +59,8 @@ impl Db {
             return Ok(segment_sums(&scored(self.member_figures(scope, asof).await?)));
         }
         let version = self.import_version().await?;
-        if let Some((_, sums)) = self.kept(asof, version).await? {
-            return Ok(sums);
+        if let Some(head) = self.kept(asof, version).await? {
+            return Ok(head.segments);
         }
         let rows = rfm(self.member_windows(scope, asof).await?);
         self.keep(asof, version, &rows).await?;
@@ -91,24 +90,30 @@ impl Db {
         Ok(v.unwrap_or(0))
     }
 
-    /// The kept row of `asof` at `version`: its id and segments.
-    async fn kept(&self, asof: NaiveDate, version: i64) -> Result<Option<(i64, SegmentSums)>> {
-        let row: Option<(i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, segments FROM rfm_kept WHERE asof = $1 AND version = $2"
+    /// The kept row of `asof` at `version`.
+    async fn kept(&self, asof: NaiveDate, version: i64) -> Result<Option<KeptHead>> {
+        let row: Option<(i64, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, members, segments FROM rfm_kept WHERE asof = $1 AND version = $2"
         )
         .bind(asof)
         .bind(version)
         .fetch_optional(p)
         .await?);
-        row.map(|(id, segments)| Ok((id, unpack_segment_sums(&segments).map_err(damaged)?))).transpose()
+        let Some((id, members, segments)) = row else { return Ok(None) };
+        let segments = unpack_segment_sums(&segments).map_err(damaged)?;
+        if segments.iter().map(|s| s.0).sum::<i64>() != members {
+            return Err(damaged(CodecError));
+        }
+        Ok(Some(KeptHead { id, members, segments }))
     }
 
-    /// The members of kept row `id`, its parts unpacked on every core.
-    async fn kept_rows(&self, id: i64) -> Result<Vec<RfmRow>> {
+    /// The members of a kept row, its parts unpacked on every core; all of
+    /// them, or an error.
+    async fn kept_rows(&self, head: &KeptHead) -> Result<Vec<RfmRow>> {
         let parts: Vec<(Vec<u8>,)> = on_pool!(self, p => sqlx::query_as(
             "SELECT members FROM rfm_kept_part WHERE kept_id = $1 ORDER BY part"
         )
-        .bind(id)
+        .bind(head.id)
         .fetch_all(p)
         .await?);
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4);
@@ -126,7 +131,7 @@ impl Db {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or(Err(CodecError))).collect()
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
         });
         let mut out = Vec::new();
         for rows in unpacked {
@@ -136,6 +141,9 @@ impl Db {
             } else {
                 out.extend(rows);
             }
+        }
+        if out.len() as i64 != head.members {
+            return Err(damaged(CodecError));
         }
         Ok(out)
     }
@@ -193,6 +201,13 @@ const KEEPER_WAIT: Duration = Duration::from_millis(200);
 /// SQLite's "database is locked" (`SQLITE_BUSY`, with its extended codes).
 fn is_busy(e: &sqlx::Error) -> bool {
     e.as_database_error().and_then(|d| d.code()).and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5)
+}
+
+/// A kept row's head: its id, member count and segments.
+struct KeptHead {
+    id: i64,
+    members: i64,
+    segments: SegmentSums,
 }
 
 /// R5 of one as-of date, packed to be stored.
@@ -284,10 +299,14 @@ mod tests {
             assert_eq!(t.kept_rfm().await.unwrap(), [], "{backend:?}: a version other than the last");
             t.db.keep(asof, 0, &rows).await.unwrap();
             assert_eq!(t.kept_rfm().await.unwrap(), [(asof, rows.len() as i64)]);
-            let (id, sums) = t.db.kept(asof, 0).await.unwrap().unwrap();
-            assert_eq!(sums, segment_sums(&rows));
-            assert_eq!(t.db.kept_rows(id).await.unwrap(), rows, "{backend:?}: two parts, in order");
-            assert_eq!(t.db.kept(asof, 1).await.unwrap(), None);
+            let head = t.db.kept(asof, 0).await.unwrap().unwrap();
+            assert_eq!(head.segments, segment_sums(&rows));
+            assert_eq!(t.db.kept_rows(&head).await.unwrap(), rows, "{backend:?}: two parts, in order");
+            assert!(t.db.kept(asof, 1).await.unwrap().is_none());
+            // A part gone is damage, not a shorter list.
+            t.execute("DELETE FROM rfm_kept_part WHERE part = 1").await.unwrap();
+            let e = t.db.kept_rows(&head).await.unwrap_err();
+            assert_eq!(e.to_string(), "a kept RFM value is damaged", "{backend:?}");
         }
     }
 
