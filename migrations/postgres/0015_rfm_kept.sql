@@ -1,5 +1,5 @@
 -- R5 kept: the whole company's scored members over the 365 days to an
--- as-of date, computed once and read back (crates/db/src/rfm_kept.rs).
+-- as-of date, computed once and read back (crates/db/src/reports/rfm.rs).
 -- Summing a year of member-days at each request took 0.6–1.2 s at 1,000
 -- stores (1 M members). A row holds only while no import has come since:
 -- `version` is the last imported batch when it was computed. At most a

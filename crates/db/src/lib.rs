@@ -18,7 +18,6 @@ pub mod imports;
 mod migrate;
 pub mod people;
 pub mod reports;
-mod rfm_kept;
 pub mod sales;
 pub mod scope;
 pub mod settings;

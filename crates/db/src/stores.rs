@@ -7,7 +7,12 @@ use opsdesk_domain::sales::StoreId;
 use opsdesk_domain::stores::{Channel, StoreRecord, StoreStatus};
 use serde_json::json;
 
+use crate::audit::{Change, audit_many};
 use crate::{BeginWrite, Db, DbError, RecordChanges, Result, Scope, on_pool};
+
+/// New stores written by one multi-row `INSERT` (10 values each, well within
+/// both backends' limits on bound values).
+const STORES_PER_INSERT: usize = 500;
 
 /// A store as the desk shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,13 +146,7 @@ impl Db {
     pub async fn store_codes(&self, scope: &Scope) -> Result<HashMap<String, StoreId>> {
         Ok(self.stores(scope).await?.into_iter().map(|s| (s.code, s.id)).collect())
     }
-}
 
-/// Rows a multi-row `INSERT` of stores or events writes at once (at most 10
-/// values each, well within both backends' limits on bound values).
-const ROWS_PER_INSERT: usize = 500;
-
-impl Db {
     /// Adds new stores and updates changed ones, all in one transaction, with
     /// an audit event for each change. Regions are created as named.
     pub async fn save_stores(&self, scope: &Scope, records: &[StoreRecord]) -> Result<RecordChanges> {
@@ -161,9 +160,8 @@ impl Db {
             let mut tx = p.begin_write().await?;
             let mut region_ids: HashMap<Vec<String>, i64> = HashMap::new();
             let mut added: Vec<Store> = Vec::new();
-            // Per change, in the file's order: action, before, after, store code.
-            type Event = (&'static str, Option<serde_json::Value>, Option<serde_json::Value>, String);
-            let mut events: Vec<Event> = Vec::new();
+            // The changes in the file's order.
+            let mut changes_made: Vec<Change> = Vec::new();
             for rec in records {
                 let region_id = match region_ids.get(&rec.region_path) {
                     Some(&id) => id,
@@ -215,7 +213,7 @@ impl Db {
                 };
                 match existing.get(&rec.code) {
                     None => {
-                        events.push(("create", None, Some(new.to_json()), new.code.clone()));
+                        changes_made.push(("create", new.code.clone(), None, Some(new.to_json())));
                         added.push(new);
                         changes.added += 1;
                     }
@@ -226,15 +224,14 @@ impl Db {
                             .bind(&new.code).bind(&new.name).bind(region_id).bind(new.area_sqm).bind(new.staff_count)
                             .bind(new.open_date).bind(&new.channel).bind(&new.status).bind(new.sku_count).bind(new.open_minutes)
                             .execute(&mut *tx).await?;
-                        events.push(("update", Some(old.to_json()), Some(new.to_json()), new.code.clone()));
+                        changes_made.push(("update", new.code.clone(), Some(old.to_json()), Some(new.to_json())));
                         changes.updated += 1;
                     }
                 }
             }
-            // New stores and the events, many rows to a statement: a
-            // statement each took 28 ms for 200 stores, nearly all of it
-            // handing each one to the driver's thread and back.
-            for chunk in added.chunks(ROWS_PER_INSERT) {
+            // New stores many to a statement: a statement each took most of
+            // 28 ms for 200 stores, each a round trip to the driver's thread.
+            for chunk in added.chunks(STORES_PER_INSERT) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO store (code, name, region_id, area_sqm, staff_count, open_date, channel, status, sku_count, open_minutes) ",
                 );
@@ -245,17 +242,7 @@ impl Db {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            let at = chrono::Utc::now();
-            for chunk in events.chunks(ROWS_PER_INSERT) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO audit_event (at, actor, action, entity, entity_id, before, after) ",
-                );
-                q.push_values(chunk, |mut b, (action, before, after, code)| {
-                    b.push_bind(at).push_bind(scope.actor()).push_bind(*action).push_bind("store").push_bind(code)
-                        .push_bind(before.as_ref().map(|v| v.to_string())).push_bind(after.as_ref().map(|v| v.to_string()));
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+            audit_many!(tx, scope.actor(), "store", changes_made);
             tx.commit().await?;
         });
         Ok(changes)

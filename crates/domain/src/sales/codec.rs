@@ -485,7 +485,7 @@ pub fn unpack_days(b: &[u8]) -> Result<Vec<PackedDay>, CodecError> {
 }
 
 /// Packs scored RFM rows, which must be in member code order (the kept R5
-/// of `crates/db/src/rfm_kept.rs`): the row count, then per row the length
+/// of `crates/db/src/reports/rfm.rs`): the row count, then per row the length
 /// of the code it shares with the row before, the rest of its code (length
 /// and bytes), recency, frequency, monetary, and its scores as one number,
 /// 25·(r − 1) + 5·(f − 1) + (m − 1).
