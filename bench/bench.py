@@ -4,9 +4,11 @@
     python3 bench/bench.py --size M --runs 3            # SQLite
     python3 bench/bench.py --size S --pg postgres://postgres@127.0.0.1/postgres
 
-For each run, alternating: opsdesk (`init`, `import stores`, `import sales`,
-the six report files of bench/REPORTS.md into a fresh database) and the DuckDB
-reference (`reference/duckdb_reports.py`, load + the same six files). Prints
+For each run, alternating: opsdesk (`init`, `import stores`, `import sales`
+into a fresh database, then `report pack`: all nine reports into a folder,
+among them the six files of bench/REPORTS.md) and the DuckDB reference
+(`reference/duckdb_reports.py`, load + those six files). `--per-command`
+makes the six files with six `report` commands instead, a process each. Prints
 each run, the medians, the ratio opsdesk / DuckDB, the peak RSS of both, and
 whether the outputs are byte-identical. Data is generated once with
 `gen_pos.py` into bench/data/ (ignored by git). Needs `pip install duckdb`.
@@ -42,12 +44,16 @@ def run(cmd, env=None):
     return secs, usage.ru_maxrss
 
 
-def opsdesk_run(binary, data, out, db_url):
+def opsdesk_run(binary, data, out, db_url, per_command):
     env = dict(os.environ, OPSDESK_DATABASE_URL=db_url)
     steps = [
         [binary, "init", "-q"],
         [binary, "import", "stores", f"{data}/stores.csv", "-q"],
         [binary, "import", "sales", f"{data}/sales_lines.csv", "-q"],
+    ]
+    pack = [[binary, "report", "pack", "--out", out, "--date", PARAMS["date"], "--month", PARAMS["month"],
+             "--asof", PARAMS["asof"], "-q"]]
+    each = [
         [binary, "report", "daily", "--date", PARAMS["date"], "--format", "csv", "--out", f"{out}/r1_daily.csv"],
         [binary, "report", "monthly", "--format", "csv", "--out", f"{out}/r2_monthly.csv"],
         [binary, "report", "traffic", "--month", PARAMS["month"], "--format", "csv", "--out", f"{out}/r3_traffic.csv"],
@@ -55,6 +61,7 @@ def opsdesk_run(binary, data, out, db_url):
         [binary, "report", "rfm", "--asof", PARAMS["asof"], "--format", "csv", "--out", f"{out}/r5_rfm_members.csv"],
         [binary, "report", "rfm-segments", "--asof", PARAMS["asof"], "--format", "csv", "--out", f"{out}/r5_rfm_segments.csv"],
     ]
+    steps += each if per_command else pack
     total, peak, phases = 0.0, 0, []
     for cmd in steps:
         secs, rss = run(cmd, env)
@@ -90,6 +97,8 @@ def main():
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--pg", help="a PostgreSQL server URL (admin database) to run opsdesk on instead of SQLite")
     p.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "opsdesk"))
+    p.add_argument("--per-command", action="store_true",
+                   help="the six reports by six `report` commands (a process each) instead of one `report pack`")
     a = p.parse_args()
     try:
         import duckdb  # noqa: F401
@@ -105,7 +114,8 @@ def main():
     if not os.environ.get("OPSDESK_BENCH_NO_BUILD"):
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "opsdesk"], cwd=ROOT, check=True)
     size = os.path.getsize(os.path.join(data, "sales_lines.csv"))
-    print(f"data: {data} ({size / 1e6:.0f} MB); opsdesk on {'PostgreSQL' if a.pg else 'SQLite'}; {a.runs} runs")
+    how = "six report commands" if a.per_command else "report pack"
+    print(f"data: {data} ({size / 1e6:.0f} MB); opsdesk on {'PostgreSQL' if a.pg else 'SQLite'}, {how}; {a.runs} runs")
     work = tempfile.mkdtemp(prefix="opsdesk_bench_")
     ours, theirs, our_rss, their_rss = [], [], 0, 0
     identical = True
@@ -114,7 +124,7 @@ def main():
             out_o, out_d = os.path.join(work, f"o{i}"), os.path.join(work, f"d{i}")
             os.makedirs(out_o)
             url = fresh_pg_db(a.pg, "opsdesk_bench") if a.pg else f"sqlite://{work}/run{i}.db"
-            t, rss, phases = opsdesk_run(a.binary, data, out_o, url)
+            t, rss, phases = opsdesk_run(a.binary, data, out_o, url, a.per_command)
             ours.append(t)
             our_rss = max(our_rss, rss)
             td, rssd = duckdb_run(data, out_d)

@@ -302,7 +302,7 @@ pub(crate) async fn run(url: &str, scope: &Scope, args: DemoArgs, ui: &Ui) -> Re
     match opsdesk_web::reports::daily(&db, scope, None).await {
         Ok(rep) => {
             ui.say(&format!("日报 {}", rep.company.date), &format!("Daily report {}", rep.company.date));
-            print!("{}", crate::report::text_table(&opsdesk_domain::reports::daily::daily_table(&rep), ui));
+            print!("{}", crate::report::text_table(&opsdesk_domain::reports::daily::daily_table(&rep), ui.lang));
         }
         Err(opsdesk_web::reports::ReportError::NoSales) => {}
         Err(e) => return Err(crate::report::failure(e, ui.lang)),

@@ -143,6 +143,12 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
+    pub(crate) fn message(self) -> String {
+        match self {
+            Failure::BadInput(m) | Failure::Other(m) => m,
+        }
+    }
+
     pub(crate) fn db(e: DbError, lang: Lang) -> Failure {
         match e {
             DbError::Sqlx(_) => Failure::Other(e.message(lang)),

@@ -351,7 +351,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
                     plan.year, plan.metric.name_en, regions.len(), stores.len(), fallback, plan.basis_from, plan.basis_to
                 ),
             );
-            print!("{}", text_table(&overview_table(&plan, &regions, &stores), ui));
+            print!("{}", text_table(&overview_table(&plan, &regions, &stores), ui.lang));
             Ok(())
         }
         TargetsCommand::Delete { which } => {
@@ -389,7 +389,7 @@ pub(crate) async fn run(db: &Db, scope: &Scope, cmd: TargetsCommand, ui: &Ui) ->
             let plan = find_plan(db, &which, ui).await?;
             let (regions, stores) = db.target_overview(scope, &plan).await.map_err(&err)?;
             let t = overview_table(&plan, &regions, &stores);
-            print!("{}\n{}", t.title(lang), text_table(&t, ui));
+            print!("{}\n{}", t.title(lang), text_table(&t, lang));
             Ok(())
         }
         TargetsCommand::Export { which, grain, month, format, out } => {

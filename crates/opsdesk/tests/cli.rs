@@ -92,6 +92,112 @@ async fn weekly_efficiency_and_region_reports_match_an_independent_duckdb_comput
     }
 }
 
+/// A folder of its own for a test's files, gone when dropped.
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new(name: &str) -> Folder {
+        let dir = std::env::temp_dir().join(format!("opsdesk_{name}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Folder(dir)
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.0.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    }
+
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn a_pack_writes_every_report_as_its_own_command_would() {
+    for backend in TestDb::backends() {
+        let (url, _guard) = small_company(backend).await;
+        let dir = Folder::new(&format!("pack_{backend:?}"));
+        let out = opsdesk(&url, &["report", "pack", "--out", dir.0.to_str().unwrap(), "--date", "2026-10-31"]);
+        ok(&out);
+        for (file, want) in [
+            ("r1_daily.csv", "small/oracle/r1_daily.csv"),
+            ("r2_monthly.csv", "small/oracle/r2_monthly.csv"),
+            ("r3_traffic.csv", "small/oracle/r3_traffic.csv"),
+            ("r4_category.csv", "small/oracle/r4_category.csv"),
+            ("r5_rfm_members.csv", "small/oracle/r5_rfm_members.csv"),
+            ("r5_rfm_segments.csv", "small/oracle/r5_rfm_segments.csv"),
+            ("weekly.csv", "small/golden/weekly_2026-W44.csv"),
+            ("efficiency.csv", "small/golden/efficiency_2026-10.csv"),
+            ("regions.csv", "small/golden/regions_2026-10.csv"),
+        ] {
+            let (got, want) = (dir.read(file), std::fs::read_to_string(data(want)).unwrap());
+            assert!(got == want, "{backend:?} {file} differs:\n{}", first_difference(&got, &want));
+        }
+        assert_eq!(dir.files().len(), 9, "{:?}", dir.files());
+        // Named in the order of the reports, whichever was made first.
+        let stderr = text(&out);
+        let said: Vec<&str> = stderr.lines().map(|l| l.rsplit('/').next().unwrap()).collect();
+        assert_eq!(
+            said,
+            [
+                "r1_daily.csv (8 rows)",
+                "weekly.csv (8 rows)",
+                "r2_monthly.csv (32 rows)",
+                "r3_traffic.csv (245 rows)",
+                "efficiency.csv (8 rows)",
+                "regions.csv (3 rows)",
+                "r4_category.csv (48 rows)",
+                "r5_rfm_members.csv (2612 rows)",
+                "r5_rfm_segments.csv (8 rows)",
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_pack_of_some_reports_in_json_holds_what_their_commands_print() {
+    let (url, _guard) = small_company(Backend::Sqlite).await;
+    let dir = Folder::new("pack_json");
+    let out = opsdesk(
+        &url,
+        &[
+            "report",
+            "pack",
+            "--out",
+            dir.0.to_str().unwrap(),
+            "--only",
+            "rfm-segments,traffic",
+            "--month",
+            "2026-08",
+            "--asof",
+            "2026-08-15",
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    ok(&out);
+    assert!(out.stderr.is_empty(), "{}", text(&out));
+    assert_eq!(dir.files(), ["r3_traffic.json", "r5_rfm_segments.json"]);
+    let traffic = ok(&opsdesk(&url, &["report", "traffic", "--month", "2026-08", "--format", "json"]));
+    assert_eq!(dir.read("r3_traffic.json"), traffic);
+    let segments = ok(&opsdesk(&url, &["report", "rfm-segments", "--asof", "2026-08-15", "--format", "json"]));
+    assert_eq!(dir.read("r5_rfm_segments.json"), segments);
+    let table = opsdesk(&url, &["report", "pack", "--out", dir.0.to_str().unwrap(), "--format", "table"]);
+    assert_eq!(table.status.code(), Some(2));
+    assert!(text(&table).contains("a pack is written as files: --format csv, json or xlsx"), "{}", text(&table));
+}
+
 fn first_difference(got: &str, want: &str) -> String {
     match got.lines().zip(want.lines()).enumerate().find(|(_, (a, b))| a != b) {
         Some((i, (a, b))) => format!("line {}: got {a:?}, want {b:?}", i + 1),
@@ -261,4 +367,21 @@ async fn summary_only_data_gives_the_store_reports_and_refuses_those_that_need_l
         assert!(text(&out).contains("3 store-days came as daily summaries without category or member detail: this report cannot be made from them"), "{}", text(&out));
         assert!(out.stdout.is_empty());
     }
+    // A pack makes what it can, then names what it could not and fails.
+    let dir = Folder::new("pack_summaries");
+    let out = opsdesk(&url, &["report", "pack", "--out", dir.0.to_str().unwrap(), "--date", "2026-10-31"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        dir.files(),
+        ["efficiency.csv", "r1_daily.csv", "r2_monthly.csv", "r3_traffic.csv", "regions.csv", "weekly.csv"]
+    );
+    assert_eq!(dir.read("r1_daily.csv"), daily);
+    let cannot = "3 store-days came as daily summaries without category or member detail: this report cannot be made from them; import POS lines";
+    assert!(
+        text(&out).ends_with(&format!(
+            "opsdesk: these reports were not made:\n  category: {cannot}\n  rfm: {cannot}\n  rfm-segments: {cannot}\n"
+        )),
+        "{}",
+        text(&out)
+    );
 }
