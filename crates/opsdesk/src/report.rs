@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use opsdesk_db::{Db, Scope};
 use opsdesk_domain::calendar::{month_bounds, month_key};
 use opsdesk_domain::i18n::Lang;
-use opsdesk_domain::reports::table::{Kind, ReportTable};
+use opsdesk_domain::reports::table::{Cell, Kind, ReportTable};
 use opsdesk_domain::reports::weekly::IsoWeek;
 use opsdesk_web::reports::{self, ReportError, ReportRequest};
 
@@ -325,8 +325,9 @@ pub(crate) fn text_table(t: &ReportTable, lang: Lang) -> String {
         .map(|(i, _)| i)
         .collect();
     let mut table = Table::new(t.columns.iter().map(|c| c.heading(lang).to_string()).collect()).right_align(&right);
-    for r in t.rows.iter().chain(&t.totals) {
-        table.row(r.iter().map(|c| c.text()).collect());
+    t.rows.for_each(|r| table.row(r.iter().map(Cell::text).collect()));
+    for r in &t.totals {
+        table.row(r.iter().map(Cell::text).collect());
     }
     table.render()
 }

@@ -5,7 +5,9 @@
 //!     cargo run --release -p opsdesk-web --example report_latency -- sqlite:///path/to/db [RUNS [REPORT]]
 //!
 //! Prints, per report, the median and the fastest of RUNS runs (default 7)
-//! after one warm-up run.
+//! after one warm-up run; then, of the last run's table, what writing all
+//! of it as CSV took and what laying out every row as cells took (as
+//! sorting a page's table does).
 
 use std::time::{Duration, Instant};
 
@@ -45,10 +47,10 @@ async fn main() {
         ("rfm-segments", ReportRequest::RfmSegments { asof: Some(last) }),
     ];
     println!("{url}, last date {last}, {runs} runs after one warm-up");
-    println!("{:<14} {:>10} {:>10} {:>8}", "report", "median ms", "best ms", "rows");
+    println!("{:<14} {:>10} {:>10} {:>8} {:>8} {:>9}", "report", "median ms", "best ms", "rows", "csv ms", "cells ms");
     for (name, req) in requests.iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)) {
         let mut times: Vec<Duration> = Vec::with_capacity(runs);
-        let mut rows = 0;
+        let mut last = None;
         for i in 0..=runs {
             let t = Instant::now();
             let report = match build(&db, &scope, req).await {
@@ -61,11 +63,27 @@ async fn main() {
             if i > 0 {
                 times.push(t.elapsed());
             }
-            rows = report.table.rows.len();
+            last = Some(report.table);
         }
         times.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!("{name:<14} {:>10.1} {:>10.1} {rows:>8}", ms(times[times.len() / 2]), ms(times[0]));
+        let Some(mut table) = last else { continue };
+        let rows = table.rows.len();
+        let t = Instant::now();
+        let csv = table.to_csv();
+        let csv_time = t.elapsed();
+        drop(csv);
+        let t = Instant::now();
+        let cells = table.rows.cells_mut().len();
+        let cells_time = t.elapsed();
+        assert_eq!(cells, rows);
+        println!(
+            "{name:<14} {:>10.1} {:>10.1} {rows:>8} {:>8.1} {:>9.1}",
+            ms(times[times.len() / 2]),
+            ms(times[0]),
+            ms(csv_time),
+            ms(cells_time)
+        );
     }
     db.close().await;
 }

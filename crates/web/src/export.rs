@@ -76,10 +76,9 @@ fn workbook(t: &ReportTable, lang: Lang, generated: Option<DateTime<Local>>) -> 
     sheet.set_freeze_panes(top + 1, 0)?;
 
     let body: Vec<Format> = t.columns.iter().map(|c| Format::new().set_num_format(number_format(c.kind))).collect();
-    let rows = t.rows.iter().map(|r| (r, false)).chain(t.totals.iter().map(|r| (r, true)));
     let mut at = top + 1;
     let mut first_total = true;
-    for (cells, total) in rows {
+    let mut put = |cells: &[Cell], total: bool| -> Result<(), XlsxError> {
         for (c, (cell, col)) in cells.iter().zip(&t.columns).enumerate() {
             let mut f = body[c].clone();
             if total {
@@ -123,6 +122,21 @@ fn workbook(t: &ReportTable, lang: Lang, generated: Option<DateTime<Local>>) -> 
             first_total = false;
         }
         at += 1;
+        Ok(())
+    };
+    // The rows are read once, each written as it comes (a long list's
+    // cells are made one row at a time).
+    let mut failed = None;
+    t.rows.for_each(|cells| {
+        if failed.is_none() {
+            failed = put(cells, false).err();
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    for cells in &t.totals {
+        put(cells, true)?;
     }
     if at > top + 1 && ncols > 0 {
         sheet.autofilter(top, 0, at - 1 - t.totals.len() as u32, last_col)?;
@@ -159,7 +173,8 @@ mod tests {
                     Cell::Date(chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()),
                 ],
                 vec![Cell::Text("=cmd|' /C calc'!A0".into()), Cell::Fixed2(5), Cell::Null, Cell::Null],
-            ],
+            ]
+            .into(),
             totals: vec![vec![Cell::Text("Σ".into()), Cell::Fixed2(123461), Cell::Null, Cell::Null]],
         };
         let bytes = xlsx(&t, Lang::Zh, Local::now()).unwrap();

@@ -275,10 +275,9 @@ pub(crate) struct ReportQuery {
 fn narrowed(t: &ReportTable, q: &ReportQuery) -> Option<ReportTable> {
     let segment = given(&q.segment)?;
     let col = t.columns.iter().position(|c| c.key == "segment")?;
-    (t.name == "r5_rfm_members").then(|| {
-        let mut n = t.clone();
-        n.rows.retain(|row| row.get(col).and_then(Cell::as_str) == Some(segment));
-        n
+    (t.name == "r5_rfm_members").then(|| ReportTable {
+        rows: t.rows.filtered(|row| row.get(col).and_then(Cell::as_str) == Some(segment)),
+        ..t.clone()
     })
 }
 
@@ -527,17 +526,17 @@ fn traffic_grid(t: &ReportTable, first: usize, last: usize) -> Option<TrafficGri
     }
     let col = |key: &str| t.columns.iter().position(|c| c.key == key);
     let (s, d, n, f) = (col("store_code")?, col("date")?, col("tickets")?, col("flag")?);
-    let mut days: Vec<String> = t.rows.iter().map(|r| r[d].text()).collect();
+    let mut days: Vec<String> = t.rows.map(|r| r[d].text());
     days.sort();
     days.dedup();
     // Page by stores: the stores whose rows fall on this page of the table.
-    let mut stores: Vec<String> = t.rows[first..last].iter().map(|r| r[s].text()).collect();
+    let mut stores: Vec<String> = t.rows.map_range(first..last, |r| r[s].text());
     stores.dedup();
     let mut grid: Vec<(String, Vec<(String, &'static str)>)> =
         stores.iter().map(|code| (code.clone(), vec![(String::new(), ""); days.len()])).collect();
-    for r in &t.rows {
+    t.rows.for_each(|r| {
         let (code, day) = (r[s].text(), r[d].text());
-        let (Some(row), Ok(i)) = (grid.iter_mut().find(|g| g.0 == code), days.binary_search(&day)) else { continue };
+        let (Some(row), Ok(i)) = (grid.iter_mut().find(|g| g.0 == code), days.binary_search(&day)) else { return };
         let class = match r[f].text().as_str() {
             "high" => "flag-high",
             "low" => "flag-low",
@@ -545,7 +544,7 @@ fn traffic_grid(t: &ReportTable, first: usize, last: usize) -> Option<TrafficGri
             _ => "",
         };
         row.1[i] = (r[n].text(), class);
-    }
+    });
     let labels = days.iter().map(|d| d.get(8..).unwrap_or(d).to_string()).collect();
     Some((labels, grid))
 }
@@ -557,23 +556,23 @@ type TrafficGrid = (Vec<String>, Vec<(String, Vec<(String, &'static str)>)>);
 /// bars. The numbers are the table's own.
 fn report_chart(t: &ReportTable, lang: Lang) -> Option<String> {
     let col = |key: &str| t.columns.iter().position(|c| c.key == key);
-    let num = |row: &Vec<Cell>, i: usize| row.get(i).and_then(Cell::number);
-    let text = |row: &Vec<Cell>, i: usize| row.get(i).map(Cell::text).unwrap_or_default();
+    let num = |row: &[Cell], i: usize| row.get(i).and_then(Cell::number);
+    let text = |row: &[Cell], i: usize| row.get(i).map(Cell::text).unwrap_or_default();
     let heading = |key: &str| col(key).map(|i| t.columns[i].heading(lang)).unwrap_or_default();
     match t.name {
         "r4_category" => {
             let (m, c, r, cum) = (col("month")?, col("category")?, col("revenue")?, col("cum_share_pct")?);
-            let month = t.rows.first().map(|row| text(row, m))?;
-            if t.rows.iter().any(|row| text(row, m) != month) {
+            let month = t.rows.row(0).map(|row| text(&row, m))?;
+            if t.rows.map(|row| text(row, m)).iter().any(|t| *t != month) {
                 return None;
             }
             Some(
                 serde_json::json!({
-                    "x": t.rows.iter().map(|row| text(row, c)).collect::<Vec<_>>(),
+                    "x": t.rows.map(|row| text(row, c)),
                     "y": [heading("revenue"), heading("cum_share_pct")],
                     "series": [
-                        {"name": heading("revenue"), "type": "bar", "data": t.rows.iter().map(|row| num(row, r)).collect::<Vec<_>>()},
-                        {"name": heading("cum_share_pct"), "type": "line", "y": 1, "data": t.rows.iter().map(|row| num(row, cum)).collect::<Vec<_>>()},
+                        {"name": heading("revenue"), "type": "bar", "data": t.rows.map(|row| num(row, r))},
+                        {"name": heading("cum_share_pct"), "type": "line", "y": 1, "data": t.rows.map(|row| num(row, cum))},
                     ]
                 })
                 .to_string(),
@@ -583,12 +582,12 @@ fn report_chart(t: &ReportTable, lang: Lang) -> Option<String> {
             let (d, a, cb, ca) = (col("date")?, col("actual")?, col("cum_baseline")?, col("cum_actual")?);
             Some(
                 serde_json::json!({
-                    "x": t.rows.iter().map(|row| text(row, d)).collect::<Vec<_>>(),
+                    "x": t.rows.map(|row| text(row, d)),
                     "y": [heading("actual"), heading("cum_actual")],
                     "series": [
-                        {"name": heading("actual"), "type": "bar", "data": t.rows.iter().map(|row| num(row, a)).collect::<Vec<_>>()},
-                        {"name": heading("cum_baseline"), "type": "line", "y": 1, "data": t.rows.iter().map(|row| num(row, cb)).collect::<Vec<_>>()},
-                        {"name": heading("cum_actual"), "type": "line", "y": 1, "data": t.rows.iter().map(|row| num(row, ca)).collect::<Vec<_>>()},
+                        {"name": heading("actual"), "type": "bar", "data": t.rows.map(|row| num(row, a))},
+                        {"name": heading("cum_baseline"), "type": "line", "y": 1, "data": t.rows.map(|row| num(row, cb))},
+                        {"name": heading("cum_actual"), "type": "line", "y": 1, "data": t.rows.map(|row| num(row, ca))},
                     ]
                 })
                 .to_string(),
@@ -598,9 +597,9 @@ fn report_chart(t: &ReportTable, lang: Lang) -> Option<String> {
             let (s, n) = (col("segment")?, col("members")?);
             Some(
                 serde_json::json!({
-                    "x": t.rows.iter().map(|row| text(row, s)).collect::<Vec<_>>(),
+                    "x": t.rows.map(|row| text(row, s)),
                     "y": [heading("members")],
-                    "series": [{"name": heading("members"), "type": "bar", "data": t.rows.iter().map(|row| num(row, n)).collect::<Vec<_>>()}]
+                    "series": [{"name": heading("members"), "type": "bar", "data": t.rows.map(|row| num(row, n))}]
                 })
                 .to_string(),
             )
@@ -638,7 +637,7 @@ fn cell_view(t: &ReportTable, i: usize, cell: &Cell, lang: Lang) -> CellView {
 /// Sorts the rows by a column: numbers by value (blanks last), text by bytes.
 fn sort_rows(t: &mut ReportTable, key: &str, descending: bool) {
     let Some(i) = t.columns.iter().position(|c| c.key == key) else { return };
-    t.rows.sort_by(|a, b| {
+    t.rows.cells_mut().sort_by(|a, b| {
         let (x, y) = (&a[i], &b[i]);
         let ord = match (x.number(), y.number()) {
             (Some(p), Some(q)) => p.total_cmp(&q),
@@ -715,8 +714,8 @@ pub(crate) async fn report(
     let page = q.page.unwrap_or(1).max(1);
     let first = ((page - 1) * PAGE_ROWS).min(total);
     let last = (first + PAGE_ROWS).min(total);
-    let view = |row: &Vec<Cell>| row.iter().enumerate().map(|(i, c)| cell_view(t, i, c, tr.lang)).collect::<Vec<_>>();
-    let mut rows: Vec<_> = t.rows[first..last].iter().map(view).collect();
+    let view = |row: &[Cell]| row.iter().enumerate().map(|(i, c)| cell_view(t, i, c, tr.lang)).collect::<Vec<_>>();
+    let mut rows: Vec<_> = t.rows.map_range(first..last, view);
     // A segment links to its members' list (and its download there).
     if let Some(seg) = t.columns.iter().position(|c| c.key == "segment").filter(|_| t.name == "r5_rfm_segments") {
         let asof = params.iter().find(|p| p.name == "asof").map(|p| p.value.clone()).unwrap_or_default();
@@ -726,7 +725,7 @@ pub(crate) async fn report(
             }
         }
     }
-    let totals: Vec<_> = t.totals.iter().map(view).collect();
+    let totals: Vec<_> = t.totals.iter().map(|r| view(r)).collect();
     let mut keep: Vec<(&str, String)> = Vec::new();
     if let Some(s) = &q.sort {
         keep = sort_extra(s, descending);

@@ -384,9 +384,9 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
             let from = asof - Duration::days(364);
             let (table, left_out) = match req {
                 ReportRequest::Rfm { .. } => {
-                    let rows = db.rfm_rows(scope, asof).await?;
-                    let left_out = summary_days(db, scope, from, asof, rows.is_empty()).await?;
-                    (rfm_members_table(asof, rows), left_out)
+                    let members = db.rfm_members(scope, asof).await?;
+                    let left_out = summary_days(db, scope, from, asof, members.is_empty()).await?;
+                    (rfm_members_table(asof, members), left_out)
                 }
                 _ => {
                     let sums = db.rfm_segment_sums(scope, asof).await?;
@@ -403,7 +403,7 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
 /// give it: numbers as numbers, blanks as null.
 pub fn table_json(t: &ReportTable) -> serde_json::Value {
     use serde_json::{Map, Value, json};
-    let row = |cells: &Vec<Cell>| -> Value {
+    let row = |cells: &[Cell]| -> Value {
         let mut m = Map::new();
         for (c, cell) in t.columns.iter().zip(cells) {
             let text_column = matches!(c.kind, Kind::Text | Kind::Date);
@@ -422,8 +422,8 @@ pub fn table_json(t: &ReportTable) -> serde_json::Value {
     json!({
         "report": t.name,
         "title": t.title_en,
-        "rows": t.rows.iter().map(row).collect::<Vec<_>>(),
-        "totals": t.totals.iter().map(row).collect::<Vec<_>>(),
+        "rows": t.rows.map(row),
+        "totals": t.totals.iter().map(|r| row(r)).collect::<Vec<_>>(),
     })
 }
 

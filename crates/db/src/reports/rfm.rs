@@ -24,9 +24,11 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use opsdesk_domain::calendar::{month_bounds, month_key};
-use opsdesk_domain::reports::rfm::{MemberWindow, RfmRow, SegmentSums, rfm, scored, segment_sums};
+use opsdesk_domain::reports::rfm::{
+    MemberList, MemberWindow, PackedMembers, RfmRow, SegmentSums, rfm, scored, segment_sums,
+};
 use opsdesk_domain::sales::codec::{
-    CodecError, for_each_member_prefixed, pack_rfm_rows, pack_segment_sums, unpack_rfm_rows, unpack_segment_sums,
+    CodecError, for_each_member_prefixed, pack_rfm_rows, pack_segment_sums, unpack_segment_sums,
 };
 use opsdesk_domain::text::{short_code, short_key};
 use rustc_hash::FxHashMap;
@@ -53,16 +55,22 @@ impl Db {
     /// R5 members over the 365 days to `asof` within reach: scored, in code
     /// order, with their segments.
     pub async fn rfm_rows(&self, scope: &Scope, asof: NaiveDate) -> Result<Vec<RfmRow>> {
+        Ok(self.rfm_members(scope, asof).await?.into_rows())
+    }
+
+    /// [`Db::rfm_rows`] as a list for a table: kept rows stay packed (each
+    /// part checked whole here) and are unpacked as the table is read.
+    pub async fn rfm_members(&self, scope: &Scope, asof: NaiveDate) -> Result<MemberList> {
         if !scope.sees_all() {
-            return Ok(rfm(self.member_windows(scope, asof).await?));
+            return Ok(MemberList::Rows(rfm(self.member_windows(scope, asof).await?)));
         }
         let version = self.import_version().await?;
         if let Some(head) = self.kept(asof, version).await? {
-            return self.kept_rows(&head).await;
+            return self.kept_members(&head).await.map(MemberList::Packed);
         }
         let rows = rfm(self.member_windows(scope, asof).await?);
         self.keep(asof, version, &rows).await?;
-        Ok(rows)
+        Ok(MemberList::Rows(rows))
     }
 
     /// R5 segments' members and spend over the 365 days to `asof` within reach.
@@ -116,45 +124,20 @@ impl Db {
         Ok(Some(KeptHead { id, members, segments }))
     }
 
-    /// The members of a kept row, its parts unpacked on every core; all of
-    /// them, or an error.
-    async fn kept_rows(&self, head: &KeptHead) -> Result<Vec<RfmRow>> {
-        let parts: Vec<(Vec<u8>,)> = on_pool!(self, p => sqlx::query_as(
+    /// The members of a kept row, every part checked; all of them, or an
+    /// error.
+    async fn kept_members(&self, head: &KeptHead) -> Result<PackedMembers> {
+        let parts: Vec<Vec<u8>> = on_pool!(self, p => sqlx::query_scalar(
             "SELECT members FROM rfm_kept_part WHERE kept_id = $1 ORDER BY part"
         )
         .bind(head.id)
         .fetch_all(p)
         .await?);
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4);
-        let per_thread = parts.len().div_ceil(threads).max(1);
-        let unpacked: Vec<std::result::Result<Vec<RfmRow>, CodecError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = parts
-                .chunks(per_thread)
-                .map(|mine| {
-                    s.spawn(move || {
-                        let mut rows = Vec::new();
-                        for (packed,) in mine {
-                            rows.extend(unpack_rfm_rows(packed)?);
-                        }
-                        Ok(rows)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        });
-        let mut out = Vec::new();
-        for rows in unpacked {
-            let rows = rows.map_err(kept_damaged)?;
-            if out.is_empty() {
-                out = rows;
-            } else {
-                out.extend(rows);
-            }
-        }
-        if out.len() as i64 != head.members {
+        let members = PackedMembers::new(parts).map_err(kept_damaged)?;
+        if members.len() as i64 != head.members {
             return Err(kept_damaged(CodecError));
         }
-        Ok(out)
+        Ok(members)
     }
 
     /// Stores `rows`, computed for `asof` from the data of `version`, if that
@@ -761,11 +744,16 @@ mod tests {
             assert_eq!(t.kept_rfm().await.unwrap(), [(asof, rows.len() as i64)]);
             let head = t.db.kept(asof, 0).await.unwrap().unwrap();
             assert_eq!(head.segments, segment_sums(&rows));
-            assert_eq!(t.db.kept_rows(&head).await.unwrap(), rows, "{backend:?}: two parts, in order");
+            let members = MemberList::Packed(t.db.kept_members(&head).await.unwrap());
+            // A page across the seam of the parts holds the rows there.
+            let table = opsdesk_domain::reports::rfm::rfm_members_table(asof, members.clone());
+            let page = table.rows.map_range(PART_ROWS - 1..PART_ROWS + 2, |r| r[0].text());
+            assert_eq!(page, ["M0065535", "M0065536", "M0065537"], "{backend:?}");
+            assert_eq!(members.into_rows(), rows, "{backend:?}: two parts, in order");
             assert!(t.db.kept(asof, 1).await.unwrap().is_none());
             // A part gone is damage, not a shorter list.
             t.execute("DELETE FROM rfm_kept_part WHERE part = 1").await.unwrap();
-            let e = t.db.kept_rows(&head).await.unwrap_err();
+            let e = t.db.kept_members(&head).await.unwrap_err();
             assert_eq!(e.to_string(), "a kept RFM value is damaged", "{backend:?}");
         }
     }

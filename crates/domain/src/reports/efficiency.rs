@@ -128,7 +128,7 @@ pub fn efficiency_table(from: NaiveDate, to: NaiveDate, inputs: &[EfficiencyInpu
         title_zh: format!("十效分析 {from} 至 {to}"),
         title_en: format!("Efficiency {from} to {to}"),
         columns: columns(),
-        rows,
+        rows: rows.into(),
         totals,
     }
 }
@@ -157,14 +157,15 @@ mod tests {
         };
         let b = EfficiencyInput { store_code: "S2".into(), base: StoreBase { sku_count: None, ..a.base }, ..a.clone() };
         let t = efficiency_table(d, d, &[a, b]);
-        let s1 = &t.rows[0];
+        let rows = t.rows.to_vec();
+        let s1 = &rows[0];
         assert_eq!(s1[10], Cell::Fixed2(700_000)); // 28,000 yuan / 4 staff
         assert_eq!(s1[11], Cell::Fixed2(28_000));
         assert_eq!(s1[12], Cell::Fixed2(20_000)); // 28,000 yuan / 140 hours
         assert_eq!(s1[13], Cell::Fixed2(1_400));
         assert_eq!(s1[14], Cell::Fixed2(200));
         assert_eq!(s1[15], Cell::Fixed2(4_000));
-        assert_eq!(t.rows[1][13], Cell::Null);
+        assert_eq!(rows[1][13], Cell::Null);
         let company = t.totals.last().unwrap();
         assert_eq!(company[10], Cell::Fixed2(700_000));
         assert_eq!(company[12], Cell::Fixed2(20_000));

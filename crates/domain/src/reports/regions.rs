@@ -136,9 +136,10 @@ mod tests {
             "2026-10",
             &[store("华南", 1000, 800), store("华东", 3000, 3000), store("华南", 2000, 0), store("华南", 0, 5)],
         );
-        let names: Vec<&Cell> = t.rows.iter().map(|r| &r[1]).collect();
+        let rows = t.rows.to_vec();
+        let names: Vec<&Cell> = rows.iter().map(|r| &r[1]).collect();
         assert_eq!(names, [&Cell::Text("华东".into()), &Cell::Text("华南".into())]);
-        let south = &t.rows[1];
+        let south = &rows[1];
         assert_eq!(
             (&south[0], &south[2], &south[3], &south[4]),
             (&Cell::Int(2), &Cell::Int(2), &Cell::Fixed2(3000), &Cell::Fixed2(5000))

@@ -3,6 +3,8 @@
 //! are all drawn from it, so the numbers cannot differ between them.
 
 use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -105,6 +107,134 @@ impl Cell {
     }
 }
 
+/// Rows whose cells are made as they are read, from a compact form kept
+/// instead: a list of a million members is some 15 MB packed and 300 MB as
+/// nine cells a row.
+pub trait RowSource: Send + Sync {
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Hands `f` the cells of each row in `range` (within `0..len()`), in order.
+    fn each(&self, range: Range<usize>, f: &mut dyn FnMut(&[Cell]));
+}
+
+/// A report's rows: cells as made, or made from a [`RowSource`] when read.
+#[derive(Clone)]
+pub enum Rows {
+    Cells(Vec<Vec<Cell>>),
+    Source(Arc<dyn RowSource>),
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Cells(rows) => rows.len(),
+            Rows::Source(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Hands `f` the cells of each row in `range` (cut to the rows there are).
+    pub fn each(&self, range: Range<usize>, f: &mut dyn FnMut(&[Cell])) {
+        let end = range.end.min(self.len());
+        let range = range.start.min(end)..end;
+        match self {
+            Rows::Cells(rows) => rows[range].iter().for_each(|r| f(r)),
+            Rows::Source(s) => s.each(range, f),
+        }
+    }
+
+    /// Hands `f` the cells of every row, in order.
+    pub fn for_each(&self, mut f: impl FnMut(&[Cell])) {
+        self.each(0..self.len(), &mut f);
+    }
+
+    /// `f` of each row in `range`.
+    pub fn map_range<T>(&self, range: Range<usize>, mut f: impl FnMut(&[Cell]) -> T) -> Vec<T> {
+        let mut out = Vec::with_capacity(range.len().min(self.len()));
+        self.each(range, &mut |r| out.push(f(r)));
+        out
+    }
+
+    /// `f` of every row.
+    pub fn map<T>(&self, f: impl FnMut(&[Cell]) -> T) -> Vec<T> {
+        self.map_range(0..self.len(), f)
+    }
+
+    /// Row `i`'s cells.
+    pub fn row(&self, i: usize) -> Option<Vec<Cell>> {
+        self.map_range(i..i + 1, <[Cell]>::to_vec).pop()
+    }
+
+    /// The rows that `keep` keeps, as cells (only those are made).
+    pub fn filtered(&self, mut keep: impl FnMut(&[Cell]) -> bool) -> Rows {
+        let mut out = Vec::new();
+        self.for_each(|r| {
+            if keep(r) {
+                out.push(r.to_vec());
+            }
+        });
+        Rows::Cells(out)
+    }
+
+    /// The rows as cells, to change in place (made first if they come
+    /// from a source).
+    pub fn cells_mut(&mut self) -> &mut Vec<Vec<Cell>> {
+        if let Rows::Source(s) = self {
+            let mut rows = Vec::with_capacity(s.len());
+            s.each(0..s.len(), &mut |r| rows.push(r.to_vec()));
+            *self = Rows::Cells(rows);
+        }
+        match self {
+            Rows::Cells(rows) => rows,
+            Rows::Source(_) => unreachable!("made into cells above"),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<Vec<Cell>> {
+        self.map(<[Cell]>::to_vec)
+    }
+}
+
+impl From<Vec<Vec<Cell>>> for Rows {
+    fn from(rows: Vec<Vec<Cell>>) -> Rows {
+        Rows::Cells(rows)
+    }
+}
+
+impl FromIterator<Vec<Cell>> for Rows {
+    fn from_iter<I: IntoIterator<Item = Vec<Cell>>>(rows: I) -> Rows {
+        Rows::Cells(rows.into_iter().collect())
+    }
+}
+
+impl std::fmt::Debug for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rows::Cells(rows) => rows.fmt(f),
+            Rows::Source(s) => write!(f, "Rows::Source({} rows)", s.len()),
+        }
+    }
+}
+
+/// Equal when the cells are, however they are kept.
+impl PartialEq for Rows {
+    fn eq(&self, other: &Rows) -> bool {
+        match (self, other) {
+            (Rows::Cells(a), Rows::Cells(b)) => a == b,
+            _ => self.len() == other.len() && self.to_vec() == other.to_vec(),
+        }
+    }
+}
+
+impl Eq for Rows {}
+
 /// A finished report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportTable {
@@ -113,7 +243,7 @@ pub struct ReportTable {
     pub title_zh: String,
     pub title_en: String,
     pub columns: Vec<Column>,
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Rows,
     /// Total rows (by region, for the company) shown after the rows; not part
     /// of the CSV, whose rows follow `bench/REPORTS.md` exactly.
     pub totals: Vec<Vec<Cell>>,
@@ -156,7 +286,7 @@ impl ReportTable {
             csv_field(c.key, &mut out);
         }
         out.push('\n');
-        for row in &self.rows {
+        self.rows.for_each(|row| {
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
@@ -180,7 +310,7 @@ impl ReportTable {
                 }
             }
             out.push('\n');
-        }
+        });
         out
     }
 }
@@ -213,7 +343,8 @@ mod tests {
             rows: vec![
                 vec![Cell::Text("x,\"y\"".into()), Cell::Fixed2(-5), Cell::Null],
                 vec![Cell::Text("=1+1".into()), Cell::Fixed2(0), Cell::Fixed2(1)],
-            ],
+            ]
+            .into(),
             totals: vec![],
         };
         assert_eq!(t.to_csv(), "a,b,c\n\"x,\"\"y\"\"\",-0.05,\n'=1+1,0.00,0.01\n");

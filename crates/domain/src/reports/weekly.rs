@@ -160,6 +160,6 @@ mod tests {
         assert_eq!(company[7], Cell::Fixed2(334)); // 2001 / 6 = 333.5 → 334
         assert_eq!(company[11], Cell::Fixed2(5)); // 2001 vs 2000: +0.05%
         assert_eq!(company[13], Cell::Fixed2(30020));
-        assert_eq!(t.rows[0][13], Cell::Null);
+        assert_eq!(t.rows.to_vec()[0][13], Cell::Null);
     }
 }

@@ -11,6 +11,8 @@
 //! Counts and lengths are LEB128 varints; signed figures are zigzag varints.
 //! The kept R5 rows and segments: see [`pack_rfm_rows`].
 
+use std::ops::ControlFlow;
+
 use super::{CategoryTotals, DaySource, MemberDay};
 use crate::reports::rfm::{RfmRow, SegmentSums};
 
@@ -510,9 +512,23 @@ pub fn pack_rfm_rows(rows: &[RfmRow]) -> Vec<u8> {
 
 /// The rows [`pack_rfm_rows`] packed, each with its segment.
 pub fn unpack_rfm_rows(b: &[u8]) -> Result<Vec<RfmRow>, CodecError> {
+    let mut out = Vec::new();
+    walk_rfm_rows(b, |member, recency_days, frequency, monetary, scores| {
+        out.push(RfmRow::new(member.to_string(), recency_days, frequency, monetary, scores));
+        ControlFlow::Continue(())
+    })?;
+    Ok(out)
+}
+
+/// Hands `f` each row [`pack_rfm_rows`] packed (code, recency, frequency,
+/// monetary, scores) until it breaks; returns how many rows the bytes hold,
+/// all of them checked when `f` never breaks.
+pub fn walk_rfm_rows(
+    b: &[u8],
+    mut f: impl FnMut(&str, i64, i64, i64, [i64; 3]) -> ControlFlow<()>,
+) -> Result<usize, CodecError> {
     let mut r = Reader::new(b)?;
     let n = r.count()?;
-    let mut out = Vec::with_capacity(n);
     let mut code: Vec<u8> = Vec::new();
     for _ in 0..n {
         let shared = usize::try_from(r.u()?).map_err(|_| CodecError)?;
@@ -521,17 +537,19 @@ pub fn unpack_rfm_rows(b: &[u8]) -> Result<Vec<RfmRow>, CodecError> {
         }
         code.truncate(shared);
         code.extend_from_slice(r.bytes()?);
-        let member = std::str::from_utf8(&code).map_err(|_| CodecError)?.to_string();
+        let member = std::str::from_utf8(&code).map_err(|_| CodecError)?;
         let (recency_days, frequency, monetary) = (r.i()?, r.i()?, r.i()?);
         let scores = r.u()?;
         if scores >= 125 {
             return Err(CodecError);
         }
         let scores = [1 + scores as i64 / 25, 1 + scores as i64 / 5 % 5, 1 + scores as i64 % 5];
-        out.push(RfmRow::new(member, recency_days, frequency, monetary, scores));
+        if f(member, recency_days, frequency, monetary, scores).is_break() {
+            return Ok(n);
+        }
     }
     r.done()?;
-    Ok(out)
+    Ok(n)
 }
 
 /// Packs the eight segments' members and spend.

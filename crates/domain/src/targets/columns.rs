@@ -50,7 +50,7 @@ pub fn add_target_columns(t: &mut ReportTable, targets: &HashMap<(String, String
         Some(Cell::Fixed2(v)) | Some(Cell::Int(v)) => Some(*v),
         _ => None,
     };
-    for row in t.rows.iter_mut().chain(t.totals.iter_mut()) {
+    for row in t.rows.cells_mut().iter_mut().chain(t.totals.iter_mut()) {
         let key = (
             row.first().map(Cell::text).unwrap_or_default(),
             period_col.and_then(|i| row.get(i)).map(Cell::text).unwrap_or_default(),
@@ -92,7 +92,8 @@ mod tests {
             rows: vec![
                 vec![Cell::Text("S1".into()), Cell::Fixed2(1_050), Cell::Fixed2(9_000)],
                 vec![Cell::Text("S2".into()), Cell::Fixed2(700), Cell::Fixed2(5_000)],
-            ],
+            ]
+            .into(),
             totals: vec![vec![Cell::Text("Σ".into()), Cell::Fixed2(1_750), Cell::Fixed2(14_000)]],
         };
         let mut targets = HashMap::new();
@@ -102,7 +103,7 @@ mod tests {
         add_target_columns(&mut t, &targets, None);
         assert_eq!(t.columns.len(), 8);
         assert_eq!(
-            &t.rows[0][3..],
+            &t.rows.to_vec()[0][3..],
             &[
                 Cell::Fixed2(1_000),
                 Cell::Fixed2(10_500),
@@ -111,7 +112,7 @@ mod tests {
                 Cell::Fixed2(3_333)
             ]
         );
-        assert_eq!(&t.rows[1][3..], &[Cell::Null, Cell::Null, Cell::Null, Cell::Null, Cell::Null]);
+        assert_eq!(&t.rows.to_vec()[1][3..], &[Cell::Null, Cell::Null, Cell::Null, Cell::Null, Cell::Null]);
         assert_eq!(t.totals[0][4], Cell::Fixed2(17_500));
     }
 }

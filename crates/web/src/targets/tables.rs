@@ -410,7 +410,7 @@ pub(crate) async fn with_targets(
     }
     let first = |key: &str| -> Option<String> {
         let i = t.columns.iter().position(|c| c.key == key)?;
-        t.rows.first().and_then(|r| r.get(i)).map(Cell::text)
+        t.rows.row(0).and_then(|r| r.get(i).map(Cell::text))
     };
     // Per store id (and period text); the stores are read only once a plan
     // covers the report, so a report without one pays a single lookup.
@@ -464,6 +464,7 @@ pub(crate) async fn with_targets(
             let Some(mi) = t.columns.iter().position(|c| c.key == "month") else { return Ok(()) };
             let mut years: Vec<i32> = t
                 .rows
+                .to_vec()
                 .iter()
                 .filter_map(|r| r.get(mi))
                 .filter_map(|c| c.text().get(..4).and_then(|y| y.parse().ok()))
@@ -472,6 +473,7 @@ pub(crate) async fn with_targets(
             years.dedup();
             let months: Vec<i64> = t
                 .rows
+                .to_vec()
                 .iter()
                 .filter_map(|r| r.get(mi))
                 .filter_map(|c| opsdesk_domain::calendar::parse_month(&c.text()))
