@@ -634,19 +634,23 @@ fn cell_view(t: &ReportTable, i: usize, cell: &Cell, lang: Lang) -> CellView {
     }
 }
 
-/// Sorts the rows by a column: numbers by value (blanks last), text by bytes.
-fn sort_rows(t: &mut ReportTable, key: &str, descending: bool) {
-    let Some(i) = t.columns.iter().position(|c| c.key == key) else { return };
-    t.rows.cells_mut().sort_by(|a, b| {
-        let (x, y) = (&a[i], &b[i]);
-        let ord = match (x.number(), y.number()) {
-            (Some(p), Some(q)) => p.total_cmp(&q),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => x.text().as_bytes().cmp(y.text().as_bytes()),
-        };
-        if descending { ord.reverse() } else { ord }
-    });
+/// The table as the page's links ask for it: narrowed to a segment, then
+/// sorted by a column (numbers by value, blanks last, text by bytes).
+fn viewed(t: &ReportTable, q: &ReportQuery) -> ReportTable {
+    let mut v = narrowed(t, q).unwrap_or_else(|| t.clone());
+    if let Some(i) = q.sort.as_deref().and_then(|key| v.columns.iter().position(|c| c.key == key)) {
+        v.rows = v.rows.sorted(i, q.dir.as_deref() == Some("desc"));
+    }
+    v
+}
+
+/// What names a form of a table: its segment and its sort.
+fn view_key(q: &ReportQuery, sorted: bool) -> Option<String> {
+    let segment = given(&q.segment);
+    let sort = q.sort.as_deref().filter(|_| sorted);
+    (segment.is_some() || sort.is_some()).then(|| {
+        format!("{}|{}|{}", segment.unwrap_or_default(), sort.unwrap_or_default(), q.dir.as_deref().unwrap_or_default())
+    })
 }
 
 /// The signed-in user, the report page `name` asks for (its form's
@@ -676,20 +680,8 @@ pub(crate) async fn report(
     };
     let tr = who.tr;
     let descending = q.dir.as_deref() == Some("desc");
-    let sorted;
-    let t = match (&q.sort, narrowed(&rep.table, &q)) {
-        (Some(key), narrow) => {
-            let mut table = narrow.unwrap_or_else(|| rep.table.clone());
-            sort_rows(&mut table, key, descending);
-            sorted = table;
-            &sorted
-        }
-        (None, Some(narrow)) => {
-            sorted = narrow;
-            &sorted
-        }
-        (None, None) => &rep.table,
-    };
+    let view = view_key(&q, true).map(|key| rep.view(&key, |t| viewed(t, &q)));
+    let t = view.as_deref().unwrap_or(&rep.table);
     let base = format!("/reports/{name}");
     let sort_extra =
         |key: &str, desc: bool| vec![("sort", key.to_string()), ("dir", (if desc { "desc" } else { "asc" }).into())];
@@ -777,8 +769,9 @@ pub(crate) async fn download(
         Ok(r) => r,
         Err(r) => return r,
     };
-    let narrow = narrowed(&rep.table, &q);
-    let t = narrow.as_ref().unwrap_or(&rep.table);
+    // A download is the report (or its segment) in the report's order.
+    let view = view_key(&q, false).map(|key| rep.view(&key, |t| narrowed(t, &q).unwrap_or_else(|| t.clone())));
+    let t = view.as_deref().unwrap_or(&rep.table);
     match q.format.as_deref().unwrap_or("csv") {
         "csv" => attachment(t.to_csv().into_bytes(), "text/csv; charset=utf-8", &format!("{}.csv", t.name)),
         "xlsx" => match crate::export::xlsx(t, who.tr.lang, chrono::Local::now()) {

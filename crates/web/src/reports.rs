@@ -168,9 +168,46 @@ pub struct Report {
     /// Store-days of the period left out because they came as summaries
     /// without the detail this report needs.
     pub summary_days_left_out: i64,
+    views: Views,
 }
 
+/// Forms of a report's table asked for since it was made (the desk's
+/// segment and sort links), kept with it: at 1,000 stores, sorting the
+/// member list takes a good part of a second, and its pages follow.
+#[derive(Debug, Default)]
+struct Views(std::sync::Mutex<Vec<(String, std::sync::Arc<ReportTable>)>>);
+
+/// The forms kept per report; the oldest goes first. A form of a long list
+/// keeps four bytes a row, not its cells.
+const VIEWS_KEPT: usize = 8;
+
 impl Report {
+    pub fn new(table: ReportTable, summary_days_left_out: i64) -> Report {
+        Report { table, summary_days_left_out, views: Views::default() }
+    }
+
+    /// The form of the table that `key` names, made by `make` unless made
+    /// before.
+    pub fn view(&self, key: &str, make: impl FnOnce(&ReportTable) -> ReportTable) -> std::sync::Arc<ReportTable> {
+        let kept = |views: &Vec<(String, std::sync::Arc<ReportTable>)>| {
+            views.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        };
+        if let Some(v) = kept(&self.views.0.lock().unwrap_or_else(|e| e.into_inner())) {
+            return v;
+        }
+        // Made without the lock: another form may be asked for meanwhile.
+        let made = std::sync::Arc::new(make(&self.table));
+        let mut views = self.views.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = kept(&views) {
+            return v;
+        }
+        if views.len() >= VIEWS_KEPT {
+            views.remove(0);
+        }
+        views.push((key.to_string(), made.clone()));
+        made
+    }
+
     /// The note on left-out summary days, if any.
     pub fn note(&self, lang: Lang) -> Option<String> {
         let n = self.summary_days_left_out;
@@ -241,7 +278,7 @@ async fn build_all(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report
 }
 
 async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Report, ReportError> {
-    let plain = |table| Report { table, summary_days_left_out: 0 };
+    let plain = |table| Report::new(table, 0);
     Ok(match *req {
         ReportRequest::Daily { date } => plain(daily_table(&daily(db, scope, date).await?)),
         ReportRequest::Weekly { week } => {
@@ -310,7 +347,7 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
                 (from.map(first_of).or(earliest).unwrap_or_default(), to.map(last_of).or(latest).unwrap_or_default());
             let cats = db.category_months(scope, from.unwrap_or(190_001), to.unwrap_or(999_912)).await?;
             let left_out = summary_days(db, scope, span.0, span.1, cats.is_empty()).await?;
-            Report { table: category_table(&category_report(&cats)), summary_days_left_out: left_out }
+            Report::new(category_table(&category_report(&cats)), left_out)
         }
         ReportRequest::Stores => plain(stores_table(&db.stores(scope).await?)),
         ReportRequest::Trend { to } => {
@@ -394,7 +431,7 @@ async fn build_report(db: &Db, scope: &Scope, req: &ReportRequest) -> Result<Rep
                     (rfm_segments_table(asof, &segment_rows(&sums)), left_out)
                 }
             };
-            Report { table, summary_days_left_out: left_out }
+            Report::new(table, left_out)
         }
     })
 }

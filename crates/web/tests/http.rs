@@ -360,6 +360,19 @@ async fn pages_speak_the_browsers_language_until_switched() {
         );
         let name = list.lines().nth(1).unwrap().rsplit(',').next().unwrap().to_string();
         assert!(list.lines().skip(1).all(|l| l.ends_with(&format!(",{name}"))), "one segment only");
+        // Its page sorted by spend, largest first: the member who spent most
+        // (the first such in the list) heads it, twice over (kept).
+        let spend = |l: &str| -> i64 { l.split(',').nth(3).unwrap().replace('.', "").parse().unwrap() };
+        let top = list.lines().skip(1).fold(None::<&str>, |best, l| match best {
+            Some(b) if spend(b) >= spend(l) => Some(b),
+            _ => Some(l),
+        });
+        let top = top.unwrap().split(',').next().unwrap();
+        for _ in 0..2 {
+            let page = b.get(&format!("/reports/rfm?{link}&sort=monetary&dir=desc")).text();
+            let first_row = page.split("<tbody>").nth(1).unwrap().split("</tr>").next().unwrap();
+            assert!(first_row.contains(&format!(">{top}<")), "{top} first: {first_row}");
+        }
     })
     .await;
     db.close().await;

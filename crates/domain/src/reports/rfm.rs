@@ -227,9 +227,17 @@ pub enum MemberList {
 /// The parts of a kept member list, each checked whole when read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackedMembers {
-    /// Each part with the place of its first row.
-    parts: Vec<(usize, Vec<u8>)>,
+    parts: Vec<Part>,
     len: usize,
+}
+
+/// A kept part and where its rows stand in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Part {
+    /// The place of its first row.
+    start: usize,
+    rows: usize,
+    bytes: Vec<u8>,
 }
 
 impl PackedMembers {
@@ -238,9 +246,9 @@ impl PackedMembers {
         let mut len = 0;
         let mut placed = Vec::with_capacity(parts.len());
         for part in parts {
-            let n = walk_rfm_rows(&part, |_, _, _, _, _| ControlFlow::Continue(()))?;
-            placed.push((len, part));
-            len += n;
+            let rows = walk_rfm_rows(&part, |_, _, _, _, _| ControlFlow::Continue(()))?;
+            placed.push(Part { start: len, rows, bytes: part });
+            len += rows;
         }
         Ok(PackedMembers { parts: placed, len })
     }
@@ -254,16 +262,49 @@ impl PackedMembers {
         self.len == 0
     }
 
-    /// Hands `f` the rows in `range`, unpacking only the parts they are in.
-    fn each(&self, range: Range<usize>, mut f: impl FnMut(&str, i64, i64, i64, [i64; 3])) {
-        let first_part = self.parts.partition_point(|(start, _)| *start <= range.start).saturating_sub(1);
-        for (start, bytes) in &self.parts[first_part..] {
-            if *start >= range.end {
+    /// Hands `f` the row at each of `places` with its position there,
+    /// unpacking each part they are in once.
+    fn pick(&self, places: &[u32], mut f: impl FnMut(usize, &str, i64, i64, i64, [i64; 3])) {
+        let mut wanted: Vec<(u32, usize)> = places.iter().enumerate().map(|(i, &p)| (p, i)).collect();
+        wanted.sort_unstable();
+        let mut next = wanted.iter().peekable();
+        for part in &self.parts {
+            if next.peek().is_none() {
                 break;
             }
-            let mut at = *start;
+            let end = part.start + part.rows;
+            if next.peek().is_some_and(|(p, _)| *p as usize >= end) {
+                continue;
+            }
+            let mut at = part.start;
             // Checked when read: the bytes unpack as they did then.
-            let _ = walk_rfm_rows(bytes, |member, recency, frequency, monetary, scores| {
+            let _ = walk_rfm_rows(&part.bytes, |member, recency, frequency, monetary, scores| {
+                while let Some(&&(p, i)) = next.peek() {
+                    if p as usize != at {
+                        break;
+                    }
+                    f(i, member, recency, frequency, monetary, scores);
+                    next.next();
+                }
+                at += 1;
+                match next.peek() {
+                    Some((p, _)) if (*p as usize) < end => ControlFlow::Continue(()),
+                    _ => ControlFlow::Break(()),
+                }
+            });
+        }
+    }
+
+    /// Hands `f` the rows in `range`, unpacking only the parts they are in.
+    fn each(&self, range: Range<usize>, mut f: impl FnMut(&str, i64, i64, i64, [i64; 3])) {
+        let first_part = self.parts.partition_point(|p| p.start <= range.start).saturating_sub(1);
+        for part in &self.parts[first_part..] {
+            if part.start >= range.end {
+                break;
+            }
+            let mut at = part.start;
+            // Checked when read: the bytes unpack as they did then.
+            let _ = walk_rfm_rows(&part.bytes, |member, recency, frequency, monetary, scores| {
                 if at >= range.end {
                     return ControlFlow::Break(());
                 }
@@ -341,6 +382,24 @@ impl RowSource for MemberList {
             MemberList::Packed(p) => p.each(range, |member, recency, frequency, monetary, scores| {
                 member_cells(&mut cells, member, recency, frequency, monetary, scores);
                 f(&cells);
+            }),
+        }
+    }
+
+    fn pick(&self, places: &[u32], f: &mut dyn FnMut(usize, &[Cell])) {
+        let mut cells = Vec::with_capacity(9);
+        match self {
+            MemberList::Rows(rows) => {
+                for (i, &p) in places.iter().enumerate() {
+                    let r = &rows[p as usize];
+                    let scores = [r.r_score, r.f_score, r.m_score];
+                    member_cells(&mut cells, &r.member, r.recency_days, r.frequency, r.monetary, scores);
+                    f(i, &cells);
+                }
+            }
+            MemberList::Packed(p) => p.pick(places, |i, member, recency, frequency, monetary, scores| {
+                member_cells(&mut cells, member, recency, frequency, monetary, scores);
+                f(i, &cells);
             }),
         }
     }
@@ -495,6 +554,20 @@ mod tests {
             }
         }
         assert_eq!(packed, plain);
+        // Sorted and narrowed, then sorted again, the list keeps its places
+        // only, and gives the rows that the cells sorted and narrowed give.
+        let cells = Rows::Cells(plain.rows.to_vec());
+        for col in 0..9 {
+            for descending in [false, true] {
+                let want = cells.sorted(col, descending);
+                assert_eq!(packed.rows.sorted(col, descending), want, "column {col}");
+                assert_eq!(plain.rows.sorted(col, descending), want, "column {col}");
+                let hers = |r: &[Cell]| r[4] != Cell::Int(1);
+                let narrowed = want.filtered(hers);
+                assert_eq!(packed.rows.filtered(hers).sorted(col, descending), narrowed, "column {col}");
+                assert!(matches!(packed.rows.filtered(hers), Rows::Source(_)));
+            }
+        }
         assert_eq!(MemberList::Packed(PackedMembers::new(parts.clone()).unwrap()).into_rows(), rows);
         // A part that does not unpack is refused whole when read.
         let mut damaged = parts;
