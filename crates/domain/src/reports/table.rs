@@ -169,6 +169,27 @@ enum SortKey {
     Text(String),
 }
 
+/// Keys of numbers and blanks as integers in the order they sort in, each
+/// with its row, whose place breaks ties (as a stable sort keeps them);
+/// `None` if a key is text.
+fn numeric_keys(keys: &[SortKey], descending: bool) -> Option<Vec<(u64, u32)>> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let key = match k {
+                // `f64::total_cmp`'s order as an integer's.
+                SortKey::Number(n) => {
+                    let bits = n.to_bits();
+                    if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
+                }
+                SortKey::Text(t) if t.is_empty() => u64::MAX,
+                SortKey::Text(_) => return None,
+            };
+            Some((if descending { !key } else { key }, i as u32))
+        })
+        .collect()
+}
+
 impl SortKey {
     fn of(cell: &Cell) -> SortKey {
         match cell.number() {
@@ -263,11 +284,21 @@ impl Rows {
     /// in the reverse order. Rows from a source stay there.
     pub fn sorted(&self, col: usize, descending: bool) -> Rows {
         let keys: Vec<SortKey> = self.map(|r| r.get(col).map_or(SortKey::Text(String::new()), SortKey::of));
-        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
-        order.sort_by(|&a, &b| {
-            let ord = keys[a as usize].order(&keys[b as usize]);
-            if descending { ord.reverse() } else { ord }
-        });
+        let order = match numeric_keys(&keys, descending) {
+            // Numbers and blanks only: one integer a row, sorted where it lies.
+            Some(mut plain) => {
+                plain.sort_unstable();
+                plain.into_iter().map(|(_, i)| i).collect()
+            }
+            None => {
+                let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+                order.sort_by(|&a, &b| {
+                    let ord = keys[a as usize].order(&keys[b as usize]);
+                    if descending { ord.reverse() } else { ord }
+                });
+                order
+            }
+        };
         match self {
             Rows::Cells(rows) => Rows::Cells(order.iter().map(|&i| rows[i as usize].clone()).collect()),
             Rows::Source(s) => Rows::Source(Arc::new(Picked { base: s.clone(), places: order })),
@@ -436,6 +467,34 @@ mod tests {
         assert_eq!(column(&rows.sorted(1, true), 0), ["a", "e", "b", "d", "c"]);
         assert_eq!(column(&rows.sorted(0, true), 0), ["e", "d", "c", "b", "a"]);
         assert_eq!(column(&rows.filtered(|r| r[1] != Cell::Null), 0), ["b", "c", "d", "e"]);
+    }
+
+    proptest::proptest! {
+        /// Numbers and blanks sorted as integers come in the order the
+        /// cells' comparison gives in a stable sort, either way round.
+        #[test]
+        fn numbers_sorted_as_integers_keep_the_comparisons_order(
+            values in proptest::collection::vec(proptest::option::of(-300i64..300), 0..60),
+            descending: bool,
+        ) {
+            let cells: Vec<Cell> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Some(n) if i % 2 == 0 => Cell::Int(*n),
+                    Some(n) => Cell::Fixed2(*n * 7),
+                    None => Cell::Null,
+                })
+                .collect();
+            let rows: Rows = cells.iter().map(|c| vec![c.clone()]).collect();
+            let mut want: Vec<usize> = (0..cells.len()).collect();
+            want.sort_by(|&a, &b| {
+                let ord = SortKey::of(&cells[a]).order(&SortKey::of(&cells[b]));
+                if descending { ord.reverse() } else { ord }
+            });
+            let want: Vec<Vec<Cell>> = want.into_iter().map(|i| vec![cells[i].clone()]).collect();
+            proptest::prop_assert_eq!(rows.sorted(0, descending).to_vec(), want);
+        }
     }
 
     #[test]
