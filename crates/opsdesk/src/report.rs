@@ -225,19 +225,9 @@ impl PackReport {
         }
     }
 
-    /// The report's command name.
-    fn name(self) -> &'static str {
-        match self {
-            PackReport::Daily => "daily",
-            PackReport::Weekly => "weekly",
-            PackReport::Monthly => "monthly",
-            PackReport::Traffic => "traffic",
-            PackReport::Efficiency => "efficiency",
-            PackReport::Regions => "regions",
-            PackReport::Category => "category",
-            PackReport::Rfm => "rfm",
-            PackReport::RfmSegments => "rfm-segments",
-        }
+    /// The report's command name, as `--only` takes it.
+    fn name(self) -> String {
+        self.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
     }
 
     fn request(
@@ -274,9 +264,10 @@ fn efficiency_period(date: Option<NaiveDate>, month: Option<i64>) -> (Option<Nai
 }
 
 impl ReportCommand {
-    /// The request for the report service, and where its output goes.
-    fn split(self) -> (ReportRequest, Output) {
-        match self {
+    /// The request for the report service, and where its output goes; a
+    /// pack, which makes several, as it is.
+    fn split(self) -> Result<(ReportRequest, Output), Pack> {
+        Ok(match self {
             ReportCommand::Daily { date, output } => (ReportRequest::Daily { date }, output),
             ReportCommand::Weekly { week, output } => (ReportRequest::Weekly { week }, output),
             ReportCommand::Monthly { months, output } => {
@@ -290,8 +281,8 @@ impl ReportCommand {
             }
             ReportCommand::Rfm { asof, output } => (ReportRequest::Rfm { asof }, output),
             ReportCommand::RfmSegments { asof, output } => (ReportRequest::RfmSegments { asof }, output),
-            ReportCommand::Pack(_) => unreachable!("a pack is run by pack()"),
-        }
+            ReportCommand::Pack(pack) => return Err(pack),
+        })
     }
 }
 
@@ -300,10 +291,10 @@ pub(crate) fn failure(e: ReportError, lang: Lang) -> Failure {
 }
 
 pub(crate) async fn run(db: &Db, scope: &Scope, cmd: ReportCommand, ui: &Ui) -> Result<(), Failure> {
-    if let ReportCommand::Pack(pack) = cmd {
-        return run_pack(db, scope, pack, ui).await;
-    }
-    let (req, output) = cmd.split();
+    let (req, output) = match cmd.split() {
+        Ok(one) => one,
+        Err(pack) => return run_pack(db, scope, pack, ui).await,
+    };
     let report = reports::build(db, scope, &req).await.map_err(|e| failure(e, ui.lang))?;
     if let Some(note) = report.note(ui.lang) {
         eprintln!("{note}");
@@ -374,7 +365,7 @@ type Made = Result<(PathBuf, usize, Option<String>), NotMade>;
 
 /// A pack's report that was not made: its name and why.
 struct NotMade {
-    name: &'static str,
+    name: String,
     message: String,
     bad_input: bool,
 }
@@ -477,25 +468,27 @@ impl Queue {
 async fn make_one(
     db: &Db,
     scope: &Scope,
-    (name, req): (&'static str, &ReportRequest),
+    (name, req): (String, &ReportRequest),
     format: Format,
     dir: &Path,
     lang: Lang,
 ) -> Made {
-    let report = reports::build(db, scope, req).await.map_err(|e| NotMade {
-        name,
-        message: e.message(lang),
-        bad_input: e.is_bad_input(),
-    })?;
+    let report = match reports::build(db, scope, req).await {
+        Ok(r) => r,
+        Err(e) => return Err(NotMade { name, message: e.message(lang), bad_input: e.is_bad_input() }),
+    };
     let ext = match format {
         Format::Json => "json",
         Format::Xlsx => "xlsx",
         Format::Table | Format::Csv => "csv",
     };
     let path = dir.join(format!("{}.{ext}", report.table.name));
-    let failed = |message: String| NotMade { name, message, bad_input: false };
-    let bytes = render(&report.table, format, lang).map_err(|f| failed(f.message()))?;
-    std::fs::write(&path, bytes).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+    let written = render(&report.table, format, lang)
+        .map_err(Failure::message)
+        .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display())));
+    if let Err(message) = written {
+        return Err(NotMade { name, message, bad_input: false });
+    }
     let (rows, note) = (report.table.rows.len(), report.note(lang));
     // The command ends soon: a long report's rows go back with the
     // process's memory, not freed one by one.

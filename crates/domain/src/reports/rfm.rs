@@ -6,7 +6,7 @@ use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 use crate::reports::table::{Cell, Kind, ReportTable, RowSource, Rows, col};
-use crate::sales::codec::{CodecError, walk_rfm_rows};
+use crate::sales::codec::{CodecError, unpack_rfm_rows, walk_rfm_rows};
 
 /// One member's figures over the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,12 +334,9 @@ impl MemberList {
     pub fn into_rows(self) -> Vec<RfmRow> {
         match self {
             MemberList::Rows(rows) => rows,
+            // Checked when read: every part unpacks.
             MemberList::Packed(p) => {
-                let mut rows = Vec::with_capacity(p.len);
-                p.each(0..p.len, |member, recency, frequency, monetary, scores| {
-                    rows.push(RfmRow::new(member.to_string(), recency, frequency, monetary, scores));
-                });
-                rows
+                p.parts.iter().flat_map(|part| unpack_rfm_rows(&part.bytes).unwrap_or_default()).collect()
             }
         }
     }

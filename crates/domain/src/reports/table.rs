@@ -108,7 +108,7 @@ impl Cell {
 }
 
 /// Rows whose cells are made as they are read, from a compact form kept
-/// instead: a list of a million members is some 15 MB packed and 300 MB as
+/// instead: a list of a million members is some 9 MB packed and 300 MB as
 /// nine cells a row.
 pub trait RowSource: Send + Sync {
     fn len(&self) -> usize;
